@@ -1,0 +1,152 @@
+import { InvalidArgumentError, NotFoundError } from "./errors.js";
+import type { Role, RoleGrants } from "./mapping.js";
+import { GROUP_PREFIX, USER_PREFIX } from "./principal.js";
+import type { SnapshotSync } from "./snapshot-sync.js";
+import { requireId, requireIdList } from "./validation.js";
+import type { RoleMappingStore } from "../store/port.js";
+
+/** Bounds on what one call may carry. */
+export interface MappingLimits {
+  /** Users or groups in one set call. */
+  readonly maxSubjects: number;
+  /** Root fields of one role. */
+  readonly maxRootFields: number;
+  /** Largest page of ListRoles. */
+  readonly maxPageSize: number;
+}
+
+export const DEFAULT_MAPPING_LIMITS: MappingLimits = {
+  maxSubjects: 100_000,
+  maxRootFields: 1_000,
+  maxPageSize: 1_000,
+};
+
+/** A page of roles and the token for the next one ("" when this is the last). */
+export interface ListRolesResult {
+  readonly roles: readonly Role[];
+  readonly nextPageToken: string;
+}
+
+/**
+ * The RoleMapping API's behaviour, shared by gRPC and REST: validates every input, writes through the store in
+ * one transaction each, and applies the write to this replica's snapshot before answering.
+ */
+export class MappingService {
+  constructor(
+    private readonly store: RoleMappingStore,
+    private readonly sync: SnapshotSync,
+    private readonly limits: MappingLimits = DEFAULT_MAPPING_LIMITS,
+  ) {}
+
+  /** Creates or updates a role; afterwards it maps exactly the given root fields. */
+  async upsertRole(input: { roleId: unknown; componentId: unknown; rootFields: unknown }): Promise<Role> {
+    const role: Role = {
+      roleId: requireId("role_id", input.roleId),
+      componentId: requireId("component_id", input.componentId),
+      rootFields: requireIdList("graphql_root_field_names", input.rootFields, this.limits.maxRootFields),
+    };
+    return this.sync.write(async (snapshot) => {
+      const stored = await this.store.upsertRole(role);
+      snapshot?.putRole(stored);
+      return stored;
+    });
+  }
+
+  /** Afterwards exactly these `user:` subjects hold the role. */
+  setUserRoles(roleId: unknown, users: unknown): Promise<RoleGrants> {
+    const id = requireId("role_id", roleId);
+    const list = requireIdList("users", users, this.limits.maxSubjects, USER_PREFIX);
+    return this.sync.write(async (snapshot) => {
+      const grants = await this.store.setUserRoles(id, list);
+      snapshot?.replaceGrants(id, USER_PREFIX, grants.users);
+      return grants;
+    });
+  }
+
+  /** Afterwards exactly these `group:` subjects hold the role. */
+  setGroupRoles(roleId: unknown, groups: unknown): Promise<RoleGrants> {
+    const id = requireId("role_id", roleId);
+    const list = requireIdList("groups", groups, this.limits.maxSubjects, GROUP_PREFIX);
+    return this.sync.write(async (snapshot) => {
+      const grants = await this.store.setGroupRoles(id, list);
+      snapshot?.replaceGrants(id, GROUP_PREFIX, grants.groups);
+      return grants;
+    });
+  }
+
+  /** Removes the role and every mapping of it; NotFoundError when there is no such role. */
+  deleteRole(roleId: unknown): Promise<void> {
+    const id = requireId("role_id", roleId);
+    return this.sync.write(async (snapshot) => {
+      const deleted = await this.store.deleteRole(id);
+      snapshot?.deleteRole(id);
+      if (!deleted) throw new NotFoundError(`role "${id}" not found`);
+    });
+  }
+
+  /** The role with this id; NotFoundError when missing. */
+  async getRole(roleId: unknown): Promise<Role> {
+    const id = requireId("role_id", roleId);
+    const role = await this.store.getRole(id);
+    if (!role) throw new NotFoundError(`role "${id}" not found`);
+    return role;
+  }
+
+  /** The role bound to this component; NotFoundError when missing. */
+  async getRoleByComponent(componentId: unknown): Promise<Role> {
+    const id = requireId("component_id", componentId);
+    const role = await this.store.getRoleByComponent(id);
+    if (!role) throw new NotFoundError(`no role for component "${id}"`);
+    return role;
+  }
+
+  /** The users and groups holding a role; NotFoundError when the role is missing. */
+  async getRoleGrants(roleId: unknown): Promise<RoleGrants> {
+    const id = requireId("role_id", roleId);
+    const grants = await this.store.getRoleGrants(id);
+    if (!grants) throw new NotFoundError(`role "${id}" not found`);
+    return grants;
+  }
+
+  /** Roles in `role_id` order; `pageToken` is the previous page's `nextPageToken`. */
+  async listRoles(pageSize: unknown, pageToken: unknown): Promise<ListRolesResult> {
+    const size = pageSize === undefined || pageSize === 0 ? 100 : pageSize;
+    if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > this.limits.maxPageSize) {
+      throw new InvalidArgumentError("page_size", `expected an integer from 1 to ${this.limits.maxPageSize}`);
+    }
+    const after = pageToken === undefined || pageToken === "" ? undefined : decodePageToken(pageToken);
+    const page = await this.store.listRoles(size, after);
+    return {
+      roles: page.roles,
+      nextPageToken: page.nextAfter === undefined ? "" : encodePageToken(page.nextAfter),
+    };
+  }
+
+  /** The role ids held directly by a `user:…` or `group:…` subject. */
+  listSubjectRoles(subject: unknown): Promise<string[]> {
+    const id = requireId("subject", subject);
+    if (!id.startsWith(USER_PREFIX) && !id.startsWith(GROUP_PREFIX)) {
+      throw new InvalidArgumentError("subject", `must start with "${USER_PREFIX}" or "${GROUP_PREFIX}"`);
+    }
+    return this.store.listSubjectRoles(id);
+  }
+}
+
+function encodePageToken(after: string): string {
+  return Buffer.from(JSON.stringify({ after }), "utf8").toString("base64url");
+}
+
+function decodePageToken(token: unknown): string {
+  if (typeof token !== "string" || token.length > 2048) {
+    throw new InvalidArgumentError("page_token", "not a token returned by ListRoles");
+  }
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+    if (parsed && typeof parsed === "object" && typeof (parsed as { after?: unknown }).after === "string") {
+      return (parsed as { after: string }).after;
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new InvalidArgumentError("page_token", "not a token returned by ListRoles");
+}

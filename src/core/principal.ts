@@ -1,0 +1,18 @@
+/** Who is calling: the user subject and the group subjects it belongs to. */
+export interface Principal {
+  readonly user: string;
+  readonly groups: readonly string[];
+}
+
+export const USER_PREFIX = "user:";
+export const GROUP_PREFIX = "group:";
+
+/** `alice@corp.com` → `user:alice_corp.com`: only the first `@` is replaced, as the existing tables expect. */
+export function userSubject(name: string): string {
+  return USER_PREFIX + name.replace("@", "_");
+}
+
+/** A group's display name (or id) → `group:<name>`. */
+export function groupSubject(name: string): string {
+  return GROUP_PREFIX + name;
+}

@@ -1,0 +1,131 @@
+import { UnavailableError } from "./errors.js";
+import type { CoreLogger } from "./identity.js";
+import { SerialQueue } from "./serial.js";
+import { Snapshot } from "./snapshot.js";
+import type { RoleMappingStore } from "../store/port.js";
+
+/** How the snapshot follows the store. */
+export interface SnapshotSyncOptions {
+  /** Full reload period, catching edits made outside the API. */
+  readonly refreshMs: number;
+  /** How often the store's change marker is checked. */
+  readonly pollMs: number;
+  /** How long decisions may go on from the last snapshot while the store is unreachable. */
+  readonly maxStalenessMs: number;
+  readonly logger: CoreLogger;
+  readonly now?: () => number;
+}
+
+/**
+ * Keeps this replica's snapshot in step with the store: loaded at start, reloaded when the change marker moves
+ * and every refresh period. Writes through the core and reloads share one queue, so a reload can never put back
+ * a state older than a write this replica already applied.
+ */
+export class SnapshotSync {
+  private current: Snapshot | undefined;
+  private marker: string | undefined;
+  private lastContact = 0;
+  private lastFullLoad = 0;
+  private healthy = true;
+  private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private readonly queue = new SerialQueue();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: RoleMappingStore,
+    private readonly options: SnapshotSyncOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Loads the first snapshot (rejecting when the store cannot be read), then follows the store. */
+  async start(): Promise<void> {
+    await this.queue.run(() => this.load());
+    this.timer = setInterval(() => void this.poll(), this.options.pollMs);
+    this.timer.unref();
+  }
+
+  /** Stops following the store. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The snapshot to decide with; UnavailableError when there is none or the store has been away too long. */
+  fresh(): Snapshot {
+    if (!this.current) throw new UnavailableError("role mappings not loaded yet");
+    if (this.staleForMs() > this.options.maxStalenessMs) {
+      throw new UnavailableError(`role mappings are stale: store unreachable for ${this.staleForMs()} ms`);
+    }
+    return this.current;
+  }
+
+  /** True when a snapshot is loaded and within the staleness bound. */
+  ready(): boolean {
+    return this.current !== undefined && this.staleForMs() <= this.options.maxStalenessMs;
+  }
+
+  /** Milliseconds since the store last answered. */
+  staleForMs(): number {
+    return this.now() - this.lastContact;
+  }
+
+  /** Runs a write and its snapshot update with no reload in between. */
+  write<T>(task: (snapshot: Snapshot | undefined) => Promise<T>): Promise<T> {
+    return this.queue.run(async () => {
+      const result = await task(this.current);
+      this.contact();
+      return result;
+    });
+  }
+
+  /** Checks the change marker once; reloads when it moved or the refresh period passed. */
+  async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const marker = await this.store.changeMarker();
+      const due = this.now() - this.lastFullLoad >= this.options.refreshMs;
+      if (marker !== this.marker || due) await this.queue.run(() => this.load());
+      else this.contact();
+    } catch (error) {
+      this.lost(error);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Reloads everything now. */
+  reload(): Promise<void> {
+    return this.queue.run(() => this.load());
+  }
+
+  private async load(): Promise<void> {
+    // The marker is read first: a write landing during the load moves it again and triggers another load.
+    const marker = await this.store.changeMarker();
+    const data = await this.store.loadAll();
+    this.current = Snapshot.from(data);
+    this.marker = marker;
+    this.lastFullLoad = this.now();
+    this.contact();
+  }
+
+  private contact(): void {
+    this.lastContact = this.now();
+    if (!this.healthy) {
+      this.healthy = true;
+      this.options.logger.info({ event: "store_recovered" }, "role mapping store reachable again");
+    }
+  }
+
+  private lost(error: unknown): void {
+    if (!this.healthy) return;
+    this.healthy = false;
+    const message = error instanceof Error ? error.message : String(error);
+    this.options.logger.warn(
+      { event: "store_unreachable", err: message },
+      "role mapping store unreachable: deciding from the last snapshot",
+    );
+  }
+}

@@ -1,0 +1,123 @@
+import type { Grant, MappingData, Role } from "./mapping.js";
+import { GROUP_PREFIX } from "./principal.js";
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+/**
+ * The mappings indexed for decisions: a decision is a few hash lookups, whatever the number of roles.
+ * Writes made through the core are applied in place, so the next decision on this replica sees them.
+ */
+export class Snapshot {
+  private readonly roles = new Map<string, Role>();
+  private readonly rolesByField = new Map<string, Set<string>>();
+  private readonly rolesBySubject = new Map<string, Set<string>>();
+  private readonly subjectsByRole = new Map<string, Set<string>>();
+  private grantCount = 0;
+
+  /** Builds the indexes from everything a store holds. */
+  static from(data: MappingData): Snapshot {
+    const snapshot = new Snapshot();
+    for (const role of data.roles) snapshot.putRole(role);
+    for (const grant of data.userGrants) snapshot.addGrant(grant);
+    for (const grant of data.groupGrants) snapshot.addGrant(grant);
+    return snapshot;
+  }
+
+  /** Number of roles. */
+  get roleCount(): number {
+    return this.roles.size;
+  }
+
+  /** Number of user and group grants. */
+  get grants(): number {
+    return this.grantCount;
+  }
+
+  /** The role, if present. */
+  role(roleId: string): Role | undefined {
+    return this.roles.get(roleId);
+  }
+
+  /** The roles mapped to a root field (empty when none). */
+  rolesForField(field: string): ReadonlySet<string> {
+    return this.rolesByField.get(field) ?? EMPTY;
+  }
+
+  /** The roles granted directly to a subject (`user:…` or `group:…`). */
+  rolesOfSubject(subject: string): ReadonlySet<string> {
+    return this.rolesBySubject.get(subject) ?? EMPTY;
+  }
+
+  /** The role set of a user and its groups united. */
+  rolesOf(user: string, groups: readonly string[]): Set<string> {
+    const result = new Set(this.rolesOfSubject(user));
+    for (const group of groups) for (const role of this.rolesOfSubject(group)) result.add(role);
+    return result;
+  }
+
+  /** Creates or replaces a role and its root fields; its grants stay. */
+  putRole(role: Role): void {
+    const previous = this.roles.get(role.roleId);
+    if (previous) for (const field of previous.rootFields) removeFrom(this.rolesByField, field, role.roleId);
+    this.roles.set(role.roleId, role);
+    for (const field of role.rootFields) addTo(this.rolesByField, field, role.roleId);
+  }
+
+  /** Removes a role with all its root fields and grants. */
+  deleteRole(roleId: string): void {
+    const role = this.roles.get(roleId);
+    if (!role) return;
+    for (const field of role.rootFields) removeFrom(this.rolesByField, field, roleId);
+    for (const subject of [...(this.subjectsByRole.get(roleId) ?? [])]) this.removeGrant(subject, roleId);
+    this.subjectsByRole.delete(roleId);
+    this.roles.delete(roleId);
+  }
+
+  /** Makes exactly `subjects` of one kind (`user:` or `group:` prefix) hold the role. */
+  replaceGrants(roleId: string, prefix: string, subjects: readonly string[]): void {
+    const wanted = new Set(subjects);
+    for (const subject of [...(this.subjectsByRole.get(roleId) ?? [])]) {
+      if (subject.startsWith(prefix) && !wanted.has(subject)) this.removeGrant(subject, roleId);
+    }
+    for (const subject of wanted) this.addGrant({ subject, roleId });
+  }
+
+  /** The subjects holding a role, users and groups apart, sorted. */
+  grantsOf(roleId: string): { users: string[]; groups: string[] } {
+    const users: string[] = [];
+    const groups: string[] = [];
+    for (const subject of this.subjectsByRole.get(roleId) ?? []) {
+      (subject.startsWith(GROUP_PREFIX) ? groups : users).push(subject);
+    }
+    return { users: users.sort(), groups: groups.sort() };
+  }
+
+  private addGrant(grant: Grant): void {
+    const subjects = this.subjectsByRole.get(grant.roleId) ?? new Set<string>();
+    if (subjects.has(grant.subject)) return;
+    subjects.add(grant.subject);
+    this.subjectsByRole.set(grant.roleId, subjects);
+    addTo(this.rolesBySubject, grant.subject, grant.roleId);
+    this.grantCount++;
+  }
+
+  private removeGrant(subject: string, roleId: string): void {
+    const subjects = this.subjectsByRole.get(roleId);
+    if (!subjects?.delete(subject)) return;
+    removeFrom(this.rolesBySubject, subject, roleId);
+    this.grantCount--;
+  }
+}
+
+function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
+  const set = index.get(key);
+  if (set) set.add(value);
+  else index.set(key, new Set([value]));
+}
+
+function removeFrom(index: Map<string, Set<string>>, key: string, value: string): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) index.delete(key);
+}
