@@ -49,10 +49,13 @@ export class ConflictError extends CoreError {
   }
 }
 
-/** The caller did not prove who it is. */
+/** The caller did not prove who it is; `reason` is a stable snake_case code for logs and metrics. */
 export class UnauthenticatedError extends CoreError {
   readonly code = "unauthenticated";
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason: string = "unauthenticated",
+  ) {
     super(message);
     this.name = "UnauthenticatedError";
   }

@@ -1,0 +1,55 @@
+import pg from "pg";
+import type { SqlClient, SqlRow } from "./sql-client.js";
+
+/** Options of the PostgreSQL pool. */
+export interface PgClientOptions {
+  readonly connectionString: string;
+  readonly maxConnections?: number;
+  /** Per-statement timeout in milliseconds. */
+  readonly statementTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+/** A PostgreSQL server, through a `pg` pool, as a SqlClient. */
+export function openPgClient(options: PgClientOptions): SqlClient {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    keepAlive: true,
+  });
+  // An idle client losing its connection must not crash the process; the next query reports the failure.
+  pool.on("error", () => undefined);
+  return {
+    async query(text, params) {
+      const result = await pool.query<SqlRow>(text, params ? [...params] : undefined);
+      return result.rows;
+    },
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const result = await work({
+          async query(text, params) {
+            return (await client.query<SqlRow>(text, params ? [...params] : undefined)).rows;
+          },
+        });
+        await client.query("COMMIT");
+        client.release();
+        return result;
+      } catch (error) {
+        // A client whose connection failed (the rollback fails too) is destroyed, not returned to the pool.
+        const rolledBack = await client.query("ROLLBACK").then(
+          () => true,
+          () => false,
+        );
+        client.release(!rolledBack);
+        throw error;
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
