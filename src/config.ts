@@ -1,0 +1,254 @@
+import { EnvReader } from "./config-env.js";
+
+/** Where the role mappings live. */
+export type StoreKind = "embedded" | "postgres" | "hasura";
+
+/** The whole validated configuration; frozen. */
+export interface Config {
+  readonly production: boolean;
+  /** Local development issuer instead of a JWKS: never in production. */
+  readonly devMode: boolean;
+  readonly logLevel: string;
+  readonly webhook: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    readonly maxQueryLength: number;
+    readonly maxTokens: number;
+    readonly maxBatch: number;
+    readonly allowIntrospection: boolean;
+    readonly operationCacheChars: number;
+  };
+  readonly admin: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number };
+  readonly grpc: {
+    readonly host: string;
+    readonly port: number;
+    readonly maxMessageBytes: number;
+    readonly tls: { readonly cert: string; readonly key: string; readonly clientCa: string } | undefined;
+  };
+  readonly api: {
+    readonly tokens: readonly string[];
+    readonly tokensFile: string | undefined;
+    readonly insecure: boolean;
+  };
+  readonly store: {
+    readonly kind: StoreKind;
+    readonly dataDir: string;
+    readonly schema: string;
+    readonly migrate: boolean;
+    readonly databaseUrl: string | undefined;
+    readonly graphql:
+      { readonly url: string; readonly role: string; readonly adminSecret: string } | undefined;
+    readonly timeoutMs: number;
+  };
+  readonly snapshot: {
+    readonly refreshMs: number;
+    readonly maxLagMs: number;
+    readonly maxStalenessMs: number;
+  };
+  readonly limits: { readonly maxSubjects: number; readonly maxRootFields: number };
+  readonly identity: {
+    readonly jwksUrl: string | undefined;
+    readonly algorithms: readonly string[];
+    readonly audience: readonly string[] | undefined;
+    readonly issuer: readonly string[] | undefined;
+    readonly jwtOptions: Readonly<Record<string, unknown>> | undefined;
+    readonly maxTokenBytes: number;
+    readonly userClaims: readonly string[];
+    readonly tokenHeaders: readonly string[];
+    readonly tokenCacheMax: number;
+  };
+  readonly groups: {
+    readonly provider: "claims" | "azure";
+    readonly claim: string;
+    readonly cacheTtlS: number;
+    readonly cacheMax: number;
+    readonly azure:
+      | {
+          readonly tenantId: string;
+          readonly clientId: string;
+          readonly clientSecret: string;
+          readonly scopes: readonly string[];
+          readonly authorityHost: string;
+          readonly graphBaseUrl: string;
+          readonly groupNameAttribute: "displayName" | "id";
+          readonly trustTokenGroups: boolean;
+        }
+      | undefined;
+  };
+  readonly audit: { readonly allowedSample: number };
+  readonly otlpEndpoint: string | undefined;
+}
+
+/** The environment could not be turned into a configuration; `problems` names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const PORT = [0, 65_535] as const;
+const MIB = 1024 * 1024;
+const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Turns the environment into one validated, frozen Config, or throws ConfigError naming every bad variable. */
+export function loadConfig(environment: Readonly<Record<string, string | undefined>>): Config {
+  const env = new EnvReader(environment);
+  const production = env.raw("NODE_ENV") === "production";
+  const jwksUrl = env.url("JWKS_URL");
+  const devMode = jwksUrl === undefined;
+  if (devMode && production) {
+    env.fail(
+      "JWKS_URL",
+      "required when NODE_ENV=production (development mode is refused in production)",
+      undefined,
+      0,
+    );
+  }
+
+  const databaseUrl = env.raw("DATABASE_URL");
+  const graphqlUrl = env.url("GRAPHQL_URL");
+  const defaultStore: StoreKind = graphqlUrl ? "hasura" : databaseUrl ? "postgres" : "embedded";
+  const storeKind = env.oneOf<StoreKind>(
+    "ROLEMAPPING_STORE",
+    ["embedded", "postgres", "hasura"],
+    defaultStore,
+  );
+  const schema = env.string("ROLEMAPPING_TABLE_SCHEMA", "rolemapping");
+  if (!SQL_IDENTIFIER.test(schema))
+    env.fail("ROLEMAPPING_TABLE_SCHEMA", "expected a lower-case SQL identifier", schema, 0);
+  if (storeKind === "postgres" && !databaseUrl)
+    env.fail("DATABASE_URL", "required with ROLEMAPPING_STORE=postgres", undefined, 0);
+  const adminSecret = env.raw("GRAPHQL_ADMIN_SECRET");
+  if (storeKind === "hasura") {
+    if (!graphqlUrl) env.fail("GRAPHQL_URL", "required with ROLEMAPPING_STORE=hasura", undefined, 0);
+    if (!adminSecret)
+      env.fail("GRAPHQL_ADMIN_SECRET", "required with ROLEMAPPING_STORE=hasura", undefined, 0);
+  }
+
+  const azureClientId = env.raw("AZURE_CLIENT_ID");
+  const groupsProvider = env.oneOf(
+    "GROUPS_PROVIDER",
+    ["claims", "azure"],
+    azureClientId ? "azure" : "claims",
+  );
+  const azure = groupsProvider === "azure" ? readAzure(env) : undefined;
+
+  const tlsCert = env.raw("GRPC_TLS_CERT");
+  const tlsKey = env.raw("GRPC_TLS_KEY");
+  const tlsCa = env.raw("GRPC_TLS_CLIENT_CA");
+  const tlsParts = [tlsCert, tlsKey, tlsCa].filter((part) => part !== undefined).length;
+  if (tlsParts !== 0 && tlsParts !== 3) {
+    env.fail("GRPC_TLS_CERT", "GRPC_TLS_CERT, GRPC_TLS_KEY and GRPC_TLS_CLIENT_CA go together", undefined, 0);
+  }
+  const apiTokens = (env.raw("ROLEMAPPER_API_TOKENS") ?? "")
+    .split(",")
+    .map((token) => token.trim())
+    .filter((token) => token !== "");
+  const tokensFile = env.raw("ROLEMAPPER_API_TOKENS_FILE");
+  const insecure = env.bool("ROLEMAPPER_API_INSECURE", false);
+  if (!devMode && apiTokens.length === 0 && !tokensFile && tlsParts !== 3 && !insecure) {
+    env.fail(
+      "ROLEMAPPER_API_TOKENS",
+      "the RoleMapping API needs credentials: set ROLEMAPPER_API_TOKENS, ROLEMAPPER_API_TOKENS_FILE or the GRPC_TLS_* variables (or ROLEMAPPER_API_INSECURE=true to run it unauthenticated)",
+      undefined,
+      0,
+    );
+  }
+
+  const maxLagS = env.number("SNAPSHOT_MAX_LAG_S", 2, 0.1, 3600);
+  const config: Config = {
+    production,
+    devMode,
+    logLevel: env.oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
+    webhook: {
+      host: env.string("WEBHOOK_HOST", "127.0.0.1"),
+      port: env.int("WEBHOOK_PORT", 8092, ...PORT),
+      bodyLimitBytes: env.int("WEBHOOK_BODY_LIMIT_BYTES", MIB, 1024, 64 * MIB),
+      maxQueryLength: env.int("MAX_QUERY_LENGTH", 100 * 1024, 64, 16 * MIB),
+      maxTokens: env.int("MAX_QUERY_TOKENS", 10_000, 16, 1_000_000),
+      maxBatch: env.int("MAX_BATCH_OPERATIONS", 50, 1, 10_000),
+      allowIntrospection: env.bool("ALLOW_INTROSPECTION", false),
+      operationCacheChars: env.int("OPERATION_CACHE_CHARS", 16 * MIB, 0, 1024 * MIB),
+    },
+    admin: {
+      host: env.string("ADMIN_HTTP_HOST", "0.0.0.0"),
+      port: env.int("ADMIN_HTTP_PORT", 8093, ...PORT),
+      bodyLimitBytes: env.int("ADMIN_BODY_LIMIT_BYTES", 32 * MIB, 1024, 512 * MIB),
+    },
+    grpc: {
+      host: env.string("GRPC_HOST", "0.0.0.0"),
+      port: env.int("GRPC_PORT", 50051, ...PORT),
+      maxMessageBytes: env.int("GRPC_MAX_MESSAGE_BYTES", 32 * MIB, 1024, 512 * MIB),
+      tls: tlsCert && tlsKey && tlsCa ? { cert: tlsCert, key: tlsKey, clientCa: tlsCa } : undefined,
+    },
+    api: { tokens: apiTokens, tokensFile, insecure },
+    store: {
+      kind: storeKind,
+      dataDir: env.string("ROLEMAPPING_DATA_DIR", "./data"),
+      schema,
+      migrate: env.bool("ROLEMAPPING_MIGRATE", storeKind === "embedded"),
+      databaseUrl,
+      graphql:
+        graphqlUrl && adminSecret
+          ? { url: graphqlUrl, role: env.string("GRAPHQL_ROLE", "admin"), adminSecret }
+          : undefined,
+      timeoutMs: env.int("STORE_TIMEOUT_MS", 10_000, 100, 600_000),
+    },
+    snapshot: {
+      refreshMs: env.number("SNAPSHOT_REFRESH_S", 30, 1, 86_400) * 1000,
+      maxLagMs: maxLagS * 1000,
+      maxStalenessMs: env.number("SNAPSHOT_MAX_STALENESS_S", 300, 1, 86_400) * 1000,
+    },
+    limits: {
+      maxSubjects: env.int("MAX_SUBJECTS_PER_CALL", 100_000, 1, 10_000_000),
+      maxRootFields: env.int("MAX_ROOT_FIELDS_PER_ROLE", 1_000, 1, 100_000),
+    },
+    identity: {
+      jwksUrl,
+      algorithms: env.jsonList("JWT_ALGORITHMS", ["RS256"]),
+      audience: env.stringOrList("JWT_AUDIENCE"),
+      issuer: env.stringOrList("JWT_ISSUER"),
+      jwtOptions: env.jsonObject("JWT_OPTIONS"),
+      maxTokenBytes: env.int("JWT_MAX_TOKEN_BYTES", 16 * 1024, 256, MIB),
+      userClaims: env.stringOrList("USER_CLAIM") ?? ["unique_name"],
+      tokenHeaders: env.jsonList("AUTHORIZATION_HEADER_FIELD_NAMES", ["Authorization"]),
+      tokenCacheMax: env.int("TOKEN_CACHE_MAX", 10_000, 0, 10_000_000),
+    },
+    groups: {
+      provider: groupsProvider,
+      claim: env.string("GROUPS_CLAIM", "groups"),
+      cacheTtlS: env.number("GROUPS_CACHE_TTL_S", 300, 0, 86_400),
+      cacheMax: env.int("GROUPS_CACHE_MAX", 10_000, 1, 10_000_000),
+      azure,
+    },
+    audit: { allowedSample: env.number("AUDIT_ALLOWED_SAMPLE", 1, 0, 1) },
+    otlpEndpoint: env.url("OTEL_EXPORTER_OTLP_ENDPOINT"),
+  };
+  if (env.problems.length > 0) throw new ConfigError(env.problems);
+  return deepFreeze(config);
+}
+
+function readAzure(env: EnvReader): NonNullable<Config["groups"]["azure"]> {
+  const required = (name: string): string =>
+    env.raw(name) ?? env.fail(name, "required with GROUPS_PROVIDER=azure", undefined, "");
+  return {
+    tenantId: required("AZURE_TENANT_ID"),
+    clientId: required("AZURE_CLIENT_ID"),
+    clientSecret: required("AZURE_CLIENT_SECRET"),
+    scopes: env.jsonList("AZURE_SCOPES", ["https://graph.microsoft.com/.default"]),
+    authorityHost: env.url("AZURE_AUTHORITY_HOST") ?? "https://login.microsoftonline.com",
+    graphBaseUrl: env.url("GRAPH_BASE_URL") ?? "https://graph.microsoft.com/v1.0",
+    groupNameAttribute: env.oneOf("AZURE_GROUP_NAME_ATTRIBUTE", ["displayName", "id"], "displayName"),
+    trustTokenGroups: env.bool("AZURE_TRUST_TOKEN_GROUPS", false),
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,205 @@
+import { candidateRoles, decide, type Decision, type DecisionReason } from "./decision.js";
+import { InvalidArgumentError, UnauthenticatedError, isCoreError } from "./errors.js";
+import type { GroupProvider, TokenVerifier } from "./identity.js";
+import type { Operation } from "./operation.js";
+import type { OperationCache } from "./operation-cache.js";
+import { groupSubject, userSubject } from "./principal.js";
+import type { Snapshot } from "./snapshot.js";
+import { requireIdList } from "./validation.js";
+
+/** One GraphQL request as Hasura forwards it. */
+export interface GraphQLRequest {
+  readonly query: string;
+  readonly operationName: string | undefined;
+}
+
+/** What Hasura asks about: the client's headers (names lower-cased) and its request, batch, or null. */
+export interface AuthorizeInput {
+  readonly headers: ReadonlyMap<string, string>;
+  readonly request: GraphQLRequest | readonly GraphQLRequest[] | null;
+}
+
+/** The answer and everything the audit log records about it. */
+export interface AuthorizationResult {
+  /** allow → 200, deny → 401, fail → the status of `error`. */
+  readonly outcome: "allow" | "deny" | "fail";
+  readonly role: string | undefined;
+  readonly user: string | undefined;
+  readonly groupCount: number | undefined;
+  readonly operationType: string | undefined;
+  readonly operationName: string | undefined;
+  readonly rootFields: readonly string[];
+  /** A stable snake_case code. */
+  readonly reason: string;
+  /** Set when outcome is "fail". */
+  readonly error?: unknown;
+}
+
+/** Who to explain a decision for: a token, or a user and groups given directly. */
+export interface ExplainInput {
+  readonly token?: string | undefined;
+  readonly user?: string | undefined;
+  readonly groups?: readonly string[] | undefined;
+  readonly query: string;
+  readonly operationName?: string | undefined;
+  readonly requestedRole?: string | undefined;
+}
+
+/** A decision with the facts behind it, for operators asking why. */
+export interface Explanation {
+  readonly allowed: boolean;
+  readonly role: string | undefined;
+  readonly reason: string;
+  readonly user: string;
+  readonly groups: readonly string[];
+  readonly rootFields: readonly string[];
+  readonly heldRoles: readonly string[];
+  readonly candidateRoles: readonly string[];
+}
+
+/** What the authorizer is built from. */
+export interface AuthorizerDeps {
+  readonly verifier: TokenVerifier;
+  readonly groups: GroupProvider;
+  /** The snapshot to decide with; throws UnavailableError when too stale. */
+  readonly snapshot: () => Snapshot;
+  readonly operations: OperationCache;
+  /** The raw user name from verified claims; throws UnauthenticatedError when missing. */
+  readonly userName: (claims: Readonly<Record<string, unknown>>) => string;
+  /** Header names carrying the bearer token, tried in order. */
+  readonly tokenHeaders: readonly string[];
+  readonly allowIntrospection: boolean;
+  /** Most operations in one batch. */
+  readonly maxBatch: number;
+}
+
+const ROLE_HEADER = "x-hasura-role";
+const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
+
+/** Answers Hasura's webhook: who is calling, and which role may run what it sent. */
+export class Authorizer {
+  private readonly tokenHeaders: readonly string[];
+
+  constructor(private readonly deps: AuthorizerDeps) {
+    this.tokenHeaders = deps.tokenHeaders.map((name) => name.toLowerCase());
+  }
+
+  /** Decides one webhook call. Never throws: failures come back as outcome "fail" with the error. */
+  async authorize(input: AuthorizeInput): Promise<AuthorizationResult> {
+    let user: string | undefined;
+    let groupCount: number | undefined;
+    let operations: readonly Operation[] | null = null;
+    try {
+      const token = this.tokenFrom(input.headers);
+      const verified = await this.deps.verifier.verify(token);
+      user = userSubject(this.deps.userName(verified.claims));
+      const groups = (await this.deps.groups.groupsOf(verified.claims)).map(groupSubject);
+      groupCount = groups.length;
+      operations = this.analyze(input.request);
+      const snapshot = this.deps.snapshot();
+      const requestedRole = input.headers.get(ROLE_HEADER);
+      const decision = decide(
+        {
+          heldRoles: snapshot.rolesOf(user, groups),
+          operations,
+          requestedRole,
+          allowIntrospection: this.deps.allowIntrospection,
+        },
+        snapshot,
+      );
+      return this.result(decision.allowed ? "allow" : "deny", decision, user, groupCount, operations);
+    } catch (error) {
+      const base = { role: undefined, user, groupCount, ...describe(operations), rootFields: [] };
+      if (error instanceof UnauthenticatedError) return { ...base, outcome: "deny", reason: error.reason };
+      return { ...base, outcome: "fail", reason: isCoreError(error) ? error.code : "internal", error };
+    }
+  }
+
+  /** The decision the webhook would make, with held and candidate roles. Read-only. */
+  async explain(input: ExplainInput): Promise<Explanation> {
+    let user: string;
+    let groups: string[];
+    if (input.token !== undefined && input.token !== "") {
+      const verified = await this.deps.verifier.verify(input.token);
+      user = userSubject(this.deps.userName(verified.claims));
+      groups = (await this.deps.groups.groupsOf(verified.claims)).map(groupSubject);
+    } else {
+      if (!input.user) throw new InvalidArgumentError("user", "give a token, or a user subject (user:…)");
+      user = requireIdList("user", [input.user], 1, "user:")[0] as string;
+      groups = requireIdList("groups", input.groups ?? [], 10_000, "group:");
+    }
+    const operation = this.deps.operations.analyze(input.query, input.operationName || undefined);
+    const snapshot = this.deps.snapshot();
+    const heldRoles = snapshot.rolesOf(user, groups);
+    const decision = decide(
+      {
+        heldRoles,
+        operations: [operation],
+        requestedRole: input.requestedRole || undefined,
+        allowIntrospection: this.deps.allowIntrospection,
+      },
+      snapshot,
+    );
+    return {
+      allowed: decision.allowed,
+      role: decision.role,
+      reason: decision.reason,
+      user,
+      groups,
+      rootFields: decision.rootFields,
+      heldRoles: [...heldRoles].sort(),
+      candidateRoles: candidateRoles(decision.rootFields, snapshot),
+    };
+  }
+
+  private tokenFrom(headers: ReadonlyMap<string, string>): string {
+    for (const name of this.tokenHeaders) {
+      const value = headers.get(name);
+      if (value === undefined) continue;
+      const match = BEARER.exec(value);
+      if (!match) throw new UnauthenticatedError(`header ${name} is not a bearer token`, "token_bad_scheme");
+      return match[1] as string;
+    }
+    throw new UnauthenticatedError("no bearer token in the request headers", "token_missing");
+  }
+
+  private analyze(request: AuthorizeInput["request"]): readonly Operation[] | null {
+    if (request === null) return null;
+    const requests = Array.isArray(request)
+      ? (request as readonly GraphQLRequest[])
+      : [request as GraphQLRequest];
+    if (requests.length > this.deps.maxBatch) {
+      throw new InvalidArgumentError("request", `a batch holds at most ${this.deps.maxBatch} operations`);
+    }
+    return requests.map((item) => this.deps.operations.analyze(item.query, item.operationName));
+  }
+
+  private result(
+    outcome: "allow" | "deny",
+    decision: Decision,
+    user: string,
+    groupCount: number,
+    operations: readonly Operation[] | null,
+  ): AuthorizationResult {
+    const reason: DecisionReason = decision.reason;
+    return {
+      outcome,
+      role: decision.role,
+      user,
+      groupCount,
+      ...describe(operations),
+      rootFields: decision.rootFields,
+      reason,
+    };
+  }
+}
+
+function describe(operations: readonly Operation[] | null): {
+  operationType: string | undefined;
+  operationName: string | undefined;
+} {
+  if (operations === null) return { operationType: undefined, operationName: undefined };
+  if (operations.length === 1)
+    return { operationType: operations[0]?.type, operationName: operations[0]?.name };
+  return { operationType: "batch", operationName: undefined };
+}

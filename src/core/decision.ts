@@ -1,0 +1,118 @@
+import type { Operation } from "./operation.js";
+import type { Snapshot } from "./snapshot.js";
+
+/** Why a decision came out as it did: a stable code for logs, metrics and ExplainDecision. */
+export type DecisionReason =
+  | "allowed"
+  | "no_roles"
+  | "mutation"
+  | "introspection"
+  | "no_role_for_fields"
+  | "role_not_held"
+  | "role_not_allowed_for_fields"
+  | "role_required";
+
+/** What the decision rules need: the caller's roles and what it wants to run. */
+export interface DecisionInput {
+  /** The roles of the user united with those of its groups. */
+  readonly heldRoles: ReadonlySet<string>;
+  /** The operations of the request (one, or a batch); null for a websocket `connection_init`. */
+  readonly operations: readonly Operation[] | null;
+  /** The role asked for in `X-Hasura-Role`, if any. */
+  readonly requestedRole: string | undefined;
+  readonly allowIntrospection: boolean;
+}
+
+/** The outcome of the decision rules. */
+export interface Decision {
+  readonly allowed: boolean;
+  /** The role granted, when allowed. */
+  readonly role: string | undefined;
+  readonly reason: DecisionReason;
+  /** The root fields that needed a role (meta fields left out), across the batch. */
+  readonly rootFields: readonly string[];
+}
+
+const TYPENAME = "__typename";
+const INTROSPECTION_FIELDS: ReadonlySet<string> = new Set(["__schema", "__type"]);
+
+/**
+ * Applies DESIGN.md's rules: no roles → deny; mutations → deny; the role must be mapped to every root field of
+ * every operation in the batch and held by the caller; a requested role must satisfy both.
+ */
+export function decide(input: DecisionInput, snapshot: Snapshot): Decision {
+  const { heldRoles, requestedRole } = input;
+  if (heldRoles.size === 0) return deny("no_roles", []);
+  if (input.operations === null) return decideWithoutRequest(heldRoles, requestedRole);
+
+  const fields = new Set<string>();
+  for (const operation of input.operations) {
+    if (operation.type === "mutation") return deny("mutation", operation.rootFields);
+    for (const field of operation.rootFields) {
+      if (field === TYPENAME) continue;
+      if (INTROSPECTION_FIELDS.has(field)) {
+        if (!input.allowIntrospection) return deny("introspection", [field]);
+        continue;
+      }
+      fields.add(field);
+    }
+  }
+  const rootFields = [...fields];
+  if (requestedRole !== undefined) {
+    if (!heldRoles.has(requestedRole)) return deny("role_not_held", rootFields);
+    const fits = rootFields.every((field) => snapshot.rolesForField(field).has(requestedRole));
+    return fits ? allow(requestedRole, rootFields) : deny("role_not_allowed_for_fields", rootFields);
+  }
+  const role = firstFittingRole(heldRoles, rootFields, snapshot);
+  return role === undefined ? deny("no_role_for_fields", rootFields) : allow(role, rootFields);
+}
+
+/** Every role mapped to all of `rootFields` (any role when there are none), sorted. */
+export function candidateRoles(rootFields: readonly string[], snapshot: Snapshot): string[] {
+  const [first, ...rest] = rootFields;
+  if (first === undefined) return [];
+  const result: string[] = [];
+  for (const role of snapshot.rolesForField(first)) {
+    if (rest.every((field) => snapshot.rolesForField(field).has(role))) result.push(role);
+  }
+  return result.sort();
+}
+
+// Websocket connection_init: there is no query yet, so the role chosen here serves the whole connection.
+function decideWithoutRequest(heldRoles: ReadonlySet<string>, requestedRole: string | undefined): Decision {
+  if (requestedRole !== undefined) {
+    return heldRoles.has(requestedRole) ? allow(requestedRole, []) : deny("role_not_held", []);
+  }
+  if (heldRoles.size === 1) return allow([...heldRoles][0] as string, []);
+  return deny("role_required", []);
+}
+
+// The smallest fitting role id wins, so the same caller and query always get the same role.
+function firstFittingRole(
+  heldRoles: ReadonlySet<string>,
+  rootFields: readonly string[],
+  snapshot: Snapshot,
+): string | undefined {
+  const [first] = rootFields;
+  // Walk the smaller of the two sets: held roles, or the roles mapped to the first field.
+  const pool = first === undefined ? heldRoles : smaller(heldRoles, snapshot.rolesForField(first));
+  let best: string | undefined;
+  for (const role of pool) {
+    if (!heldRoles.has(role)) continue;
+    if (best !== undefined && role >= best) continue;
+    if (rootFields.every((field) => snapshot.rolesForField(field).has(role))) best = role;
+  }
+  return best;
+}
+
+function smaller(a: ReadonlySet<string>, b: ReadonlySet<string>): ReadonlySet<string> {
+  return a.size <= b.size ? a : b;
+}
+
+function allow(role: string, rootFields: readonly string[]): Decision {
+  return { allowed: true, role, reason: "allowed", rootFields };
+}
+
+function deny(reason: DecisionReason, rootFields: readonly string[]): Decision {
+  return { allowed: false, role: undefined, reason, rootFields };
+}

@@ -1,0 +1,42 @@
+import type { Logger } from "pino";
+import type { AuthorizationResult } from "../core/authorizer.js";
+
+/** One audit line per decision: a stable schema, never a token, a secret or a variable value. */
+export interface DecisionRecord {
+  readonly requestId: string | undefined;
+  readonly latencyMs: number;
+  readonly result: AuthorizationResult;
+}
+
+/** Writes decision audit lines; allowed decisions may be sampled, denials and failures never are. */
+export class DecisionLog {
+  constructor(
+    private readonly logger: Logger,
+    private readonly allowedSample: number,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** Logs the decision (subject to sampling when allowed). */
+  record({ requestId, latencyMs, result }: DecisionRecord): void {
+    if (result.outcome === "allow" && this.allowedSample < 1 && this.random() >= this.allowedSample) return;
+    const line = {
+      event: "decision",
+      request_id: requestId,
+      user: result.user,
+      groups_count: result.groupCount,
+      operation_type: result.operationType,
+      operation_name: result.operationName,
+      root_fields: result.rootFields,
+      role: result.role,
+      outcome: result.outcome,
+      reason: result.reason,
+      latency_ms: Math.round(latencyMs * 1000) / 1000,
+    };
+    if (result.outcome === "fail") {
+      const error = result.error instanceof Error ? result.error : new Error(String(result.error));
+      this.logger.error({ ...line, err: { type: error.name, message: error.message } }, "decision failed");
+    } else {
+      this.logger.info(line, "decision");
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import express, { type ErrorRequestHandler, type Express } from "express";
+import type { Authorizer } from "../core/authorizer.js";
+import type { DecisionLog } from "./decision-log.js";
+import { healthRoutes } from "./health-routes.js";
+import { toHttpStatus } from "./status.js";
+import { parseWebhookBody } from "./webhook-body.js";
+
+/** What the webhook listener is built from. */
+export interface WebhookAppOptions {
+  readonly authorizer: Authorizer;
+  readonly decisions: DecisionLog;
+  readonly ready: () => boolean;
+  readonly bodyLimitBytes: number;
+  readonly maxBatch: number;
+  /** Development mode only: the local issuer's public keys, served at /dev/jwks.json. */
+  readonly devJwks?: () => object;
+}
+
+const MAX_HEADERS = 256;
+
+/** Hasura's authentication webhook (POST mode) and the health routes, as an express app not yet listening. */
+export function createWebhookApp(options: WebhookAppOptions): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use(healthRoutes(options.ready));
+  if (options.devJwks) {
+    const jwks = options.devJwks;
+    app.get("/dev/jwks.json", (_req, res) => {
+      res.json(jwks());
+    });
+  }
+  // Hasura's content type is JSON; any other is parsed too rather than denied as an empty body.
+  app.post(
+    "/v1/authenticate",
+    express.json({ limit: options.bodyLimitBytes, type: () => true, strict: true }),
+    async (req, res) => {
+      const started = performance.now();
+      let input;
+      try {
+        input = parseWebhookBody(req.body, { maxHeaders: MAX_HEADERS, maxBatch: options.maxBatch });
+      } catch (error) {
+        sendFailure(res, error);
+        return;
+      }
+      const result = await options.authorizer.authorize(input);
+      options.decisions.record({
+        requestId: input.headers.get("x-request-id"),
+        latencyMs: performance.now() - started,
+        result,
+      });
+      if (result.outcome === "allow") {
+        res.json({ "X-Hasura-User-Id": result.user, "X-Hasura-Role": result.role });
+      } else if (result.outcome === "deny") {
+        res.status(401).json("Unauthorized");
+      } else {
+        sendFailure(res, result.error);
+      }
+    },
+  );
+  app.use(bodyErrors);
+  return app;
+}
+
+/** Hasura's contract: 400 with errors for a bad request, 401 denies, anything else fails the client request. */
+function sendFailure(res: express.Response, error: unknown): void {
+  const status = toHttpStatus(error);
+  if (status === 400 || status === 413) {
+    res.status(status).json({ errors: [error instanceof Error ? error.message : String(error)] });
+  } else if (status === 401) {
+    res.status(401).json("Unauthorized");
+  } else {
+    res.status(500).json({ error: "System error" });
+  }
+}
+
+// body-parser's own failures: a body too large, not JSON, or in an unsupported encoding.
+const bodyErrors: ErrorRequestHandler = (error, _req, res, _next) => {
+  const type = (error as { type?: unknown }).type;
+  if (type === "entity.too.large") res.status(413).json({ errors: ["request body too large"] });
+  else if (type === "entity.parse.failed")
+    res.status(400).json({ errors: ["request body is not valid JSON"] });
+  else if (typeof type === "string" && type.startsWith("encoding."))
+    res.status(400).json({ errors: ["unsupported body encoding"] });
+  else res.status(500).json({ error: "System error" });
+};

@@ -1,0 +1,68 @@
+import { InvalidArgumentError } from "../core/errors.js";
+import type { AuthorizeInput, GraphQLRequest } from "../core/authorizer.js";
+
+/** Bounds on the webhook body beyond its byte size. */
+export interface WebhookBodyLimits {
+  readonly maxHeaders: number;
+  readonly maxBatch: number;
+}
+
+/**
+ * Validates Hasura's POST body `{"headers": {...}, "request": {...} | [...] | null}` and turns it into the core's
+ * input: header names lower-cased, each request's query and operation name checked.
+ */
+export function parseWebhookBody(body: unknown, limits: WebhookBodyLimits): AuthorizeInput {
+  if (!isObject(body))
+    throw new InvalidArgumentError("body", "expected a JSON object with headers and request");
+  return {
+    headers: parseHeaders(body.headers, limits.maxHeaders),
+    request: parseRequest(body.request, limits.maxBatch),
+  };
+}
+
+function parseHeaders(value: unknown, maxHeaders: number): Map<string, string> {
+  if (!isObject(value))
+    throw new InvalidArgumentError("headers", "expected an object of header names to strings");
+  const entries = Object.entries(value);
+  if (entries.length > maxHeaders)
+    throw new InvalidArgumentError("headers", `at most ${maxHeaders} headers allowed`);
+  const headers = new Map<string, string>();
+  for (const [name, headerValue] of entries) {
+    if (typeof headerValue !== "string")
+      throw new InvalidArgumentError(`headers.${name}`, "expected a string");
+    const key = name.toLowerCase();
+    // Two spellings of one header with different values would make the token ambiguous: refuse, don't guess.
+    const previous = headers.get(key);
+    if (previous !== undefined && previous !== headerValue) {
+      throw new InvalidArgumentError(`headers.${name}`, "given twice with different values");
+    }
+    headers.set(key, headerValue);
+  }
+  return headers;
+}
+
+function parseRequest(value: unknown, maxBatch: number): GraphQLRequest | GraphQLRequest[] | null {
+  // Hasura sends null for a websocket connection_init or a body it could not parse itself.
+  if (value === null || value === undefined) return null;
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new InvalidArgumentError("request", "an empty batch");
+    if (value.length > maxBatch)
+      throw new InvalidArgumentError("request", `a batch holds at most ${maxBatch} operations`);
+    return value.map((item, index) => parseOne(item, `request[${index}]`));
+  }
+  return parseOne(value, "request");
+}
+
+function parseOne(value: unknown, field: string): GraphQLRequest {
+  if (!isObject(value)) throw new InvalidArgumentError(field, "expected an object with a query");
+  const { query, operationName } = value;
+  if (typeof query !== "string") throw new InvalidArgumentError(`${field}.query`, "expected a string");
+  if (operationName !== undefined && operationName !== null && typeof operationName !== "string") {
+    throw new InvalidArgumentError(`${field}.operationName`, "expected a string or null");
+  }
+  return { query, operationName: operationName || undefined };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
