@@ -1,0 +1,117 @@
+import { InvalidArgumentError } from "../core/errors.js";
+
+/** The schema existing deployments use (`ROLEMAPPING_TABLE_SCHEMA` unset). */
+export const DEFAULT_SCHEMA = "rolemapping";
+
+// A plain identifier: letters, digits and underscores, not starting with a digit, at most 63 bytes (NAMEDATALEN-1).
+const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** The schema name checked as a plain SQL identifier and double-quoted, ready to splice into statements. */
+export function quoteSchema(schema: string): string {
+  if (!PLAIN_IDENTIFIER.test(schema)) {
+    throw new InvalidArgumentError(
+      "schema",
+      `"${schema}" is not a plain SQL identifier (letters, digits, underscores; at most 63; not starting with a digit)`,
+    );
+  }
+  // Quoted so the name is used exactly as configured (Hasura's root field names use it verbatim).
+  return `"${schema}"`;
+}
+
+/**
+ * The idempotent migration for one schema, one statement per entry (PGlite runs one statement per call).
+ *
+ * Foreign keys are created with ON DELETE CASCADE so that a role deleted outside the API (psql, the Hasura
+ * console) takes its mappings with it. Tables of existing deployments are left as they are and may lack the
+ * cascade, so the store never relies on it: deleteRole removes the children itself in the same transaction.
+ *
+ * The change marker is one row in `rolemapping_version`, bumped by statement-level triggers on the four tables:
+ * edits made outside the API move it too, and it becomes visible atomically with the edit's commit.
+ */
+export function migrationStatements(schema: string): string[] {
+  const s = quoteSchema(schema);
+  const statements = [
+    `CREATE SCHEMA IF NOT EXISTS ${s}`,
+    `CREATE TABLE IF NOT EXISTS ${s}.roles (
+  role_id varchar(255) NOT NULL,
+  component_id varchar(255) NOT NULL,
+  CONSTRAINT roles_pkey PRIMARY KEY (role_id),
+  CONSTRAINT roles_component_id_key UNIQUE (component_id)
+)`,
+    `CREATE TABLE IF NOT EXISTS ${s}.role_graphql_root_field_names (
+  role_id varchar(255) NOT NULL,
+  graphql_root_field_name varchar(255) NOT NULL,
+  CONSTRAINT role_graphql_root_field_names_pkey PRIMARY KEY (role_id, graphql_root_field_name),
+  CONSTRAINT role_graphql_root_field_names_role_id_fkey FOREIGN KEY (role_id)
+    REFERENCES ${s}.roles (role_id) ON DELETE CASCADE
+)`,
+    `CREATE TABLE IF NOT EXISTS ${s}.user_roles (
+  "user" varchar(255) NOT NULL,
+  role_id varchar(255) NOT NULL,
+  last_update timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT user_roles_pkey PRIMARY KEY ("user", role_id),
+  CONSTRAINT user_roles_role_id_fkey FOREIGN KEY (role_id)
+    REFERENCES ${s}.roles (role_id) ON DELETE CASCADE
+)`,
+    `CREATE TABLE IF NOT EXISTS ${s}.group_roles (
+  "group" varchar(255) NOT NULL,
+  role_id varchar(255) NOT NULL,
+  last_update timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT group_roles_pkey PRIMARY KEY ("group", role_id),
+  CONSTRAINT group_roles_role_id_fkey FOREIGN KEY (role_id)
+    REFERENCES ${s}.roles (role_id) ON DELETE CASCADE
+)`,
+    // The primary keys lead with the subject; grants are also looked up and replaced by role.
+    `CREATE INDEX IF NOT EXISTS user_roles_role_id_idx ON ${s}.user_roles (role_id)`,
+    `CREATE INDEX IF NOT EXISTS group_roles_role_id_idx ON ${s}.group_roles (role_id)`,
+    `CREATE TABLE IF NOT EXISTS ${s}.rolemapping_version (
+  singleton boolean NOT NULL DEFAULT true,
+  version bigint NOT NULL,
+  CONSTRAINT rolemapping_version_pkey PRIMARY KEY (singleton),
+  CONSTRAINT rolemapping_version_singleton_check CHECK (singleton)
+)`,
+    `INSERT INTO ${s}.rolemapping_version (singleton, version) VALUES (true, 0) ON CONFLICT DO NOTHING`,
+    // SECURITY DEFINER: whoever may edit the tables (e.g. Hasura's database user) can bump the marker even
+    // without rights on the version table; the fixed search_path keeps the definer's rights from being abused.
+    `CREATE OR REPLACE FUNCTION ${s}.rolemapping_bump_version() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+BEGIN
+  UPDATE ${s}.rolemapping_version SET version = version + 1;
+  RETURN NULL;
+END
+$body$`,
+  ];
+  for (const table of TABLES) statements.push(triggerStatement(s, table));
+  return statements;
+}
+
+/** The four mapping tables, in the order they are created. */
+export const TABLES = ["roles", "role_graphql_root_field_names", "user_roles", "group_roles"] as const;
+
+// CREATE OR REPLACE TRIGGER needs PostgreSQL 14; the catalog check keeps older servers and re-runs working.
+function triggerStatement(s: string, table: string): string {
+  const name = `${table}_bump_version`;
+  return `DO $body$
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_trigger
+    WHERE tgrelid = '${s}.${table}'::regclass AND tgname = '${name}'
+  ) THEN
+    CREATE TRIGGER ${name}
+      AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${s}.${table}
+      FOR EACH STATEMENT EXECUTE FUNCTION ${s}.rolemapping_bump_version();
+  END IF;
+END
+$body$`;
+}
+
+/** The migration as one SQL script, as shipped in deploy/sql/ (runnable with psql). */
+export function migrationScript(schema: string): string {
+  return (
+    `-- Role mapping tables, change marker and triggers for schema "${schema}".\n` +
+    `-- Idempotent: safe to apply again; existing tables are left unchanged.\n` +
+    `-- Generated from src/store/sql-schema.ts; keep them equal (test/store/sql-schema.test.ts checks).\n\n` +
+    migrationStatements(schema).join(";\n\n") +
+    ";\n"
+  );
+}

@@ -1,0 +1,305 @@
+import { ConflictError, InvalidArgumentError, NotFoundError } from "../core/errors.js";
+import type { MappingData, Role, RoleGrants } from "../core/mapping.js";
+import { GROUP_PREFIX } from "../core/principal.js";
+import type { RoleMappingStore, RolePage } from "./port.js";
+import type { SqlClient, SqlQueryable, SqlRow } from "./sql-client.js";
+import { RETRYABLE_SQLSTATES, sqlState, toStoreError } from "./sql-errors.js";
+import { DEFAULT_LOAD_PAGE_SIZE, loadAllPaged } from "./sql-load.js";
+import { migrateSchema } from "./sql-migrate.js";
+import { DEFAULT_SCHEMA, quoteSchema } from "./sql-schema.js";
+
+/** How to build a SqlStore. */
+export interface SqlStoreOptions {
+  /** The database; the store owns it and closes it on close(). */
+  readonly client: SqlClient;
+  /** Schema holding the four tables (default `rolemapping`); a plain SQL identifier. */
+  readonly schema?: string;
+  /** Apply the idempotent migration before use (always wanted for the embedded database). */
+  readonly migrate?: boolean;
+  /** Rows per statement in loadAll. */
+  readonly loadPageSize?: number;
+}
+
+/** Builds a SqlStore, migrating the schema first when asked. */
+export async function createSqlStore(options: SqlStoreOptions): Promise<SqlStore> {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  if (options.migrate) await migrateSchema(options.client, schema);
+  return new SqlStore(options.client, schema, options.loadPageSize ?? DEFAULT_LOAD_PAGE_SIZE);
+}
+
+// Deadlocks and serialization failures between concurrent writers are resolved by running the write again.
+const WRITE_ATTEMPTS = 3;
+
+// The two grant tables differ only in their names.
+interface GrantTable {
+  readonly table: string;
+  readonly column: string;
+}
+
+/**
+ * The role mappings in PostgreSQL (a server through `pg`, or embedded PGlite): the same SQL for both.
+ * Every write is one transaction that first locks the role row, so concurrent writes to one role queue up
+ * and each leaves one whole state behind.
+ */
+export class SqlStore implements RoleMappingStore {
+  private readonly s: string;
+  private readonly users: GrantTable;
+  private readonly groups: GrantTable;
+
+  constructor(
+    private readonly client: SqlClient,
+    schema: string,
+    private readonly loadPageSize: number = DEFAULT_LOAD_PAGE_SIZE,
+  ) {
+    this.s = quoteSchema(schema);
+    this.users = { table: `${this.s}.user_roles`, column: `"user"` };
+    this.groups = { table: `${this.s}.group_roles`, column: `"group"` };
+    if (!Number.isInteger(loadPageSize) || loadPageSize < 1) {
+      throw new InvalidArgumentError("loadPageSize", "expected a positive integer");
+    }
+  }
+
+  /** Every role and grant, read page by page inside one consistent read-only transaction. */
+  loadAll(): Promise<MappingData> {
+    return this.read(() =>
+      this.client.transaction(async (tx) => {
+        await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        return loadAllPaged(tx, this.s, this.loadPageSize);
+      }),
+    );
+  }
+
+  /** The version counter the triggers bump on every statement that writes one of the four tables. */
+  changeMarker(): Promise<string> {
+    return this.read(async () => {
+      const rows = await this.client.query(`SELECT version::text AS v FROM ${this.s}.rolemapping_version`);
+      // A deleted marker row stops moving; the periodic full reload still catches every change.
+      return typeof rows[0]?.v === "string" ? rows[0].v : "none";
+    });
+  }
+
+  /** Creates or updates the role; ConflictError when role_id or component_id is bound otherwise. */
+  upsertRole(role: Role): Promise<Role> {
+    const fields = [...new Set(role.rootFields)].sort();
+    return this.write(async (tx) => {
+      // Lock first, so no trigger (and its lock on the version row) runs before we hold the role row.
+      let rows = await this.lockRoleOrComponent(tx, role);
+      if (rows.length === 0) {
+        await tx.query(
+          `INSERT INTO ${this.s}.roles (role_id, component_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+          [role.roleId, role.componentId],
+        );
+        // Re-read: a concurrent writer may have taken either key between the check and the insert.
+        rows = await this.lockRoleOrComponent(tx, role);
+      }
+      for (const row of rows) {
+        if (row.role_id === role.roleId && row.component_id !== role.componentId) {
+          throw new ConflictError(
+            "role_id",
+            `role "${role.roleId}" is bound to another component than "${role.componentId}"`,
+          );
+        }
+        if (row.role_id !== role.roleId) {
+          throw new ConflictError(
+            "component_id",
+            `component "${role.componentId}" already has another role than "${role.roleId}"`,
+          );
+        }
+      }
+      await tx.query(
+        `DELETE FROM ${this.s}.role_graphql_root_field_names
+         WHERE role_id = $1 AND graphql_root_field_name NOT IN (SELECT unnest($2::text[]))`,
+        [role.roleId, fields],
+      );
+      await tx.query(
+        `INSERT INTO ${this.s}.role_graphql_root_field_names (role_id, graphql_root_field_name)
+         SELECT $1, field FROM unnest($2::text[]) AS wanted(field) ON CONFLICT DO NOTHING`,
+        [role.roleId, fields],
+      );
+      return { roleId: role.roleId, componentId: role.componentId, rootFields: fields };
+    });
+  }
+
+  /** Afterwards exactly `users` hold the role, each with a fresh last_update. */
+  setUserRoles(roleId: string, users: readonly string[]): Promise<RoleGrants> {
+    return this.replaceGrants(this.users, roleId, users);
+  }
+
+  /** Afterwards exactly `groups` hold the role, each with a fresh last_update. */
+  setGroupRoles(roleId: string, groups: readonly string[]): Promise<RoleGrants> {
+    return this.replaceGrants(this.groups, roleId, groups);
+  }
+
+  /** Removes the role, its root fields and its grants; the children are deleted explicitly (no CASCADE needed). */
+  deleteRole(roleId: string): Promise<boolean> {
+    return this.write(async (tx) => {
+      if (!(await this.lockRole(tx, roleId))) return false;
+      for (const table of ["role_graphql_root_field_names", "user_roles", "group_roles", "roles"]) {
+        await tx.query(`DELETE FROM ${this.s}.${table} WHERE role_id = $1`, [roleId]);
+      }
+      return true;
+    });
+  }
+
+  /** The role with this id and its root fields (sorted). */
+  getRole(roleId: string): Promise<Role | undefined> {
+    return this.read(() => this.selectRole("role_id", roleId));
+  }
+
+  /** The role bound to this component. */
+  getRoleByComponent(componentId: string): Promise<Role | undefined> {
+    return this.read(() => this.selectRole("component_id", componentId));
+  }
+
+  /** The users and groups (sorted) holding the role; undefined when the role is missing. */
+  getRoleGrants(roleId: string): Promise<RoleGrants | undefined> {
+    return this.read(async () => {
+      // One statement, so the role and its grants come from one snapshot.
+      const rows = await this.client.query(
+        `SELECT 'r' AS kind, role_id AS subject FROM ${this.s}.roles WHERE role_id = $1
+         UNION ALL ${this.grantsQuery()}`,
+        [roleId],
+      );
+      if (!rows.some((row) => row.kind === "r")) return undefined;
+      return toGrants(roleId, rows);
+    });
+  }
+
+  /** Roles in byte order of `role_id` (COLLATE "C": the same on every server and in PGlite). */
+  async listRoles(pageSize: number, after: string | undefined): Promise<RolePage> {
+    if (!Number.isInteger(pageSize) || pageSize < 1) {
+      throw new InvalidArgumentError("page_size", "expected a positive integer");
+    }
+    return await this.read(async () => {
+      // One row more than asked tells whether another page follows.
+      const rows = await this.client.query(
+        `SELECT role_id, component_id FROM ${this.s}.roles
+         WHERE $2::text IS NULL OR role_id COLLATE "C" > $2::text
+         ORDER BY role_id COLLATE "C" LIMIT $1`,
+        [pageSize + 1, after ?? null],
+      );
+      const page = rows.slice(0, pageSize);
+      const ids = page.map((row) => row.role_id as string);
+      const fieldRows = await this.client.query(
+        `SELECT role_id, graphql_root_field_name AS field FROM ${this.s}.role_graphql_root_field_names
+         WHERE role_id = ANY($1::text[])`,
+        [ids],
+      );
+      const fieldsOf = new Map<string, string[]>();
+      for (const row of fieldRows) {
+        const list = fieldsOf.get(row.role_id as string) ?? [];
+        list.push(row.field as string);
+        fieldsOf.set(row.role_id as string, list);
+      }
+      const roles = page.map((row) => ({
+        roleId: row.role_id as string,
+        componentId: row.component_id as string,
+        rootFields: (fieldsOf.get(row.role_id as string) ?? []).sort(),
+      }));
+      return { roles, nextAfter: rows.length > pageSize ? ids[ids.length - 1] : undefined };
+    });
+  }
+
+  /** The role ids a `user:…` or `group:…` subject holds directly, sorted. */
+  listSubjectRoles(subject: string): Promise<string[]> {
+    const { table, column } = subject.startsWith(GROUP_PREFIX) ? this.groups : this.users;
+    return this.read(async () => {
+      const rows = await this.client.query(`SELECT role_id FROM ${table} WHERE ${column} = $1`, [subject]);
+      return rows.map((row) => row.role_id as string).sort();
+    });
+  }
+
+  /** Resolves when the database answers; UnavailableError otherwise. */
+  ping(): Promise<void> {
+    return this.read(async () => {
+      await this.client.query("SELECT 1");
+    });
+  }
+
+  /** Closes the database client. */
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  private replaceGrants(kind: GrantTable, roleId: string, subjects: readonly string[]): Promise<RoleGrants> {
+    const wanted = [...new Set(subjects)];
+    return this.write(async (tx) => {
+      // The row lock queues concurrent replacements of this role: each one applies whole, the last one wins.
+      if (!(await this.lockRole(tx, roleId))) throw new NotFoundError(`role "${roleId}" not found`);
+      // Arrays instead of one statement per subject: 10,000 subjects are still four statements.
+      await tx.query(
+        `DELETE FROM ${kind.table} WHERE role_id = $1 AND ${kind.column} NOT IN (SELECT unnest($2::text[]))`,
+        [roleId, wanted],
+      );
+      await tx.query(
+        `INSERT INTO ${kind.table} (${kind.column}, role_id, last_update)
+         SELECT subject, $1, now() FROM unnest($2::text[]) AS wanted(subject)
+         ON CONFLICT (${kind.column}, role_id) DO UPDATE SET last_update = excluded.last_update`,
+        [roleId, wanted],
+      );
+      return toGrants(roleId, await tx.query(this.grantsQuery(), [roleId]));
+    });
+  }
+
+  private grantsQuery(): string {
+    return `SELECT 'u' AS kind, ${this.users.column} AS subject FROM ${this.users.table} WHERE role_id = $1
+      UNION ALL SELECT 'g' AS kind, ${this.groups.column} AS subject FROM ${this.groups.table} WHERE role_id = $1`;
+  }
+
+  private async lockRole(tx: SqlQueryable, roleId: string): Promise<boolean> {
+    const rows = await tx.query(`SELECT role_id FROM ${this.s}.roles WHERE role_id = $1 FOR UPDATE`, [
+      roleId,
+    ]);
+    return rows.length > 0;
+  }
+
+  private lockRoleOrComponent(tx: SqlQueryable, role: Role): Promise<SqlRow[]> {
+    return tx.query(
+      `SELECT role_id, component_id FROM ${this.s}.roles WHERE role_id = $1 OR component_id = $2 FOR UPDATE`,
+      [role.roleId, role.componentId],
+    );
+  }
+
+  private async selectRole(key: "role_id" | "component_id", value: string): Promise<Role | undefined> {
+    const rows = await this.client.query(
+      `SELECT r.role_id, r.component_id, f.graphql_root_field_name AS field
+       FROM ${this.s}.roles r LEFT JOIN ${this.s}.role_graphql_root_field_names f ON f.role_id = r.role_id
+       WHERE r.${key} = $1`,
+      [value],
+    );
+    const first = rows[0];
+    if (!first) return undefined;
+    const rootFields = rows.flatMap((row) => (typeof row.field === "string" ? [row.field] : [])).sort();
+    return { roleId: first.role_id as string, componentId: first.component_id as string, rootFields };
+  }
+
+  private async read<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  private async write<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.transaction(work);
+      } catch (error) {
+        const state = sqlState(error);
+        if (attempt < WRITE_ATTEMPTS && state !== undefined && RETRYABLE_SQLSTATES.has(state)) continue;
+        throw toStoreError(error);
+      }
+    }
+  }
+}
+
+function toGrants(roleId: string, rows: readonly SqlRow[]): RoleGrants {
+  const users: string[] = [];
+  const groups: string[] = [];
+  for (const row of rows) {
+    if (row.kind === "u") users.push(row.subject as string);
+    else if (row.kind === "g") groups.push(row.subject as string);
+  }
+  return { roleId, users: users.sort(), groups: groups.sort() };
+}

@@ -1,0 +1,57 @@
+import { openTestDatabase, type TestDatabase } from "../support/databases.js";
+import type { SqlClient } from "../../src/store/sql-client.js";
+import { createSqlStore, type SqlStore } from "../../src/store/sql-store.js";
+import type { StoreContractOptions, StoreUnderTest } from "./store-contract.js";
+
+/** A SqlStore in its own fresh schema of a database shared by one test file. */
+export interface OpenedSqlStore extends StoreUnderTest {
+  readonly store: SqlStore;
+  readonly schema: string;
+  /** The shared database, for reaching behind the store. */
+  readonly db: TestDatabase;
+}
+
+/** The client of a shared database, with close() left to the database's owner. */
+export function borrowed(client: SqlClient): SqlClient {
+  return { query: client.query, transaction: client.transaction, close: async () => undefined };
+}
+
+/**
+ * One database per test file (opened on first use, dropped by `dropAll`) and one migrated schema per store:
+ * opening PGlite or creating a database per case would dominate the run time.
+ */
+export function sqlStoreHarness(kind: "pglite" | "postgres") {
+  let db: Promise<TestDatabase> | undefined;
+  let next = 0;
+  const database = () => (db ??= openTestDatabase(kind));
+
+  const openStore = async (): Promise<OpenedSqlStore> => {
+    const shared = await database();
+    const schema = `contract_${next++}`;
+    const store = await createSqlStore({ client: borrowed(shared.client), schema, migrate: true });
+    return { store, schema, db: shared, close: () => store.close() };
+  };
+
+  const options: StoreContractOptions<OpenedSqlStore> = {
+    async grantDirectly({ db: shared, schema }, subject, roleId) {
+      await shared.client.query(`INSERT INTO "${schema}".user_roles ("user", role_id) VALUES ($1, $2)`, [
+        subject,
+        roleId,
+      ]);
+    },
+    async userGrantLastUpdate({ db: shared, schema }, subject, roleId) {
+      const rows = await shared.client.query(
+        `SELECT last_update FROM "${schema}".user_roles WHERE "user" = $1 AND role_id = $2`,
+        [subject, roleId],
+      );
+      return rows[0]?.last_update as Date | undefined;
+    },
+  };
+
+  const dropAll = async (): Promise<void> => {
+    if (db) await (await db).drop();
+    db = undefined;
+  };
+
+  return { openStore, options, database, dropAll };
+}

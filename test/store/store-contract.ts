@@ -1,0 +1,318 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ConflictError, NotFoundError } from "../../src/core/errors.js";
+import type { Role } from "../../src/core/mapping.js";
+import type { RoleMappingStore } from "../../src/store/port.js";
+
+/** A store opened for one test, with whatever the adapter's hooks need to reach behind it. */
+export interface StoreUnderTest {
+  readonly store: RoleMappingStore;
+  close(): Promise<void>;
+}
+
+/** Optional hooks for cases that need to reach past the port; a case whose hook is missing is skipped. */
+export interface StoreContractOptions<T extends StoreUnderTest> {
+  /** Grants `roleId` to the user subject without going through the store (e.g. plain SQL). */
+  grantDirectly?(opened: T, subject: string, roleId: string): Promise<void>;
+  /** The stored last_update of a user grant. */
+  userGrantLastUpdate?(opened: T, subject: string, roleId: string): Promise<Date | undefined>;
+}
+
+const role = (n: number | string, fields: string[] = []): Role => ({
+  roleId: `role-${n}`,
+  componentId: `component-${n}`,
+  rootFields: fields,
+});
+
+const users = (prefix: string, count: number): string[] =>
+  Array.from({ length: count }, (_, i) => `user:${prefix}-${String(i).padStart(5, "0")}`);
+
+/** The behaviour every RoleMappingStore adapter must show, run against a fresh store per case. */
+export function describeStoreContract<T extends StoreUnderTest>(
+  name: string,
+  openStore: () => Promise<T>,
+  options: StoreContractOptions<T> = {},
+): void {
+  describe(`${name}: RoleMappingStore contract`, () => {
+    let opened: T;
+    let store: RoleMappingStore;
+
+    beforeEach(async () => {
+      opened = await openStore();
+      store = opened.store;
+    });
+    afterEach(async () => {
+      await opened.close();
+    });
+
+    describe("roles", () => {
+      it("creates a role readable by id and by component, root fields sorted", async () => {
+        const stored = await store.upsertRole(role(1, ["b_field", "a_field"]));
+        const expected = { roleId: "role-1", componentId: "component-1", rootFields: ["a_field", "b_field"] };
+        expect(stored).toEqual(expected);
+        expect(await store.getRole("role-1")).toEqual(expected);
+        expect(await store.getRoleByComponent("component-1")).toEqual(expected);
+      });
+
+      it("replaces the root fields on update: afterwards exactly the listed ones", async () => {
+        await store.upsertRole(role(1, ["a", "b", "c"]));
+        await store.upsertRole(role(1, ["c", "d"]));
+        expect((await store.getRole("role-1"))?.rootFields).toEqual(["c", "d"]);
+        await store.upsertRole(role(1, []));
+        expect(await store.getRole("role-1")).toEqual(role(1, []));
+      });
+
+      it("accepts the same upsert twice", async () => {
+        await store.upsertRole(role(1, ["a"]));
+        await store.upsertRole(role(1, ["a"]));
+        expect(await store.getRole("role-1")).toEqual(role(1, ["a"]));
+      });
+
+      it("refuses a role_id bound to another component and keeps the stored role", async () => {
+        await store.upsertRole(role(1, ["a"]));
+        const attempt = store.upsertRole({
+          roleId: "role-1",
+          componentId: "component-other",
+          rootFields: ["x"],
+        });
+        await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+        await expect(attempt).rejects.toMatchObject({ kind: "role_id" });
+        expect(await store.getRole("role-1")).toEqual(role(1, ["a"]));
+        expect(await store.getRoleByComponent("component-other")).toBeUndefined();
+      });
+
+      it("refuses a component that already has another role and creates nothing", async () => {
+        await store.upsertRole(role(1, ["a"]));
+        const attempt = store.upsertRole({
+          roleId: "role-other",
+          componentId: "component-1",
+          rootFields: ["x"],
+        });
+        await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+        await expect(attempt).rejects.toMatchObject({ kind: "component_id" });
+        expect(await store.getRole("role-other")).toBeUndefined();
+        expect(await store.getRoleByComponent("component-1")).toEqual(role(1, ["a"]));
+      });
+
+      it("reports missing roles as undefined", async () => {
+        expect(await store.getRole("role-missing")).toBeUndefined();
+        expect(await store.getRoleByComponent("component-missing")).toBeUndefined();
+        expect(await store.getRoleGrants("role-missing")).toBeUndefined();
+      });
+
+      it("lets exactly one of many concurrent upserts claim a component", async () => {
+        const results = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, i) =>
+            store.upsertRole({ roleId: `role-${i}`, componentId: "component-shared", rootFields: [] }),
+          ),
+        );
+        const won = results.filter((result) => result.status === "fulfilled");
+        expect(won).toHaveLength(1);
+        for (const result of results) {
+          if (result.status === "rejected") expect(result.reason).toMatchObject({ kind: "component_id" });
+        }
+        const owner = await store.getRoleByComponent("component-shared");
+        expect(owner?.roleId).toBe((won[0] as PromiseFulfilledResult<Role>).value.roleId);
+      });
+
+      it("deletes a role with all its mappings and reports whether it existed", async () => {
+        await store.upsertRole(role(1, ["a"]));
+        await store.upsertRole(role(2, ["a"]));
+        await store.setUserRoles("role-1", ["user:alice"]);
+        await store.setGroupRoles("role-1", ["group:readers"]);
+        await store.setUserRoles("role-2", ["user:alice"]);
+
+        expect(await store.deleteRole("role-1")).toBe(true);
+        expect(await store.getRole("role-1")).toBeUndefined();
+        expect(await store.getRoleGrants("role-1")).toBeUndefined();
+        expect(await store.listSubjectRoles("user:alice")).toEqual(["role-2"]);
+        expect(await store.listSubjectRoles("group:readers")).toEqual([]);
+        expect(await store.deleteRole("role-1")).toBe(false);
+
+        // The id and the component are free again, with no grant left over.
+        await store.upsertRole(role(1, []));
+        expect(await store.getRoleGrants("role-1")).toEqual({ roleId: "role-1", users: [], groups: [] });
+      });
+
+      it("lists roles in role_id order, page by page", async () => {
+        const ids = Array.from({ length: 25 }, (_, i) => String(i).padStart(2, "0"));
+        for (const id of [...ids].reverse()) await store.upsertRole(role(id, [`field_${id}`]));
+
+        const seen: string[] = [];
+        const pageSizes: number[] = [];
+        let after: string | undefined;
+        do {
+          const page = await store.listRoles(10, after);
+          pageSizes.push(page.roles.length);
+          seen.push(...page.roles.map((r) => r.roleId));
+          after = page.nextAfter;
+        } while (after !== undefined);
+
+        expect(pageSizes).toEqual([10, 10, 5]);
+        expect(seen).toEqual(ids.map((id) => `role-${id}`));
+        const page = await store.listRoles(2, "role-22");
+        expect(page.roles).toEqual([role(23, ["field_23"]), role(24, ["field_24"])]);
+        expect(page.nextAfter).toBeUndefined();
+      });
+
+      it("lists no roles on an empty store", async () => {
+        expect(await store.listRoles(10, undefined)).toEqual({ roles: [], nextAfter: undefined });
+      });
+    });
+
+    describe("grants", () => {
+      it("refuses to set users or groups of a missing role", async () => {
+        await expect(store.setUserRoles("role-missing", ["user:alice"])).rejects.toBeInstanceOf(
+          NotFoundError,
+        );
+        await expect(store.setGroupRoles("role-missing", ["group:a"])).rejects.toBeInstanceOf(NotFoundError);
+        expect(await store.listSubjectRoles("user:alice")).toEqual([]);
+      });
+
+      it("replaces the users of a role: missing ones added, unlisted ones removed, groups kept", async () => {
+        await store.upsertRole(role(1));
+        await store.setGroupRoles("role-1", ["group:readers"]);
+        await store.setUserRoles("role-1", ["user:alice", "user:bob"]);
+        const grants = await store.setUserRoles("role-1", ["user:carol", "user:bob"]);
+
+        const expected = { roleId: "role-1", users: ["user:bob", "user:carol"], groups: ["group:readers"] };
+        expect(grants).toEqual(expected);
+        expect(await store.getRoleGrants("role-1")).toEqual(expected);
+        expect(await store.listSubjectRoles("user:alice")).toEqual([]);
+      });
+
+      it("replaces the groups of a role, users kept", async () => {
+        await store.upsertRole(role(1));
+        await store.setUserRoles("role-1", ["user:alice"]);
+        await store.setGroupRoles("role-1", ["group:a", "group:b"]);
+        const grants = await store.setGroupRoles("role-1", ["group:c", "group:a"]);
+        expect(grants).toEqual({ roleId: "role-1", users: ["user:alice"], groups: ["group:a", "group:c"] });
+        expect(await store.getRoleGrants("role-1")).toEqual(grants);
+      });
+
+      it("removes every user or group when set to an empty list", async () => {
+        await store.upsertRole(role(1));
+        await store.setUserRoles("role-1", ["user:alice"]);
+        await store.setGroupRoles("role-1", ["group:a"]);
+        await store.setUserRoles("role-1", []);
+        expect(await store.setGroupRoles("role-1", [])).toEqual({ roleId: "role-1", users: [], groups: [] });
+      });
+
+      it("keeps the grants when a role's root fields are updated", async () => {
+        await store.upsertRole(role(1, ["a"]));
+        await store.setUserRoles("role-1", ["user:alice"]);
+        await store.upsertRole(role(1, ["b"]));
+        expect((await store.getRoleGrants("role-1"))?.users).toEqual(["user:alice"]);
+      });
+
+      it("lists the roles a subject holds, sorted, users and groups apart", async () => {
+        for (const n of [3, 1, 2]) await store.upsertRole(role(n));
+        await store.setUserRoles("role-3", ["user:alice"]);
+        await store.setUserRoles("role-1", ["user:alice", "user:bob"]);
+        await store.setGroupRoles("role-2", ["group:readers"]);
+        expect(await store.listSubjectRoles("user:alice")).toEqual(["role-1", "role-3"]);
+        expect(await store.listSubjectRoles("user:bob")).toEqual(["role-1"]);
+        expect(await store.listSubjectRoles("group:readers")).toEqual(["role-2"]);
+        expect(await store.listSubjectRoles("user:nobody")).toEqual([]);
+      });
+
+      it.skipIf(!options.userGrantLastUpdate)("refreshes last_update of every listed user", async () => {
+        await store.upsertRole(role(1));
+        await store.setUserRoles("role-1", ["user:alice"]);
+        const first = await options.userGrantLastUpdate!(opened, "user:alice", "role-1");
+        expect(first).toBeInstanceOf(Date);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await store.setUserRoles("role-1", ["user:alice", "user:bob"]);
+        const second = await options.userGrantLastUpdate!(opened, "user:alice", "role-1");
+        expect(second!.getTime()).toBeGreaterThan(first!.getTime());
+      });
+
+      it("ends 50 concurrent sets of one role with exactly one of the lists, never a mix", async () => {
+        await store.upsertRole(role(1));
+        const lists = Array.from({ length: 50 }, (_, i) => users(`writer${i}`, 20));
+        await Promise.all(lists.map((list) => store.setUserRoles("role-1", list)));
+        const final = (await store.getRoleGrants("role-1"))!.users;
+        expect(lists.some((list) => JSON.stringify([...list].sort()) === JSON.stringify(final))).toBe(true);
+      });
+
+      it("sets and replaces 10,000 users of one role", async () => {
+        await store.upsertRole(role(1));
+        const first = users("a", 10_000);
+        expect((await store.setUserRoles("role-1", first)).users).toHaveLength(10_000);
+        // Half kept, half new.
+        const second = [...first.slice(5_000), ...users("b", 5_000)];
+        const grants = await store.setUserRoles("role-1", second);
+        expect(grants.users).toEqual([...second].sort());
+        expect(await store.listSubjectRoles(first[0]!)).toEqual([]);
+        expect(await store.listSubjectRoles(second[0]!)).toEqual(["role-1"]);
+      });
+    });
+
+    describe("loading and change marker", () => {
+      it("loads every role, root field and grant", async () => {
+        await store.upsertRole(role(1, ["a", "b"]));
+        await store.upsertRole(role(2));
+        await store.setUserRoles("role-1", ["user:alice", "user:bob"]);
+        await store.setGroupRoles("role-2", ["group:readers"]);
+        await store.setUserRoles("role-2", ["user:alice"]);
+
+        const data = await store.loadAll();
+        const byId = (a: { roleId: string }, b: { roleId: string }) => a.roleId.localeCompare(b.roleId);
+        const roles = [...data.roles].sort(byId).map((r) => ({ ...r, rootFields: [...r.rootFields].sort() }));
+        expect(roles).toEqual([role(1, ["a", "b"]), role(2)]);
+        const key = (g: { subject: string; roleId: string }) => `${g.subject}>${g.roleId}`;
+        expect(data.userGrants.map(key).sort()).toEqual([
+          "user:alice>role-1",
+          "user:alice>role-2",
+          "user:bob>role-1",
+        ]);
+        expect(data.groupGrants.map(key)).toEqual(["group:readers>role-2"]);
+      });
+
+      it("loads an empty store", async () => {
+        expect(await store.loadAll()).toEqual({ roles: [], userGrants: [], groupGrants: [] });
+      });
+
+      it("moves the change marker on every write and not on reads", async () => {
+        const markers = [await store.changeMarker()];
+        const moved = async () => {
+          const marker = await store.changeMarker();
+          expect(markers).not.toContain(marker);
+          markers.push(marker);
+        };
+        await store.upsertRole(role(1, ["a"]));
+        await moved();
+        await store.setUserRoles("role-1", ["user:alice"]);
+        await moved();
+        await store.setGroupRoles("role-1", ["group:a"]);
+        await moved();
+        await store.upsertRole(role(1, ["b"]));
+        await moved();
+
+        await store.getRole("role-1");
+        await store.getRoleGrants("role-1");
+        await store.listRoles(10, undefined);
+        await store.listSubjectRoles("user:alice");
+        await store.loadAll();
+        expect(await store.changeMarker()).toBe(markers[markers.length - 1]);
+
+        await store.deleteRole("role-1");
+        await moved();
+      });
+
+      it.skipIf(!options.grantDirectly)(
+        "moves the change marker on an edit made outside the store",
+        async () => {
+          await store.upsertRole(role(1));
+          const before = await store.changeMarker();
+          await options.grantDirectly!(opened, "user:direct", "role-1");
+          expect(await store.changeMarker()).not.toBe(before);
+          expect(await store.listSubjectRoles("user:direct")).toEqual(["role-1"]);
+        },
+      );
+
+      it("answers ping", async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+  });
+}
