@@ -1,0 +1,234 @@
+import { describe, expect, it } from "vitest";
+import {
+  envValue,
+  hasKubectl,
+  kustomizationDirs,
+  podTemplate,
+  render,
+  resolvePort,
+  shortName,
+  type Container,
+  type K8sObject,
+} from "./manifests.js";
+
+const SIDECAR = "rolemapper";
+// Variables that carry credentials: they must come from a Secret, never as a literal value.
+const SECRET_VARIABLES = /SECRET|TOKEN|PASSWORD|DATABASE_URL|PRIVATE|_KEY$/;
+
+interface NetworkPolicySpec {
+  podSelector: { matchLabels?: Record<string, string> };
+  policyTypes?: string[];
+  ingress?: { from?: Record<string, unknown>[]; ports?: { port?: number | string; protocol?: string }[] }[];
+}
+
+interface ServiceSpec {
+  selector?: Record<string, string>;
+  ports: { name?: string; port: number; targetPort?: number | string }[];
+}
+
+function sidecarOf(deployment: K8sObject): Container | undefined {
+  return podTemplate(deployment).spec.initContainers?.find((c) => c.name === SIDECAR);
+}
+
+function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
+  return Object.entries(selector ?? {}).every(([key, value]) => labels[key] === value);
+}
+
+const dirs = kustomizationDirs();
+
+describe.skipIf(!hasKubectl)(
+  hasKubectl ? "kustomizations" : "kustomizations (skipped: kubectl is not on the PATH)",
+  () => {
+    it("finds the base and the examples", () => {
+      expect(dirs.map(shortName)).toEqual(
+        expect.arrayContaining(["deploy/k8s/base", "deploy/k8s/examples/existing-hasura"]),
+      );
+    });
+
+    describe.each(dirs.map((dir) => [shortName(dir), dir]))("%s", (_name, dir) => {
+      // Collection runs even when the block is skipped: render only where kubectl exists.
+      const objects = hasKubectl ? render(dir) : [];
+      const deployments = objects.filter((o) => o.kind === "Deployment" && sidecarOf(o));
+      const configMaps = new Map(
+        objects.filter((o) => o.kind === "ConfigMap").map((o) => [o.metadata.name, o]),
+      );
+
+      it("has one Deployment carrying the sidecar", () => {
+        expect(deployments).toHaveLength(1);
+      });
+
+      for (const deployment of deployments) {
+        const pod = podTemplate(deployment);
+        const sidecar = sidecarOf(deployment)!;
+        const hasuras = pod.spec.containers.filter((c) => c.image.startsWith("hasura/graphql-engine:"));
+        const hasura = hasuras[0]!;
+        const adminPort = Number(envValue(sidecar, "ADMIN_HTTP_PORT"));
+        const grpcPort = Number(envValue(sidecar, "GRPC_PORT"));
+        const hasuraPort = hasura.ports?.[0]?.containerPort;
+
+        it("runs the sidecar as a native sidecar, so it is up before Hasura", () => {
+          expect(sidecar.restartPolicy).toBe("Always");
+          expect(pod.spec.containers.map((c) => c.name)).not.toContain(SIDECAR);
+        });
+
+        it("has exactly one Hasura container, whose webhook is the sidecar's loopback listener", () => {
+          expect(hasuras).toHaveLength(1);
+          const hooks = hasura.env?.filter((e) => e.name === "HASURA_GRAPHQL_AUTH_HOOK") ?? [];
+          expect(hooks).toHaveLength(1);
+          const url = new URL(hooks[0]!.value!);
+          expect(url.protocol).toBe("http:");
+          expect(url.hostname).toBe(envValue(sidecar, "WEBHOOK_HOST"));
+          expect(url.hostname).toBe("127.0.0.1");
+          expect(Number(url.port)).toBe(Number(envValue(sidecar, "WEBHOOK_PORT")));
+          expect(url.pathname).toBe("/v1/authenticate");
+          expect(envValue(hasura, "HASURA_GRAPHQL_AUTH_HOOK_MODE")).toBe("POST");
+        });
+
+        it("reads the mappings through the Hasura of the same pod", () => {
+          expect(envValue(sidecar, "ROLEMAPPING_STORE")).toBe("hasura");
+          const url = new URL(envValue(sidecar, "GRAPHQL_URL")!);
+          expect([url.hostname, Number(url.port), url.pathname]).toEqual([
+            "127.0.0.1",
+            hasuraPort,
+            "/v1/graphql",
+          ]);
+        });
+
+        it("probes real routes on the admin port, which listens beyond loopback", () => {
+          expect(envValue(sidecar, "ADMIN_HTTP_HOST")).toBe("0.0.0.0");
+          const probes = {
+            startup: sidecar.startupProbe?.httpGet,
+            readiness: sidecar.readinessProbe?.httpGet,
+            liveness: sidecar.livenessProbe?.httpGet,
+          };
+          // Startup waits for the process only: /readyz needs the store, i.e. Hasura, which starts after it.
+          expect(probes.startup?.path).toBe("/healthz");
+          expect(probes.readiness?.path).toBe("/readyz");
+          expect(probes.liveness?.path).toBe("/healthz");
+          for (const probe of Object.values(probes)) {
+            expect(resolvePort(sidecar, probe!.port)).toBe(adminPort);
+          }
+        });
+
+        it("hardens the sidecar's security context", () => {
+          const sc = sidecar.securityContext;
+          expect(sc?.runAsNonRoot).toBe(true);
+          expect(sc?.runAsUser).toBeGreaterThan(0);
+          expect(sc?.readOnlyRootFilesystem).toBe(true);
+          expect(sc?.allowPrivilegeEscalation).toBe(false);
+          expect(sc?.privileged).not.toBe(true);
+          expect(sc?.capabilities?.drop).toContain("ALL");
+          expect(sc?.capabilities?.add ?? []).toEqual([]);
+        });
+
+        it("bounds the sidecar's resources", () => {
+          expect(sidecar.resources?.requests).toMatchObject({
+            cpu: expect.any(String),
+            memory: expect.any(String),
+          });
+          expect(sidecar.resources?.limits?.memory).toEqual(expect.any(String));
+        });
+
+        it("takes every credential from a Secret by reference", () => {
+          for (const container of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
+            for (const variable of container.env ?? []) {
+              if (!SECRET_VARIABLES.test(variable.name)) continue;
+              expect(variable.value, `${container.name} ${variable.name}`).toBeUndefined();
+              expect(variable.valueFrom?.secretKeyRef, `${container.name} ${variable.name}`).toBeDefined();
+            }
+          }
+          const names = (c: Container) => c.env?.map((e) => e.name) ?? [];
+          expect(names(sidecar)).toEqual(
+            expect.arrayContaining(["GRAPHQL_ADMIN_SECRET", "AZURE_CLIENT_SECRET", "ROLEMAPPER_API_TOKENS"]),
+          );
+          expect(names(hasura)).toContain("HASURA_GRAPHQL_ADMIN_SECRET");
+        });
+
+        it("refuses to start without a JWKS URL: the reference is required and the ConfigMap holds no secret", () => {
+          const jwks = sidecar.env?.find((e) => e.name === "JWKS_URL")?.valueFrom?.configMapKeyRef;
+          expect(jwks).toBeDefined();
+          expect(jwks?.optional).not.toBe(true);
+          const settings = configMaps.get(jwks!.name);
+          expect(settings, `ConfigMap ${jwks!.name}`).toBeDefined();
+          for (const key of Object.keys(settings!.data ?? {})) expect(key).not.toMatch(SECRET_VARIABLES);
+          if (settings!.data?.JWKS_URL !== undefined)
+            expect(new URL(settings!.data.JWKS_URL).protocol).toBe("https:");
+        });
+
+        it("pins every image by tag", () => {
+          for (const container of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
+            const tag = /:([^/:@]+)$/.exec(container.image)?.[1];
+            expect(tag, container.image).toBeDefined();
+            expect(tag).not.toBe("latest");
+          }
+          expect(hasura.image).toMatch(/^hasura\/graphql-engine:v2\.\d+\.\d+$/);
+        });
+
+        it("exposes gRPC and the admin API through a Service selecting this pod", () => {
+          const services = objects.filter(
+            (o) =>
+              o.kind === "Service" &&
+              selects((o.spec as unknown as ServiceSpec).selector, pod.metadata.labels),
+          );
+          const targets = services.flatMap((s) =>
+            (s.spec as unknown as ServiceSpec).ports.map((p) => resolvePort(sidecar, p.targetPort ?? p.port)),
+          );
+          expect(targets).toEqual(expect.arrayContaining([grpcPort, adminPort]));
+        });
+
+        it("admits only the provisioner to the gRPC and admin ports", () => {
+          const policies = objects
+            .filter((o) => o.kind === "NetworkPolicy")
+            .map((o) => o.spec as unknown as NetworkPolicySpec)
+            .filter((spec) => selects(spec.podSelector.matchLabels, pod.metadata.labels));
+          expect(policies.length).toBeGreaterThan(0);
+          const apiPorts = new Set([grpcPort, adminPort]);
+          const admitting = policies.flatMap((spec) =>
+            (spec.ingress ?? []).filter((rule) =>
+              (rule.ports ?? []).some((p) => apiPorts.has(resolvePort(sidecar, p.port ?? 0) ?? -1)),
+            ),
+          );
+          expect(admitting).toHaveLength(1);
+          const rule = admitting[0]!;
+          expect(rule.ports?.map((p) => resolvePort(sidecar, p.port!)).sort()).toEqual([...apiPorts].sort());
+          expect(rule.from).toEqual([
+            { podSelector: { matchLabels: { "hasura-rolemapper/client": "provisioner" } } },
+          ]);
+          // Any other rule opens Hasura's GraphQL port alone (a rule without ports would open every port).
+          for (const spec of policies) {
+            expect(spec.policyTypes).toContain("Ingress");
+            for (const other of (spec.ingress ?? []).filter((r) => r !== rule)) {
+              expect(other.ports?.map((p) => resolvePort(hasura, p.port ?? 0))).toEqual([hasuraPort]);
+            }
+          }
+        });
+      }
+
+      it("renders no Secret with literal data", () => {
+        for (const secret of objects.filter((o) => o.kind === "Secret")) {
+          expect(secret.data ?? {}, secret.metadata.name).toEqual({});
+          expect(secret.stringData ?? {}, secret.metadata.name).toEqual({});
+        }
+      });
+    });
+
+    describe("the component on an existing Hasura", () => {
+      const dir = dirs.find((d) => shortName(d) === "deploy/k8s/examples/existing-hasura")!;
+      const deployment = hasKubectl ? render(dir).find((o) => o.kind === "Deployment")! : undefined;
+
+      it("replaces the old webhook and keeps the team's own containers and secrets", () => {
+        const [hasura, ...others] = podTemplate(deployment!).spec.containers;
+        expect(others).toEqual([]);
+        expect(hasura?.env?.filter((e) => e.name.startsWith("HASURA_GRAPHQL_AUTH_HOOK"))).toEqual([
+          { name: "HASURA_GRAPHQL_AUTH_HOOK", value: "http://127.0.0.1:8092/v1/authenticate" },
+          { name: "HASURA_GRAPHQL_AUTH_HOOK_MODE", value: "POST" },
+        ]);
+        const sidecar = sidecarOf(deployment!)!;
+        expect(sidecar.env?.find((e) => e.name === "GRAPHQL_ADMIN_SECRET")?.valueFrom?.secretKeyRef).toEqual({
+          name: "team-hasura",
+          key: "admin-secret",
+        });
+      });
+    });
+  },
+);

@@ -1,0 +1,116 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { parseAllDocuments } from "yaml";
+
+/** The repository root (tests run from it). */
+export const ROOT = process.cwd();
+
+/** Where the kustomizations live. */
+export const K8S_DIR = join(ROOT, "deploy", "k8s");
+
+/** The subset of a Kubernetes object these tests read. */
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  spec?: Record<string, unknown>;
+}
+
+/** An environment variable of a container. */
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: {
+    secretKeyRef?: { name: string; key: string; optional?: boolean };
+    configMapKeyRef?: { name: string; key: string; optional?: boolean };
+  };
+}
+
+/** An HTTP probe. */
+export interface Probe {
+  httpGet?: { path: string; port: number | string };
+}
+
+/** The subset of a container these tests read. */
+export interface Container {
+  name: string;
+  image: string;
+  restartPolicy?: string;
+  ports?: { name?: string; containerPort: number }[];
+  env?: EnvVar[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  startupProbe?: Probe;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    privileged?: boolean;
+    capabilities?: { drop?: string[]; add?: string[] };
+  };
+}
+
+/** The pod template of a Deployment. */
+export interface PodTemplate {
+  metadata: { labels: Record<string, string> };
+  spec: { containers: Container[]; initContainers?: Container[] };
+}
+
+/** True when kubectl (with its built-in kustomize) is on the PATH. */
+export const hasKubectl = spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
+
+/** Every directory under deploy/k8s holding a kustomization.yaml of kind Kustomization (not Component). */
+export function kustomizationDirs(dir = K8S_DIR): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) {
+      found.push(...kustomizationDirs(path));
+    } else if (
+      name === "kustomization.yaml" &&
+      /^kind:\s*Kustomization\s*$/m.test(readFileSync(path, "utf8"))
+    ) {
+      found.push(dir);
+    }
+  }
+  return found.sort();
+}
+
+/** The directory relative to the repository root, for test names. */
+export function shortName(dir: string): string {
+  return relative(ROOT, dir);
+}
+
+/** The objects `kubectl kustomize` renders from a directory (throws with kubectl's message on failure). */
+export function render(dir: string): K8sObject[] {
+  const out = execFileSync("kubectl", ["kustomize", dir], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return parseAllDocuments(out).map((doc) => {
+    if (doc.errors.length > 0) throw new Error(`${shortName(dir)}: ${doc.errors[0]?.message}`);
+    return doc.toJS() as K8sObject;
+  });
+}
+
+/** The pod template of a Deployment object. */
+export function podTemplate(deployment: K8sObject): PodTemplate {
+  return (deployment.spec as { template: PodTemplate }).template;
+}
+
+/** The value of a plain (not referenced) environment variable, or undefined. */
+export function envValue(container: Container, name: string): string | undefined {
+  return container.env?.find((e) => e.name === name)?.value;
+}
+
+/** A probe's or Service's port as a number, resolving a named port against the container's ports. */
+export function resolvePort(container: Container, port: number | string): number | undefined {
+  if (typeof port === "number") return port;
+  return container.ports?.find((p) => p.name === port)?.containerPort;
+}
