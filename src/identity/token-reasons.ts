@@ -17,6 +17,7 @@ export type TokenRejectReason =
   | "token_claim_missing"
   | "token_claim_invalid"
   | "user_claim_missing"
+  | "user_claim_invalid"
   | "groups_claim_invalid"
   | "groups_claim_too_large"
   | "oid_missing"

@@ -1,0 +1,35 @@
+import { createHash } from "node:crypto";
+import type { TokenVerifier, VerifiedToken } from "../core/identity.js";
+import { SingleFlightCache } from "./single-flight-cache.js";
+
+/** Bounds of the verified-token cache. */
+export interface TokenCacheOptions {
+  /** Most tokens remembered (TOKEN_CACHE_MAX; default 10 000). */
+  readonly maxEntries?: number;
+  /** Clock in milliseconds (tests). */
+  readonly now?: () => number;
+}
+
+/** The cache key of a token: its SHA-256, so the cache never holds a usable credential. */
+export function tokenCacheKey(token: string): string {
+  return createHash("sha256").update(token).digest("base64url");
+}
+
+/**
+ * Wraps a TokenVerifier: a verified token is remembered until its `exp` (never past it, whatever the leeway),
+ * and concurrent verifications of one token share one promise. Refusals are not cached.
+ */
+export function createCachingVerifier(inner: TokenVerifier, options: TokenCacheOptions = {}): TokenVerifier {
+  const cache = new SingleFlightCache<VerifiedToken>({
+    maxEntries: options.maxEntries ?? 10_000,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return {
+    verify(token: string): Promise<VerifiedToken> {
+      return cache.get(tokenCacheKey(token), async () => {
+        const verified = await inner.verify(token);
+        return { value: verified, expiresAt: verified.expiresAt * 1000 };
+      });
+    },
+  };
+}

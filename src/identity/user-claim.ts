@@ -1,0 +1,25 @@
+import { MAX_ID_LENGTH } from "../core/mapping.js";
+import { rejectToken } from "./token-reasons.js";
+
+/** The default user claim: Azure's `unique_name`, as the existing service used. */
+export const DEFAULT_USER_CLAIMS: readonly string[] = ["unique_name"];
+
+/**
+ * The caller's user name: the first of `claimNames` that holds a non-empty string (e.g. unique_name, then upn,
+ * then preferred_username). Throws UnauthenticatedError `user_claim_missing` when none does.
+ */
+export function userNameFromClaims(
+  claims: Readonly<Record<string, unknown>>,
+  claimNames: readonly string[] = DEFAULT_USER_CLAIMS,
+): string {
+  for (const name of claimNames) {
+    const value = Object.hasOwn(claims, name) ? claims[name] : undefined;
+    if (typeof value !== "string" || value.length === 0) continue;
+    // The subject `user:<name>` must fit the stored varchar(255).
+    if (value.length > MAX_ID_LENGTH - "user:".length) {
+      throw rejectToken("user_claim_invalid", `the "${name}" claim is too long to be a user name`);
+    }
+    return value;
+  }
+  throw rejectToken("user_claim_missing", `token has none of the user claims ${claimNames.join(", ")}`);
+}
