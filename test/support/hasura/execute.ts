@@ -1,0 +1,85 @@
+import { execute, parse, validate } from "graphql";
+import type { DocumentNode, ExecutionResult, GraphQLSchema , GraphQLError} from "graphql";
+import type { SqlClient } from "../../../src/store/sql-client.js";
+import type { TableInfo } from "./catalog.js";
+import { fromDatabaseError, fromValidationMessage, HasuraError } from "./hasura-errors.js";
+
+/** The JSON body of `POST /v1/graphql`. */
+export interface GraphQLRequestBody {
+  readonly query: string;
+  readonly variables?: Readonly<Record<string, unknown>> | null;
+  readonly operationName?: string | null;
+}
+
+/** Checks the body has Hasura's request shape; Hasura reports a bad one as `parse-failed`. */
+export function readRequestBody(value: unknown): GraphQLRequestBody {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new HasuraError("parse-failed", "expected an object for the request body");
+  }
+  const body = value as Record<string, unknown>;
+  if (typeof body.query !== "string") throw new HasuraError("parse-failed", 'key "query" not found');
+  if (body.variables !== undefined && body.variables !== null && typeof body.variables !== "object") {
+    throw new HasuraError("parse-failed", "variables: expected an object");
+  }
+  return body as unknown as GraphQLRequestBody;
+}
+
+/** Parses and validates the query against the caller's schema, failing as Hasura does. */
+export function parseAndValidate(schema: GraphQLSchema, query: string): DocumentNode {
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch (error) {
+    throw new HasuraError(
+      "validation-failed",
+      `not a valid graphql query: ${(error as Error).message}`,
+      "$.query",
+    );
+  }
+  const errors = validate(schema, document);
+  if (errors.length > 0) throw fromValidationMessage(errors[0]!.message);
+  return document;
+}
+
+class Rollback extends Error {
+  constructor(readonly hasuraError: HasuraError) {
+    super(hasuraError.message);
+  }
+}
+
+/**
+ * Runs the request in one database transaction: every mutation field of it commits together, and any error
+ * rolls all of them back (Hasura's behaviour on a Postgres source). Answers data or Hasura's first error.
+ */
+export async function executeInTransaction(
+  client: SqlClient,
+  tables: ReadonlyMap<string, TableInfo>,
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  body: GraphQLRequestBody,
+): Promise<ExecutionResult["data"]> {
+  try {
+    return await client.transaction(async (tx) => {
+      const result = await execute({
+        schema,
+        document,
+        variableValues: body.variables ?? undefined,
+        operationName: body.operationName ?? undefined,
+        contextValue: { sql: tx, tables },
+      });
+      const first = result.errors?.[0];
+      if (first) throw new Rollback(toHasuraError(first, result.data === undefined));
+      return result.data;
+    });
+  } catch (error) {
+    if (error instanceof Rollback) throw error.hasuraError;
+    throw fromDatabaseError(error, "$");
+  }
+}
+
+// Without data the error came before execution (variables, operation name): Hasura calls that validation.
+function toHasuraError(error: GraphQLError, beforeExecution: boolean): HasuraError {
+  if (beforeExecution) return new HasuraError("validation-failed", error.message);
+  const path = `$.selectionSet.${error.path?.[0] ?? ""}`;
+  return fromDatabaseError(error.originalError ?? error, path);
+}
