@@ -1,0 +1,162 @@
+import { ConflictError, NotFoundError, UnavailableError } from "../../src/core/errors.js";
+import type { Grant, MappingData, Role, RoleGrants } from "../../src/core/mapping.js";
+import type { RoleMappingStore, RolePage } from "../../src/store/port.js";
+
+/**
+ * An in-memory RoleMappingStore with the write semantics of DESIGN.md, a change marker that moves on every
+ * write, and switches to make it unreachable or slow, for testing the core without a database.
+ */
+export class FakeStore implements RoleMappingStore {
+  private readonly roles = new Map<string, Role>();
+  private readonly grants = new Map<string, Set<string>>();
+  private version = 0;
+  /** When true, every call rejects with UnavailableError. */
+  down = false;
+  /** When set, loadAll awaits it after reading the data: lets a test interleave a write with a slow load. */
+  loadGate: Promise<void> | undefined;
+  /** How many times loadAll ran. */
+  loads = 0;
+
+  constructor(data?: Partial<MappingData>) {
+    for (const role of data?.roles ?? []) this.roles.set(role.roleId, role);
+    for (const grant of [...(data?.userGrants ?? []), ...(data?.groupGrants ?? [])]) {
+      this.subjects(grant.roleId).add(grant.subject);
+    }
+  }
+
+  /** Moves the change marker as a write made outside this replica would. */
+  touch(): void {
+    this.version++;
+  }
+
+  /** Grants a role directly in the store, as an edit made outside the API would (marker moves). */
+  grantOutside(grant: Grant): void {
+    this.subjects(grant.roleId).add(grant.subject);
+    this.touch();
+  }
+
+  async loadAll(): Promise<MappingData> {
+    this.check();
+    this.loads++;
+    const data = this.snapshotData();
+    if (this.loadGate) await this.loadGate;
+    return data;
+  }
+
+  async changeMarker(): Promise<string> {
+    this.check();
+    return String(this.version);
+  }
+
+  async upsertRole(role: Role): Promise<Role> {
+    this.check();
+    const existing = this.roles.get(role.roleId);
+    if (existing && existing.componentId !== role.componentId) {
+      throw new ConflictError("role_id", `role "${role.roleId}" belongs to another component`);
+    }
+    for (const other of this.roles.values()) {
+      if (other.componentId === role.componentId && other.roleId !== role.roleId) {
+        throw new ConflictError("component_id", `component "${role.componentId}" has another role`);
+      }
+    }
+    const stored = { ...role, rootFields: [...role.rootFields] };
+    this.roles.set(role.roleId, stored);
+    this.touch();
+    return stored;
+  }
+
+  async setUserRoles(roleId: string, users: readonly string[]): Promise<RoleGrants> {
+    return this.replace(roleId, "user:", users);
+  }
+
+  async setGroupRoles(roleId: string, groups: readonly string[]): Promise<RoleGrants> {
+    return this.replace(roleId, "group:", groups);
+  }
+
+  async deleteRole(roleId: string): Promise<boolean> {
+    this.check();
+    const existed = this.roles.delete(roleId);
+    this.grants.delete(roleId);
+    if (existed) this.touch();
+    return existed;
+  }
+
+  async getRole(roleId: string): Promise<Role | undefined> {
+    this.check();
+    return this.roles.get(roleId);
+  }
+
+  async getRoleByComponent(componentId: string): Promise<Role | undefined> {
+    this.check();
+    return [...this.roles.values()].find((role) => role.componentId === componentId);
+  }
+
+  async getRoleGrants(roleId: string): Promise<RoleGrants | undefined> {
+    this.check();
+    return this.roles.has(roleId) ? this.grantsOf(roleId) : undefined;
+  }
+
+  async listRoles(pageSize: number, after: string | undefined): Promise<RolePage> {
+    this.check();
+    const sorted = [...this.roles.values()]
+      .filter((role) => after === undefined || role.roleId > after)
+      .sort((a, b) => (a.roleId < b.roleId ? -1 : 1));
+    const roles = sorted.slice(0, pageSize);
+    const more = sorted.length > pageSize;
+    return { roles, nextAfter: more ? roles[roles.length - 1]?.roleId : undefined };
+  }
+
+  async listSubjectRoles(subject: string): Promise<string[]> {
+    this.check();
+    return [...this.grants.entries()]
+      .filter(([, subjects]) => subjects.has(subject))
+      .map(([roleId]) => roleId)
+      .sort();
+  }
+
+  async ping(): Promise<void> {
+    this.check();
+  }
+
+  async close(): Promise<void> {}
+
+  private replace(roleId: string, prefix: string, subjects: readonly string[]): RoleGrants {
+    this.check();
+    if (!this.roles.has(roleId)) throw new NotFoundError(`role "${roleId}" not found`);
+    const held = this.subjects(roleId);
+    for (const subject of [...held]) if (subject.startsWith(prefix)) held.delete(subject);
+    for (const subject of subjects) held.add(subject);
+    this.touch();
+    return this.grantsOf(roleId);
+  }
+
+  private grantsOf(roleId: string): RoleGrants {
+    const subjects = [...(this.grants.get(roleId) ?? [])].sort();
+    return {
+      roleId,
+      users: subjects.filter((subject) => subject.startsWith("user:")),
+      groups: subjects.filter((subject) => subject.startsWith("group:")),
+    };
+  }
+
+  private subjects(roleId: string): Set<string> {
+    let set = this.grants.get(roleId);
+    if (!set) this.grants.set(roleId, (set = new Set()));
+    return set;
+  }
+
+  private snapshotData(): MappingData {
+    const userGrants: Grant[] = [];
+    const groupGrants: Grant[] = [];
+    for (const [roleId, subjects] of this.grants) {
+      for (const subject of subjects) {
+        (subject.startsWith("group:") ? groupGrants : userGrants).push({ subject, roleId });
+      }
+    }
+    return { roles: [...this.roles.values()], userGrants, groupGrants };
+  }
+
+  private check(): void {
+    if (this.down) throw new UnavailableError("store unreachable");
+  }
+}
