@@ -28,6 +28,14 @@ export function openPgClient(options: PgClientOptions): SqlClient {
     },
     async transaction(work) {
       const client = await pool.connect();
+      // A checked-out client whose connection dies emits "error"; unheard, it would crash the process. The
+      // failure also rejects the running query, which is where it is reported.
+      const ignore = (): undefined => undefined;
+      client.on("error", ignore);
+      const release = (destroy?: boolean): void => {
+        client.off("error", ignore);
+        client.release(destroy);
+      };
       try {
         await client.query("BEGIN");
         const result = await work({
@@ -36,7 +44,7 @@ export function openPgClient(options: PgClientOptions): SqlClient {
           },
         });
         await client.query("COMMIT");
-        client.release();
+        release();
         return result;
       } catch (error) {
         // A client whose connection failed (the rollback fails too) is destroyed, not returned to the pool.
@@ -44,7 +52,7 @@ export function openPgClient(options: PgClientOptions): SqlClient {
           () => true,
           () => false,
         );
-        client.release(!rolledBack);
+        release(!rolledBack);
         throw error;
       }
     },

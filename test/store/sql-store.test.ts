@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InvalidArgumentError, UnavailableError } from "../../src/core/errors.js";
+import { openPgliteClient } from "../../src/store/pglite-client.js";
+import { createSqlStore } from "../../src/store/sql-store.js";
+import { openTestDatabase, type TestDatabase } from "../support/databases.js";
+import { borrowed } from "./sql-harness.js";
+
+describe("SqlStore specifics (PGlite)", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await openTestDatabase("pglite");
+  });
+  afterAll(() => db.drop());
+
+  it("refuses a schema name that is not a plain identifier before touching the database", async () => {
+    await expect(
+      createSqlStore({ client: borrowed(db.client), schema: "x; DROP SCHEMA public", migrate: true }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it("loads everything across many small pages, including keys repeated over page boundaries", async () => {
+    const store = await createSqlStore({
+      client: borrowed(db.client),
+      schema: "paged",
+      migrate: true,
+      loadPageSize: 3,
+    });
+    const subjects = Array.from({ length: 7 }, (_, i) => `user:u${i}`);
+    for (let r = 0; r < 5; r++) {
+      await store.upsertRole({
+        roleId: `role-${r}`,
+        componentId: `c-${r}`,
+        rootFields: ["a", "b", "c", "d"],
+      });
+      await store.setUserRoles(`role-${r}`, subjects);
+      await store.setGroupRoles(`role-${r}`, [`group:g${r}`, "group:all"]);
+    }
+    const data = await store.loadAll();
+    expect(data.roles).toHaveLength(5);
+    expect(data.roles.every((role) => role.rootFields.length === 4)).toBe(true);
+    expect(new Set(data.userGrants.map((g) => `${g.subject}>${g.roleId}`)).size).toBe(35);
+    expect(data.userGrants).toHaveLength(35);
+    expect(data.groupGrants).toHaveLength(10);
+  });
+
+  it("takes a role's mappings with it when the role is deleted with plain SQL (ON DELETE CASCADE)", async () => {
+    const store = await createSqlStore({ client: borrowed(db.client), schema: "cascade", migrate: true });
+    await store.upsertRole({ roleId: "r", componentId: "c", rootFields: ["f"] });
+    await store.setUserRoles("r", ["user:a"]);
+    const marker = await store.changeMarker();
+    await db.client.query(`DELETE FROM cascade.roles WHERE role_id = 'r'`);
+    expect(await store.listSubjectRoles("user:a")).toEqual([]);
+    expect(await store.changeMarker()).not.toBe(marker);
+  });
+
+  it("refuses a page size below 1", async () => {
+    const store = await createSqlStore({ client: borrowed(db.client), schema: "pages", migrate: true });
+    await expect(store.listRoles(0, undefined)).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it("reports a closed database as unavailable on reads and writes", async () => {
+    const store = await createSqlStore({ client: await openPgliteClient(undefined), migrate: true });
+    await store.close();
+    await expect(store.ping()).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.getRole("r")).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.setUserRoles("r", ["user:a"])).rejects.toBeInstanceOf(UnavailableError);
+  });
+});
