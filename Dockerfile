@@ -1,0 +1,42 @@
+# syntax=docker/dockerfile:1
+# The role mapper sidecar. Three stages: compile with the dev dependencies, install the production ones alone,
+# and a runtime holding only those two results. test/deploy/production-tree.test.ts repeats these steps
+# outside Docker.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: no dependency needs an install script to build (package.json's allowScripts says the same).
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM ${NODE_IMAGE} AS runtime
+# tini as PID 1 forwards SIGTERM to node and reaps zombies; node itself handles the signal and drains.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini \
+  && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root and read-only to the service: the image's code cannot be changed by the process running it.
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY proto ./proto
+# The embedded store's directory, the one place the service may write (a volume in Kubernetes).
+RUN mkdir -p /var/lib/rolemapper && chown 1000:1000 /var/lib/rolemapper
+ENV ROLEMAPPING_DATA_DIR=/var/lib/rolemapper
+# The node user of the base image, by number so Kubernetes can check runAsNonRoot.
+USER 1000:1000
+# 8092 webhook (loopback by default), 8093 admin HTTP, 50051 gRPC.
+EXPOSE 8092 8093 50051
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "dist/main.js"]

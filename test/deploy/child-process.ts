@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+
+/** A started process whose output is collected for assertion messages. */
+export interface Started {
+  readonly child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr interleaved. */
+  output(): string;
+  /** Resolves with the exit code (null when ended by a signal) once the process has exited. */
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts `command` with exactly `env` (nothing inherited), collecting its output. */
+export function start(command: string, args: string[], cwd: string, env: Record<string, string>): Started {
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+/** Resolves with the exit code, or rejects when the process is still running after `ms` (and kills it). */
+export async function exitWithin(started: Started, ms: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      started.child.kill("SIGKILL");
+      reject(new Error(`still running after ${ms} ms; output:\n${started.output()}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([started.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  return address.port;
+}
+
+/**
+ * Polls `url` until it answers 200, the process exits, or `ms` pass; returns the last answer's status and body.
+ * A bound on waiting, not an assertion on speed: a slow machine only waits longer.
+ */
+export async function waitFor200(
+  url: string,
+  started: Started,
+  ms: number,
+): Promise<{ status: number; body: string }> {
+  const deadline = Date.now() + ms;
+  let exited = false;
+  void started.exited.then(() => (exited = true));
+  let last = { status: 0, body: "" };
+  while (!exited && Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      last = { status: response.status, body: await response.text() };
+      if (response.status === 200) return last;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return last;
+}

@@ -1,0 +1,67 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  BUILD_INPUTS,
+  RUNTIME_FROM_CONTEXT,
+  contextCopies,
+  parseDockerfile,
+  type Stage,
+} from "./docker-steps.js";
+import { ROOT } from "./manifests.js";
+
+const { args, stages } = parseDockerfile(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
+const ignored = readFileSync(join(ROOT, ".dockerignore"), "utf8")
+  .split("\n")
+  .map((line) => line.trim())
+  .filter((line) => line !== "" && !line.startsWith("#"));
+const runtime = stages.at(-1)!;
+
+function argsOf(stage: Stage, op: string): string[] {
+  return stage.instructions.filter((i) => i.op === op).map((i) => i.args);
+}
+
+function stageRunning(pattern: RegExp): Stage | undefined {
+  return stages.find((s) => argsOf(s, "RUN").some((run) => pattern.test(run)));
+}
+
+describe("the Dockerfile", () => {
+  it("builds every stage from a Node 20 slim image pinned by tag", () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const stage of stages) {
+      const image = stage.from.replace(/^\$\{(\w+)\}$/, (_, name: string) => args[name] ?? "");
+      expect(image).toMatch(/^node:20(\.\d+)*-[a-z]+-slim$|^node:20(\.\d+)*-alpine[\d.]*$/);
+    }
+  });
+
+  it("compiles with the dev dependencies in one stage and installs only the production ones in another", () => {
+    const build = stageRunning(/npm run build/);
+    expect(argsOf(build!, "RUN").some((run) => /npm ci(?!.*--omit=dev)/.test(run))).toBe(true);
+    expect(contextCopies(build!)).toEqual(BUILD_INPUTS);
+    const prodDeps = stageRunning(/npm ci .*--omit=dev/);
+    expect(prodDeps).toBeDefined();
+    const fromStages = argsOf(runtime, "COPY").filter((a) => a.includes("--from="));
+    expect(fromStages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`--from=${prodDeps!.name} \\S*node_modules`)),
+        expect.stringMatching(new RegExp(`--from=${build!.name} \\S*dist`)),
+      ]),
+    );
+    expect(contextCopies(runtime)).toEqual(RUNTIME_FROM_CONTEXT);
+  });
+
+  it("runs the production start command as a numeric non-root user under an init process", () => {
+    expect(argsOf(runtime, "ENV")).toContain("NODE_ENV=production");
+    const user = argsOf(runtime, "USER").at(-1) ?? "";
+    expect(user).toMatch(/^\d+(:\d+)?$/);
+    expect(Number(user.split(":")[0])).toBeGreaterThan(0);
+    expect(argsOf(runtime, "ENTRYPOINT").at(-1)).toMatch(/^\["\/usr\/bin\/tini", "--"\]$/);
+    expect(argsOf(runtime, "CMD").at(-1)).toBe('["node", "dist/main.js"]');
+    expect(argsOf(runtime, "EXPOSE").join(" ").split(" ").sort()).toEqual(["50051", "8092", "8093"]);
+  });
+
+  it("keeps the build context to what the stages copy", () => {
+    expect(ignored).toEqual(expect.arrayContaining([".git", "node_modules", "dist"]));
+    for (const source of [...BUILD_INPUTS, ...RUNTIME_FROM_CONTEXT]) expect(ignored).not.toContain(source);
+  });
+});

@@ -1,0 +1,112 @@
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { exportJWK, generateKeyPair } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exitWithin, freePort, start, waitFor200 } from "./child-process.js";
+import { BUILD_INPUTS, RUNTIME_FROM_CONTEXT } from "./docker-steps.js";
+import { ROOT } from "./manifests.js";
+
+// The Dockerfile's steps, without Docker: build with the dev tree, install the production tree alone, and put
+// into it what the runtime stage copies (dockerfile.test.ts checks the Dockerfile copies the same lists).
+
+const hasMain = existsSync(join(ROOT, "src", "main.ts"));
+const NPM_CI_MS = 10 * 60_000;
+
+function run(command: string, args: string[], cwd: string): void {
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: process.env });
+  if (result.status !== 0) {
+    throw new Error(
+      `${command} ${args.join(" ")} failed (${result.status}):\n${result.stdout}${result.stderr}`,
+    );
+  }
+}
+
+describe.skipIf(!hasMain)(
+  hasMain ? "the production tree" : "the production tree (skipped: src/main.ts does not exist yet)",
+  () => {
+    let work = "";
+    let app = "";
+    let jwks: Server | undefined;
+    let jwksUrl = "";
+
+    beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), "rolemapper-prod-"));
+      const build = join(work, "build");
+      app = join(work, "app");
+      // Build stage. The dev tree is the repository's own, installed from the same lockfile by `npm ci`.
+      for (const input of BUILD_INPUTS) cpSync(join(ROOT, input), join(build, input), { recursive: true });
+      symlinkSync(join(ROOT, "node_modules"), join(build, "node_modules"), "dir");
+      run("npm", ["run", "build"], build);
+      // Production dependencies stage.
+      for (const input of ["package.json", "package-lock.json"]) cpSync(join(ROOT, input), join(app, input));
+      run("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"], app);
+      // Runtime stage.
+      cpSync(join(build, "dist"), join(app, "dist"), { recursive: true });
+      for (const input of RUNTIME_FROM_CONTEXT)
+        cpSync(join(ROOT, input), join(app, input), { recursive: true });
+
+      const { publicKey } = await generateKeyPair("RS256");
+      const body = JSON.stringify({
+        keys: [{ ...(await exportJWK(publicKey)), kid: "deploy-test", alg: "RS256" }],
+      });
+      jwks = createServer((_req, res) =>
+        res.writeHead(200, { "content-type": "application/json" }).end(body),
+      );
+      await new Promise<void>((resolve) => jwks!.listen(0, "127.0.0.1", resolve));
+      const address = jwks.address();
+      if (address === null || typeof address === "string") throw new Error("no JWKS address");
+      jwksUrl = `http://127.0.0.1:${address.port}/keys`;
+    }, NPM_CI_MS);
+
+    afterAll(async () => {
+      await new Promise<void>((resolve) => (jwks ? jwks.close(() => resolve()) : resolve()));
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    async function productionEnv(extra: Record<string, string>): Promise<Record<string, string>> {
+      return {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: work,
+        NODE_ENV: "production",
+        // Loopback only: this machine's tests never listen beyond it.
+        WEBHOOK_HOST: "127.0.0.1",
+        WEBHOOK_PORT: String(await freePort()),
+        ADMIN_HTTP_HOST: "127.0.0.1",
+        ADMIN_HTTP_PORT: String(await freePort()),
+        GRPC_HOST: "127.0.0.1",
+        GRPC_PORT: String(await freePort()),
+        ROLEMAPPING_STORE: "embedded",
+        ROLEMAPPING_DATA_DIR: join(work, "data"),
+        ROLEMAPPER_API_TOKENS: "deploy-test-token",
+        ...extra,
+      };
+    }
+
+    it("refuses to start in production without JWKS_URL, naming the variable", async () => {
+      const started = start("node", ["dist/main.js"], app, await productionEnv({}));
+      const code = await exitWithin(started, 60_000);
+      expect(code, started.output()).not.toBe(0);
+      expect(started.output()).toMatch(/JWKS_URL/);
+      expect(started.output()).toMatch(/production/);
+    });
+
+    it("starts from `node dist/main.js` with a minimal production config, serves health and stops on SIGTERM", async () => {
+      const env = await productionEnv({ JWKS_URL: jwksUrl });
+      const started = start("node", ["dist/main.js"], app, env);
+      try {
+        const healthz = await waitFor200(`http://127.0.0.1:${env.ADMIN_HTTP_PORT}/healthz`, started, 60_000);
+        expect(healthz.status, started.output()).toBe(200);
+        const webhook = await fetch(`http://127.0.0.1:${env.WEBHOOK_PORT}/v1/health`);
+        expect(await webhook.text()).toBe("Alive");
+        // Kubernetes stops a pod with SIGTERM: the service drains and exits cleanly.
+        started.child.kill("SIGTERM");
+        expect(await exitWithin(started, 30_000), started.output()).toBe(0);
+      } finally {
+        started.child.kill("SIGKILL");
+      }
+    }, 120_000);
+  },
+);
