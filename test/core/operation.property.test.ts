@@ -157,7 +157,7 @@ describe("decide on generated scenarios", () => {
     fc.assert(
       fc.property(scenario, ({ mapping, held, batch, requested, allowIntrospection }) => {
         const snapshot = snapshotOf(Object.fromEntries(ROLES.map((role, i) => [role, mapping[i] ?? []])));
-        const heldRoles = new Set(held);
+        const heldRoles: ReadonlySet<string> = new Set<string>(held);
         const operations =
           batch?.map((model) => {
             const { query, operationName } = renderDocument(model);
