@@ -1,6 +1,6 @@
 import { execute, parse, validate } from "graphql";
-import type { DocumentNode, ExecutionResult, GraphQLSchema , GraphQLError} from "graphql";
-import type { SqlClient } from "../../../src/store/sql-client.js";
+import type { DocumentNode, ExecutionResult, GraphQLSchema, GraphQLError } from "graphql";
+import type { SqlClient, SqlQueryable } from "../../../src/store/sql-client.js";
 import type { TableInfo } from "./catalog.js";
 import { fromDatabaseError, fromValidationMessage, HasuraError } from "./hasura-errors.js";
 
@@ -65,7 +65,7 @@ export async function executeInTransaction(
         document,
         variableValues: body.variables ?? undefined,
         operationName: body.operationName ?? undefined,
-        contextValue: { sql: tx, tables },
+        contextValue: { sql: oneAtATime(tx), tables },
       });
       const first = result.errors?.[0];
       if (first) throw new Rollback(toHasuraError(first, result.data === undefined));
@@ -75,6 +75,18 @@ export async function executeInTransaction(
     if (error instanceof Rollback) throw error.hasuraError;
     throw fromDatabaseError(error, "$");
   }
+}
+
+// graphql-js resolves sibling query fields concurrently, but one transaction is one connection: queue them.
+function oneAtATime(tx: SqlQueryable): SqlQueryable {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    query(text, params) {
+      const result = tail.then(() => tx.query(text, params));
+      tail = result.catch(() => undefined);
+      return result;
+    },
+  };
 }
 
 // Without data the error came before execution (variables, operation name): Hasura calls that validation.

@@ -1,0 +1,132 @@
+import type { HasuraNames } from "./hasura-names.js";
+
+/**
+ * Every GraphQL document the Hasura store sends, named for what it does. Built once per store from the table
+ * names; variables carry all data, so no document is assembled per request and the server can cache its plan.
+ * Each write is one document whose mutation root fields Hasura runs in one transaction, in order.
+ */
+export interface HasuraDocuments {
+  readonly ping: string;
+  readonly readChangeMarker: string;
+  readonly getRole: string;
+  readonly getRoleByComponent: string;
+  readonly getRoleGrants: string;
+  readonly listRoles: string;
+  readonly listUserSubjectRoles: string;
+  readonly listGroupSubjectRoles: string;
+  readonly loadUserGrantsPage: string;
+  readonly loadGroupGrantsPage: string;
+  readonly upsertRole: string;
+  readonly setUserRoles: string;
+  readonly setGroupRoles: string;
+  readonly deleteRole: string;
+}
+
+/** The documents for the tables named by `n`. */
+export function hasuraDocuments(n: HasuraNames): HasuraDocuments {
+  const roleFields = `role_id component_id role_graphql_root_field_names { graphql_root_field_name }`;
+  return {
+    ping: `query Ping { __typename }`,
+
+    readChangeMarker: `query ReadChangeMarker { versions: ${n.version}(limit: 1) { version } }`,
+
+    getRole: `query GetRole($roleId: String!) { role: ${n.roles}_by_pk(role_id: $roleId) { ${roleFields} } }`,
+
+    getRoleByComponent: `query GetRoleByComponent($componentId: String!) {
+  roles: ${n.roles}(where: { component_id: { _eq: $componentId } }, limit: 1) { ${roleFields} }
+}`,
+
+    getRoleGrants: `query GetRoleGrants($roleId: String!) {
+  role: ${n.roles}_by_pk(role_id: $roleId) { role_id user_roles { user } group_roles { group } }
+}`,
+
+    // Keyset paging: `where` is {} for the first page, else { role_id: { _gt: <last role_id> } }.
+    listRoles: `query ListRoles($where: ${n.roles}_bool_exp!, $limit: Int!) {
+  roles: ${n.roles}(where: $where, order_by: [{ role_id: asc }], limit: $limit) { ${roleFields} }
+}`,
+
+    listUserSubjectRoles: `query ListUserSubjectRoles($subject: String!) {
+  grants: ${n.userRoles}(where: { user: { _eq: $subject } }) { role_id }
+}`,
+
+    listGroupSubjectRoles: `query ListGroupSubjectRoles($subject: String!) {
+  grants: ${n.groupRoles}(where: { group: { _eq: $subject } }) { role_id }
+}`,
+
+    // Keyset paging over the primary key order (role_id, subject), so a page never repeats or skips a row.
+    loadUserGrantsPage: `query LoadUserGrantsPage($where: ${n.userRoles}_bool_exp!, $limit: Int!) {
+  grants: ${n.userRoles}(where: $where, order_by: [{ role_id: asc }, { user: asc }], limit: $limit) { subject: user role_id }
+}`,
+
+    loadGroupGrantsPage: `query LoadGroupGrantsPage($where: ${n.groupRoles}_bool_exp!, $limit: Int!) {
+  grants: ${n.groupRoles}(where: $where, order_by: [{ role_id: asc }, { group: asc }], limit: $limit) { subject: group role_id }
+}`,
+
+    // 1. Insert the role, or lock it when it exists: ON CONFLICT DO UPDATE locks the row even when `where`
+    //    (same component) is false, so concurrent writes of one role queue up here. A component already held by
+    //    another role fails on roles_component_id_key.
+    // 2. Refuse a role bound to another component: setting component_id to null violates its NOT NULL
+    //    constraint, which aborts the whole request (Hasura rolls every field back) before anything changed.
+    // 3-4. Afterwards the role maps exactly the listed root fields.
+    upsertRole: `mutation UpsertRole(
+  $roleId: String!
+  $componentId: String!
+  $rootFields: [String!]!
+  $rootFieldRows: [${n.rootFieldNames}_insert_input!]!
+) {
+  role: insert_${n.roles}_one(
+    object: { role_id: $roleId, component_id: $componentId }
+    on_conflict: {
+      constraint: roles_pkey
+      update_columns: [component_id]
+      where: { component_id: { _eq: $componentId } }
+    }
+  ) { role_id }
+  refuseOtherComponent: update_${n.roles}(
+    where: { role_id: { _eq: $roleId }, component_id: { _neq: $componentId } }
+    _set: { component_id: null }
+  ) { affected_rows }
+  dropUnlistedRootFields: delete_${n.rootFieldNames}(
+    where: { role_id: { _eq: $roleId }, graphql_root_field_name: { _nin: $rootFields } }
+  ) { affected_rows }
+  addRootFields: insert_${n.rootFieldNames}(
+    objects: $rootFieldRows
+    on_conflict: { constraint: role_graphql_root_field_names_pkey, update_columns: [] }
+  ) { affected_rows }
+}`,
+
+    setUserRoles: replaceGrants(n, "SetUserRoles", n.userRoles, "user", "user_roles_pkey"),
+    setGroupRoles: replaceGrants(n, "SetGroupRoles", n.groupRoles, "group", "group_roles_pkey"),
+
+    // Children first: deployments whose foreign keys lack ON DELETE CASCADE must work too.
+    deleteRole: `mutation DeleteRole($roleId: String!) {
+  deleteRootFields: delete_${n.rootFieldNames}(where: { role_id: { _eq: $roleId } }) { affected_rows }
+  deleteUserRoles: delete_${n.userRoles}(where: { role_id: { _eq: $roleId } }) { affected_rows }
+  deleteGroupRoles: delete_${n.groupRoles}(where: { role_id: { _eq: $roleId } }) { affected_rows }
+  role: delete_${n.roles}_by_pk(role_id: $roleId) { role_id }
+}`,
+  };
+}
+
+// 1. Lock the role row (an update setting role_id to itself), so concurrent replacements of one role run one
+//    after the other and the last one wins whole; null when the role is missing (→ NotFoundError).
+// 2-3. Remove the unlisted subjects, add the listed ones and refresh their last_update (the column default).
+//    A missing role also fails here, on the foreign key.
+// 4. Read the grants as they now stand, from inside the same transaction.
+function replaceGrants(n: HasuraNames, name: string, table: string, column: string, pkey: string): string {
+  const type = name === "SetUserRoles" ? `${n.userRoles}_insert_input` : `${n.groupRoles}_insert_input`;
+  return `mutation ${name}($roleId: String!, $subjects: [String!]!, $rows: [${type}!]!) {
+  lockRole: update_${n.roles}_by_pk(pk_columns: { role_id: $roleId }, _set: { role_id: $roleId }) { role_id }
+  dropUnlisted: delete_${table}(where: { role_id: { _eq: $roleId }, ${column}: { _nin: $subjects } }) {
+    affected_rows
+  }
+  grant: insert_${table}(objects: $rows, on_conflict: { constraint: ${pkey}, update_columns: [last_update] }) {
+    affected_rows
+  }
+  grants: update_${n.roles}_by_pk(pk_columns: { role_id: $roleId }, _set: { role_id: $roleId }) {
+    role_id
+    user_roles { user }
+    group_roles { group }
+  }
+}`;
+}

@@ -1,0 +1,81 @@
+import { ConflictError, DeadlineExceededError, NotFoundError, UnavailableError } from "../core/errors.js";
+
+/** One entry of Hasura's `errors`: `{"message", "extensions": {"path", "code"}}`. */
+export interface HasuraErrorEntry {
+  readonly message?: string;
+  readonly extensions?: { readonly code?: string; readonly path?: string };
+}
+
+/** What went wrong with one request, before it is turned into the core's error. */
+export type HasuraFailure =
+  | { readonly kind: "timeout"; readonly cause: unknown }
+  | { readonly kind: "unreachable"; readonly cause: unknown }
+  | { readonly kind: "http"; readonly status: number }
+  | { readonly kind: "graphql"; readonly errors: readonly HasuraErrorEntry[] };
+
+/** A GraphQL error that only a wrong document or a schema differing from ours can cause: a bug to fix. */
+export class HasuraRequestBug extends Error {
+  constructor(operation: string, message: string) {
+    super(`Hasura rejected ${operation}: ${message}`);
+    this.name = "HasuraRequestBug";
+  }
+}
+
+// Codes with which Hasura says the request itself is wrong (our document or its schema), never the data.
+const BUG_CODES = new Set([
+  "validation-failed",
+  "parse-failed",
+  "invalid-json",
+  "bad-request",
+  "not-supported",
+]);
+
+/**
+ * The core's error for a failed request: timeouts → DeadlineExceededError; network failures, 5xx, access
+ * denied (a wrong admin secret makes the store unusable, not the caller's input wrong) and database errors →
+ * UnavailableError; constraint violations → ConflictError / NotFoundError; validation failures → HasuraRequestBug.
+ */
+export function toStoreError(operation: string, failure: HasuraFailure): Error {
+  switch (failure.kind) {
+    case "timeout":
+      return new DeadlineExceededError(`Hasura did not answer ${operation} in time`, {
+        cause: failure.cause,
+      });
+    case "unreachable":
+      return new UnavailableError(`Hasura unreachable for ${operation}`, { cause: failure.cause });
+    case "http":
+      return new UnavailableError(`Hasura answered ${operation} with HTTP ${failure.status}`);
+    case "graphql":
+      return fromGraphQLErrors(operation, failure.errors);
+  }
+}
+
+function fromGraphQLErrors(operation: string, errors: readonly HasuraErrorEntry[]): Error {
+  const first = errors[0] ?? {};
+  const code = first.extensions?.code ?? "unexpected";
+  const message = first.message ?? "no message";
+  if (code === "constraint-violation") return fromConstraintViolation(operation, message);
+  if (BUG_CODES.has(code)) return new HasuraRequestBug(operation, `${code}: ${message}`);
+  if (code === "access-denied" || code === "invalid-headers") {
+    return new UnavailableError(
+      `Hasura denied ${operation} (${code}): check GRAPHQL_ADMIN_SECRET and GRAPHQL_ROLE`,
+    );
+  }
+  return new UnavailableError(`Hasura failed ${operation} (${code}): ${message}`);
+}
+
+// Which constraint a violation names decides the error; Hasura passes Postgres' message on after its prefix.
+function fromConstraintViolation(operation: string, message: string): Error {
+  if (message.includes('"roles_component_id_key"')) {
+    return new ConflictError("component_id", "the component already has another role");
+  }
+  // The upsert's guard nulls component_id of a role bound to another component (see hasura-documents.ts).
+  if (message.includes('"component_id"') && /not-null|null value/i.test(message)) {
+    return new ConflictError("role_id", "the role_id is bound to another component");
+  }
+  if (message.includes('"roles_pkey"')) {
+    return new ConflictError("role_id", "the role_id is bound to another component");
+  }
+  if (/foreign key/i.test(message)) return new NotFoundError("role not found");
+  return new HasuraRequestBug(operation, `unexpected constraint violation: ${message}`);
+}

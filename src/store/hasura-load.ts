@@ -1,0 +1,78 @@
+import type { DocumentNode } from "graphql";
+import type { Grant, MappingData, Role } from "../core/mapping.js";
+import type { HasuraStoreParts } from "./hasura-rows.js";
+import { toRole, type RoleRow } from "./hasura-rows.js";
+
+interface GrantRow {
+  readonly subject: string;
+  readonly role_id: string;
+}
+
+/**
+ * Everything, page by page (keyset on the primary key order), so a million grants never arrive as one
+ * response. Pages are separate requests: a write landing between them moves the change marker, which the
+ * snapshot sync reads before loading and so reloads again.
+ */
+export async function loadAllPaged(parts: HasuraStoreParts, pageSize: number): Promise<MappingData> {
+  const roles: Role[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const where = after === undefined ? {} : { role_id: { _gt: after } };
+    const page = await parts.transport.request<{ roles: RoleRow[] }>(
+      "load roles",
+      parts.documents.listRoles,
+      {
+        where,
+        limit: pageSize,
+      },
+    );
+    roles.push(...page.roles.map(toRole));
+    if (page.roles.length < pageSize) break;
+    after = page.roles[page.roles.length - 1]!.role_id;
+  }
+  const userGrants = await loadGrants(
+    parts,
+    "load user grants",
+    parts.documents.loadUserGrantsPage,
+    "user",
+    pageSize,
+  );
+  const groupGrants = await loadGrants(
+    parts,
+    "load group grants",
+    parts.documents.loadGroupGrantsPage,
+    "group",
+    pageSize,
+  );
+  return { roles, userGrants, groupGrants };
+}
+
+async function loadGrants(
+  parts: HasuraStoreParts,
+  operation: string,
+  document: DocumentNode,
+  column: "user" | "group",
+  pageSize: number,
+): Promise<Grant[]> {
+  const grants: Grant[] = [];
+  let last: GrantRow | undefined;
+  for (;;) {
+    const where =
+      last === undefined
+        ? {}
+        : {
+            _or: [
+              { role_id: { _gt: last.role_id } },
+              { role_id: { _eq: last.role_id }, [column]: { _gt: last.subject } },
+            ],
+          };
+    const page = await parts.transport.request<{ grants: GrantRow[] }>(operation, document, {
+      where,
+      limit: pageSize,
+    });
+    for (const row of page.grants) grants.push({ subject: row.subject, roleId: row.role_id });
+    if (page.grants.length < pageSize) break;
+    last = page.grants[page.grants.length - 1];
+  }
+  return grants;
+}

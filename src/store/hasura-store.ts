@@ -1,0 +1,188 @@
+import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
+import type { CoreLogger } from "../core/identity.js";
+import type { MappingData, Role, RoleGrants } from "../core/mapping.js";
+import { GROUP_PREFIX, USER_PREFIX } from "../core/principal.js";
+import { loadAllPaged } from "./hasura-load.js";
+import { hasuraNames } from "./hasura-names.js";
+import { prepareDocuments, toRole, type HasuraStoreParts, type RoleRow } from "./hasura-rows.js";
+import { createHasuraTransport } from "./hasura-transport.js";
+import type { RoleMappingStore, RolePage } from "./port.js";
+
+/** How to reach Hasura and which tables to use. */
+export interface HasuraStoreOptions {
+  /** `GRAPHQL_URL`: the GraphQL endpoint. */
+  readonly url: string;
+  /** `GRAPHQL_ADMIN_SECRET`. */
+  readonly adminSecret: string;
+  /** `GRAPHQL_ROLE`; default `admin`. */
+  readonly role?: string;
+  /** `ROLEMAPPING_TABLE_SCHEMA`; default `rolemapping` (`public` → unprefixed root fields). */
+  readonly schema?: string;
+  /** Budget of one request in milliseconds; default 10 000. */
+  readonly timeoutMs?: number;
+  /** Rows per page of loadAll; default 5 000. */
+  readonly pageSize?: number;
+  readonly logger?: CoreLogger;
+  /** Replaces the global fetch (tests). */
+  readonly fetch?: typeof fetch;
+}
+
+interface GrantsRow {
+  readonly role_id: string;
+  readonly user_roles: readonly { readonly user: string }[];
+  readonly group_roles: readonly { readonly group: string }[];
+}
+
+/** A RoleMappingStore over Hasura's GraphQL API; every write is one request, hence one transaction. */
+export function createHasuraStore(options: HasuraStoreOptions): HasuraStore {
+  const pageSize = options.pageSize ?? 5_000;
+  if (!Number.isInteger(pageSize) || pageSize < 1)
+    throw new InvalidArgumentError("pageSize", "expected a positive integer");
+  const parts: HasuraStoreParts = {
+    transport: createHasuraTransport(options),
+    documents: prepareDocuments(hasuraNames(options.schema ?? "rolemapping")),
+  };
+  return new HasuraStore(parts, pageSize);
+}
+
+/** The Hasura adapter of the store port. */
+export class HasuraStore implements RoleMappingStore {
+  constructor(
+    private readonly parts: HasuraStoreParts,
+    private readonly pageSize: number,
+  ) {}
+
+  /** Every role and grant, read page by page. */
+  loadAll(): Promise<MappingData> {
+    return loadAllPaged(this.parts, this.pageSize);
+  }
+
+  /** The version the tables' triggers bump on every write. */
+  async changeMarker(): Promise<string> {
+    const data = await this.request<{ versions: { version: number | string }[] }>(
+      "read change marker",
+      "readChangeMarker",
+    );
+    const version = data.versions[0]?.version;
+    // A missing row is a broken migration: deciding on it would hide every later write from other replicas.
+    if (version === undefined) throw new Error("the rolemapping_version table has no row");
+    return String(version);
+  }
+
+  /** Creates or updates the role in one request; ConflictError on a clash (see hasura-documents.ts). */
+  async upsertRole(role: Role): Promise<Role> {
+    await this.request("upsert role", "upsertRole", {
+      roleId: role.roleId,
+      componentId: role.componentId,
+      rootFields: role.rootFields,
+      rootFieldRows: role.rootFields.map((name) => ({ role_id: role.roleId, graphql_root_field_name: name })),
+    });
+    return { roleId: role.roleId, componentId: role.componentId, rootFields: [...role.rootFields].sort() };
+  }
+
+  /** Afterwards exactly `users` hold the role; one request. */
+  setUserRoles(roleId: string, users: readonly string[]): Promise<RoleGrants> {
+    return this.replaceGrants("set user roles", "setUserRoles", roleId, users, "user");
+  }
+
+  /** Afterwards exactly `groups` hold the role; one request. */
+  setGroupRoles(roleId: string, groups: readonly string[]): Promise<RoleGrants> {
+    return this.replaceGrants("set group roles", "setGroupRoles", roleId, groups, "group");
+  }
+
+  /** Removes the role's root fields, grants and the role in one request. */
+  async deleteRole(roleId: string): Promise<boolean> {
+    const data = await this.request<{ role: { role_id: string } | null }>("delete role", "deleteRole", {
+      roleId,
+    });
+    return data.role !== null;
+  }
+
+  /** The role by id. */
+  async getRole(roleId: string): Promise<Role | undefined> {
+    const data = await this.request<{ role: RoleRow | null }>("get role", "getRole", { roleId });
+    return data.role ? toRole(data.role) : undefined;
+  }
+
+  /** The role of a component. */
+  async getRoleByComponent(componentId: string): Promise<Role | undefined> {
+    const data = await this.request<{ roles: RoleRow[] }>("get role by component", "getRoleByComponent", {
+      componentId,
+    });
+    return data.roles[0] ? toRole(data.roles[0]) : undefined;
+  }
+
+  /** The users and groups holding the role. */
+  async getRoleGrants(roleId: string): Promise<RoleGrants | undefined> {
+    const data = await this.request<{ role: GrantsRow | null }>("get role grants", "getRoleGrants", {
+      roleId,
+    });
+    return data.role ? toGrants(data.role) : undefined;
+  }
+
+  /** Roles in role_id order after `after`; one more row than the page tells whether another page follows. */
+  async listRoles(pageSize: number, after: string | undefined): Promise<RolePage> {
+    const where = after === undefined ? {} : { role_id: { _gt: after } };
+    const data = await this.request<{ roles: RoleRow[] }>("list roles", "listRoles", {
+      where,
+      limit: pageSize + 1,
+    });
+    const roles = data.roles.slice(0, pageSize).map(toRole);
+    const more = data.roles.length > pageSize;
+    return { roles, nextAfter: more ? roles[roles.length - 1]?.roleId : undefined };
+  }
+
+  /** The role ids a `user:` or `group:` subject holds, sorted. */
+  async listSubjectRoles(subject: string): Promise<string[]> {
+    const group = subject.startsWith(GROUP_PREFIX);
+    if (!group && !subject.startsWith(USER_PREFIX)) {
+      throw new InvalidArgumentError("subject", `must start with "${USER_PREFIX}" or "${GROUP_PREFIX}"`);
+    }
+    const data = await this.request<{ grants: { role_id: string }[] }>(
+      "list subject roles",
+      group ? "listGroupSubjectRoles" : "listUserSubjectRoles",
+      { subject },
+    );
+    return data.grants.map((g) => g.role_id).sort();
+  }
+
+  /** Resolves when Hasura answers an admin request. */
+  async ping(): Promise<void> {
+    await this.request("ping", "ping");
+  }
+
+  /** Nothing to release: connections are pooled by fetch and close when idle. */
+  async close(): Promise<void> {}
+
+  private async replaceGrants(
+    operation: string,
+    document: "setUserRoles" | "setGroupRoles",
+    roleId: string,
+    subjects: readonly string[],
+    column: "user" | "group",
+  ): Promise<RoleGrants> {
+    const data = await this.request<{ lockRole: unknown; grants: GrantsRow | null }>(operation, document, {
+      roleId,
+      subjects,
+      rows: subjects.map((subject) => ({ [column]: subject, role_id: roleId })),
+    });
+    if (data.grants === null) throw new NotFoundError(`role "${roleId}" not found`);
+    return toGrants(data.grants);
+  }
+
+  private request<T>(
+    operation: string,
+    document: keyof HasuraStoreParts["documents"],
+    variables?: Record<string, unknown>,
+  ): Promise<T> {
+    return this.parts.transport.request<T>(operation, this.parts.documents[document], variables);
+  }
+}
+
+function toGrants(row: GrantsRow): RoleGrants {
+  return {
+    roleId: row.role_id,
+    users: row.user_roles.map((u) => u.user).sort(),
+    groups: row.group_roles.map((g) => g.group).sort(),
+  };
+}
