@@ -132,16 +132,27 @@ describe.skipIf(!hasKubectl)(
         it("takes every credential from a Secret by reference", () => {
           for (const container of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
             for (const variable of container.env ?? []) {
-              if (!SECRET_VARIABLES.test(variable.name)) continue;
+              // A *_FILE variable holds a path; the file's Secret volume is checked below.
+              if (!SECRET_VARIABLES.test(variable.name) || variable.name.endsWith("_FILE")) continue;
               expect(variable.value, `${container.name} ${variable.name}`).toBeUndefined();
               expect(variable.valueFrom?.secretKeyRef, `${container.name} ${variable.name}`).toBeDefined();
             }
           }
           const names = (c: Container) => c.env?.map((e) => e.name) ?? [];
           expect(names(sidecar)).toEqual(
-            expect.arrayContaining(["GRAPHQL_ADMIN_SECRET", "AZURE_CLIENT_SECRET", "ROLEMAPPER_API_TOKENS"]),
+            expect.arrayContaining(["GRAPHQL_ADMIN_SECRET", "AZURE_CLIENT_SECRET"]),
           );
           expect(names(hasura)).toContain("HASURA_GRAPHQL_ADMIN_SECRET");
+        });
+
+        it("reads the API tokens from a file of a required, read-only Secret volume", () => {
+          const file = envValue(sidecar, "ROLEMAPPER_API_TOKENS_FILE");
+          const mount = sidecar.volumeMounts?.find((m) => file?.startsWith(`${m.mountPath}/`));
+          expect(mount, `a mount holding ${file}`).toBeDefined();
+          expect(mount?.readOnly).toBe(true);
+          const volume = pod.spec.volumes?.find((v) => v.name === mount?.name);
+          expect(volume?.secret?.secretName).toEqual(expect.any(String));
+          expect(volume?.secret?.optional).not.toBe(true);
         });
 
         it("refuses to start without a JWKS URL: the reference is required and the ConfigMap holds no secret", () => {

@@ -45,6 +45,7 @@ export interface Container {
   startupProbe?: Probe;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: {
     runAsNonRoot?: boolean;
@@ -59,7 +60,11 @@ export interface Container {
 /** The pod template of a Deployment. */
 export interface PodTemplate {
   metadata: { labels: Record<string, string> };
-  spec: { containers: Container[]; initContainers?: Container[] };
+  spec: {
+    containers: Container[];
+    initContainers?: Container[];
+    volumes?: { name: string; secret?: { secretName: string; optional?: boolean } }[];
+  };
 }
 
 /** True when kubectl (with its built-in kustomize) is on the PATH. */
