@@ -1,0 +1,112 @@
+import { Server, type ServerCredentials } from "@grpc/grpc-js";
+import type { Authorizer } from "../core/authorizer.js";
+import type { CoreLogger } from "../core/identity.js";
+import type { MappingService } from "../core/mapping-service.js";
+import { requireApiAuth, type ApiAuth } from "../identity/api-credentials.js";
+import { RoleMappingServiceService } from "./gen/rolemapper/v1/rolemapper.js";
+import { addHealthService, type StopHealthWatches } from "./health-service.js";
+import { addReflectionService } from "./reflection.js";
+import { roleMappingHandlers } from "./role-mapping-service.js";
+import type { GrpcTlsOptions } from "./tls.js";
+
+/** Transport bounds of the gRPC server; list lengths are bounded by the MappingService's own limits. */
+export interface GrpcLimits {
+  /** Largest request message accepted (default 16 MiB); larger ones fail with RESOURCE_EXHAUSTED. */
+  readonly maxReceiveMessageBytes?: number;
+  /** Largest response message sent (default 64 MiB). */
+  readonly maxSendMessageBytes?: number;
+}
+
+/** What the gRPC server is built from. */
+export interface GrpcServerOptions {
+  readonly service: MappingService;
+  readonly authorizer: Authorizer;
+  /** True while the store is reachable; drives grpc.health.v1.Health. */
+  readonly health: () => boolean;
+  readonly auth: ApiAuth;
+  /** The same TLS settings later given to grpcServerCredentials; a client CA here means mutual TLS. */
+  readonly tls?: GrpcTlsOptions | undefined;
+  readonly limits?: GrpcLimits;
+  readonly logger: CoreLogger;
+  /** How often an open health Watch re-checks `health` (default 1 s). */
+  readonly healthWatchIntervalMs?: number;
+}
+
+/** The fully-qualified name of the RoleMapping service, as health checks and reflection list it. */
+export const ROLE_MAPPING_SERVICE_NAME = "rolemapper.v1.RoleMappingService";
+
+export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_SEND_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+const stopWatches = new WeakMap<Server, StopHealthWatches>();
+
+/**
+ * Builds the gRPC server — RoleMapping, health and reflection — not yet bound. Throws when neither API tokens
+ * nor a client CA is configured, unless `auth.insecure` is set. Health and reflection need no credentials.
+ */
+export function createGrpcServer(options: GrpcServerOptions): Server {
+  const clientCertificates = options.tls?.clientCa !== undefined;
+  requireApiAuth(options.auth, clientCertificates, "gRPC");
+  const server = new Server({
+    "grpc.max_receive_message_length":
+      options.limits?.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
+    "grpc.max_send_message_length": options.limits?.maxSendMessageBytes ?? DEFAULT_MAX_SEND_MESSAGE_BYTES,
+  });
+  server.addService(
+    RoleMappingServiceService,
+    roleMappingHandlers({
+      service: options.service,
+      authorizer: options.authorizer,
+      auth: options.auth,
+      clientCertificates,
+      logger: options.logger,
+    }),
+  );
+  const stop = addHealthService(server, {
+    health: options.health,
+    services: [ROLE_MAPPING_SERVICE_NAME],
+    ...(options.healthWatchIntervalMs === undefined
+      ? {}
+      : { watchIntervalMs: options.healthWatchIntervalMs }),
+  });
+  stopWatches.set(server, stop);
+  addReflectionService(server);
+  return server;
+}
+
+/** Binds `server` to host:port (port 0 picks a free one) and resolves with the bound port. */
+export function bindGrpcServer(
+  server: Server,
+  host: string,
+  port: number,
+  credentials: ServerCredentials,
+): Promise<number> {
+  // IPv6 literals need brackets in a gRPC address.
+  const address = host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, bound) => {
+      if (error) reject(error);
+      else resolve(bound);
+    });
+  });
+}
+
+/**
+ * Stops taking calls, lets the calls in flight finish, and cancels whatever is still running after `graceMs`.
+ * Resolves once the server is down.
+ */
+export function shutdownGrpcServer(server: Server, graceMs: number): Promise<void> {
+  // Health watches never end on their own; ending them lets a quiet server stop at once.
+  stopWatches.get(server)?.();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    timer.unref();
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

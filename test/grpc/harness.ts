@@ -1,0 +1,130 @@
+import { Authorizer } from "../../src/core/authorizer.js";
+import { UnauthenticatedError } from "../../src/core/errors.js";
+import type { CoreLogger, VerifiedToken } from "../../src/core/identity.js";
+import { MappingService, type MappingLimits } from "../../src/core/mapping-service.js";
+import { OperationCache } from "../../src/core/operation-cache.js";
+import { SnapshotSync } from "../../src/core/snapshot-sync.js";
+import { openPgliteClient } from "../../src/store/pglite-client.js";
+import type { RoleMappingStore } from "../../src/store/port.js";
+import { createSqlStore } from "../../src/store/sql-store.js";
+
+/** A logger keeping its lines in memory, so tests print nothing and can read the audit trail. */
+export class MemoryLog implements CoreLogger {
+  readonly lines: { level: string; obj: Record<string, unknown>; msg: string | undefined }[] = [];
+  /** Keeps an info line. */
+  info(obj: object, msg?: string): void {
+    this.lines.push({ level: "info", obj: obj as Record<string, unknown>, msg });
+  }
+  /** Keeps a warning. */
+  warn(obj: object, msg?: string): void {
+    this.lines.push({ level: "warn", obj: obj as Record<string, unknown>, msg });
+  }
+  /** Keeps an error line. */
+  error(obj: object, msg?: string): void {
+    this.lines.push({ level: "error", obj: obj as Record<string, unknown>, msg });
+  }
+  /** Everything logged, as one string, for "never logs X" assertions. */
+  text(): string {
+    return JSON.stringify(this.lines);
+  }
+  /** The api_call audit lines. */
+  calls(): Record<string, unknown>[] {
+    return this.lines.map((line) => line.obj).filter((obj) => obj.event === "api_call");
+  }
+}
+
+/**
+ * Wraps a store so a test can take it down: while a failure is set, every call rejects with it, as a store
+ * that lost its database (UnavailableError), timed out (DeadlineExceededError) or broke (any other error) does.
+ */
+export function switchable(store: RoleMappingStore): {
+  store: RoleMappingStore;
+  fail(error: Error | undefined): void;
+} {
+  let failure: Error | undefined;
+  const wrapped = new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== "function" || property === "close") return value;
+      return (...args: unknown[]) => {
+        if (failure) return Promise.reject(failure);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: wrapped, fail: (error) => (failure = error) };
+}
+
+/** Verified claims per consumer token, standing in for JWT verification. */
+export const CONSUMER_TOKENS: Readonly<Record<string, Record<string, unknown>>> = {
+  "alice-token": { unique_name: "alice@corp.com", groups: ["analysts"] },
+  "bob-token": { unique_name: "bob@corp.com", groups: [] },
+};
+
+/** Everything the API transports are built on: the real SQL store on in-memory PGlite, synced, and a clock. */
+export interface ApiFixture {
+  readonly service: MappingService;
+  readonly authorizer: Authorizer;
+  readonly sync: SnapshotSync;
+  readonly log: MemoryLog;
+  /** Makes every store call fail with `error` until called with undefined. */
+  fail(error: Error | undefined): void;
+  /** Moves the SnapshotSync clock forward. */
+  advance(ms: number): void;
+  close(): Promise<void>;
+}
+
+/** The staleness bound of the fixture's SnapshotSync. */
+export const MAX_STALENESS_MS = 60_000;
+
+/** Opens the SQL store on a fresh in-memory PGlite and builds the core on it. */
+export async function openApiFixture(limits?: MappingLimits): Promise<ApiFixture> {
+  const client = await openPgliteClient(undefined);
+  const sql = await createSqlStore({ client, migrate: true });
+  const { store, fail } = switchable(sql);
+  const log = new MemoryLog();
+  let clock = Date.now();
+  const sync = new SnapshotSync(store, {
+    refreshMs: 3_600_000,
+    pollMs: 3_600_000,
+    maxStalenessMs: MAX_STALENESS_MS,
+    logger: log,
+    now: () => clock,
+  });
+  await sync.start();
+  const service = new MappingService(store, sync, limits);
+  const authorizer = new Authorizer({
+    verifier: {
+      async verify(token: string): Promise<VerifiedToken> {
+        const claims = CONSUMER_TOKENS[token];
+        if (!claims) throw new UnauthenticatedError("signature verification failed", "token_invalid");
+        return { claims, expiresAt: Math.floor(Date.now() / 1000) + 3600 };
+      },
+    },
+    groups: {
+      async groupsOf(claims) {
+        return Array.isArray(claims.groups) ? claims.groups.map(String) : [];
+      },
+    },
+    snapshot: () => sync.fresh(),
+    operations: new OperationCache({ maxChars: 1_000_000 }),
+    userName: (claims) => String(claims.unique_name),
+    tokenHeaders: ["authorization"],
+    allowIntrospection: false,
+    maxBatch: 10,
+  });
+  return {
+    service,
+    authorizer,
+    sync,
+    log,
+    fail,
+    advance: (ms) => {
+      clock += ms;
+    },
+    async close() {
+      sync.stop();
+      await sql.close();
+    },
+  };
+}
