@@ -53,7 +53,7 @@ export class MappingService {
   }
 
   /** Afterwards exactly these `user:` subjects hold the role. */
-  setUserRoles(roleId: unknown, users: unknown): Promise<RoleGrants> {
+  async setUserRoles(roleId: unknown, users: unknown): Promise<RoleGrants> {
     const id = requireId("role_id", roleId);
     const list = requireIdList("users", users, this.limits.maxSubjects, USER_PREFIX);
     return this.sync.write(async (snapshot) => {
@@ -64,7 +64,7 @@ export class MappingService {
   }
 
   /** Afterwards exactly these `group:` subjects hold the role. */
-  setGroupRoles(roleId: unknown, groups: unknown): Promise<RoleGrants> {
+  async setGroupRoles(roleId: unknown, groups: unknown): Promise<RoleGrants> {
     const id = requireId("role_id", roleId);
     const list = requireIdList("groups", groups, this.limits.maxSubjects, GROUP_PREFIX);
     return this.sync.write(async (snapshot) => {
@@ -75,7 +75,7 @@ export class MappingService {
   }
 
   /** Removes the role and every mapping of it; NotFoundError when there is no such role. */
-  deleteRole(roleId: unknown): Promise<void> {
+  async deleteRole(roleId: unknown): Promise<void> {
     const id = requireId("role_id", roleId);
     return this.sync.write(async (snapshot) => {
       const deleted = await this.store.deleteRole(id);
@@ -123,7 +123,7 @@ export class MappingService {
   }
 
   /** The role ids held directly by a `user:…` or `group:…` subject. */
-  listSubjectRoles(subject: unknown): Promise<string[]> {
+  async listSubjectRoles(subject: unknown): Promise<string[]> {
     const id = requireId("subject", subject);
     if (!id.startsWith(USER_PREFIX) && !id.startsWith(GROUP_PREFIX)) {
       throw new InvalidArgumentError("subject", `must start with "${USER_PREFIX}" or "${GROUP_PREFIX}"`);
