@@ -1,0 +1,232 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { decide } from "../../src/core/decision.js";
+import {
+  ConflictError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+} from "../../src/core/errors.js";
+import { MappingService } from "../../src/core/mapping-service.js";
+import { SnapshotSync } from "../../src/core/snapshot-sync.js";
+import { FakeStore } from "../support/fake-store.js";
+import { RecordingLogger } from "../support/quiet-logger.js";
+import { q } from "./fixtures.js";
+
+const syncs: SnapshotSync[] = [];
+afterEach(() => {
+  for (const sync of syncs.splice(0)) sync.stop();
+});
+
+async function setup(limits = { maxSubjects: 3, maxRootFields: 3, maxPageSize: 2 }) {
+  const store = new FakeStore();
+  const sync = new SnapshotSync(store, {
+    refreshMs: 3_600_000,
+    pollMs: 3_600_000,
+    maxStalenessMs: 60_000,
+    logger: new RecordingLogger(),
+  });
+  syncs.push(sync);
+  await sync.start();
+  const service = new MappingService(store, sync, limits);
+  // What the webhook would answer for this user and query on this replica, right now.
+  const decideFor = (user: string, groups: string[], field: string) => {
+    const snapshot = sync.fresh();
+    return decide(
+      {
+        heldRoles: snapshot.rolesOf(user, groups),
+        operations: [q(field)],
+        requestedRole: undefined,
+        allowIntrospection: false,
+      },
+      snapshot,
+    );
+  };
+  return { store, sync, service, decideFor };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+describe("MappingService writes reach the next decision on this replica", () => {
+  it("upsert role, grant a user, grant a group, then revoke and delete", async () => {
+    const { service, decideFor } = await setup();
+    await service.upsertRole({ roleId: "r_orders", componentId: "c1", rootFields: ["orders"] });
+    expect(decideFor("user:alice", [], "orders").reason).toBe("no_roles");
+
+    await service.setUserRoles("r_orders", ["user:alice"]);
+    expect(decideFor("user:alice", [], "orders")).toMatchObject({ allowed: true, role: "r_orders" });
+
+    await service.setGroupRoles("r_orders", ["group:analysts"]);
+    expect(decideFor("user:bob", ["group:analysts"], "orders")).toMatchObject({
+      allowed: true,
+      role: "r_orders",
+    });
+
+    await service.upsertRole({ roleId: "r_orders", componentId: "c1", rootFields: ["orders", "invoices"] });
+    expect(decideFor("user:alice", [], "invoices")).toMatchObject({ allowed: true });
+
+    await service.upsertRole({ roleId: "r_orders", componentId: "c1", rootFields: ["invoices"] });
+    expect(decideFor("user:alice", [], "orders").reason).toBe("no_role_for_fields");
+
+    await service.setUserRoles("r_orders", []);
+    expect(decideFor("user:alice", [], "invoices").reason).toBe("no_roles");
+    expect(decideFor("user:bob", ["group:analysts"], "invoices").allowed).toBe(true);
+
+    await service.deleteRole("r_orders");
+    expect(decideFor("user:bob", ["group:analysts"], "invoices").reason).toBe("no_roles");
+  });
+
+  it("set calls leave the other kind of subject alone", async () => {
+    const { service } = await setup();
+    await service.upsertRole({ roleId: "r", componentId: "c", rootFields: ["f"] });
+    await service.setGroupRoles("r", ["group:g"]);
+    await service.setUserRoles("r", ["user:a", "user:b"]);
+    expect(await service.getRoleGrants("r")).toEqual({
+      roleId: "r",
+      users: ["user:a", "user:b"],
+      groups: ["group:g"],
+    });
+    await service.setUserRoles("r", ["user:b"]);
+    expect(await service.getRoleGrants("r")).toEqual({ roleId: "r", users: ["user:b"], groups: ["group:g"] });
+  });
+});
+
+describe("MappingService reads", () => {
+  it("gets a role by id and by component, and reports not found apart", async () => {
+    const { service } = await setup();
+    const role = { roleId: "r", componentId: "c", rootFields: ["f"] };
+    await service.upsertRole(role);
+    expect(await service.getRole("r")).toEqual(role);
+    expect(await service.getRoleByComponent("c")).toEqual(role);
+    expect(await rejection(service.getRole("missing"))).toBeInstanceOf(NotFoundError);
+    expect(await rejection(service.getRoleByComponent("missing"))).toBeInstanceOf(NotFoundError);
+    expect(await rejection(service.getRoleGrants("missing"))).toBeInstanceOf(NotFoundError);
+  });
+
+  it("pages through roles in role_id order", async () => {
+    const { service } = await setup();
+    for (const id of ["r3", "r1", "r2"])
+      await service.upsertRole({ roleId: id, componentId: `c-${id}`, rootFields: [] });
+    const first = await service.listRoles(2, "");
+    expect(first.roles.map((role) => role.roleId)).toEqual(["r1", "r2"]);
+    expect(first.nextPageToken).not.toBe("");
+    const second = await service.listRoles(2, first.nextPageToken);
+    expect(second.roles.map((role) => role.roleId)).toEqual(["r3"]);
+    expect(second.nextPageToken).toBe("");
+  });
+
+  it("lists the roles a subject holds", async () => {
+    const { service } = await setup();
+    await service.upsertRole({ roleId: "r1", componentId: "c1", rootFields: [] });
+    await service.upsertRole({ roleId: "r2", componentId: "c2", rootFields: [] });
+    await service.setGroupRoles("r2", ["group:g"]);
+    await service.setGroupRoles("r1", ["group:g"]);
+    expect(await service.listSubjectRoles("group:g")).toEqual(["r1", "r2"]);
+  });
+});
+
+describe("MappingService refuses bad input, naming the field", () => {
+  const cases: { name: string; call: (service: MappingService) => Promise<unknown>; field: string }[] = [
+    {
+      name: "role_id missing",
+      call: (s) => s.upsertRole({ roleId: undefined, componentId: "c", rootFields: [] }),
+      field: "role_id",
+    },
+    {
+      name: "role_id too long",
+      call: (s) => s.upsertRole({ roleId: "r".repeat(256), componentId: "c", rootFields: [] }),
+      field: "role_id",
+    },
+    {
+      name: "component_id empty",
+      call: (s) => s.upsertRole({ roleId: "r", componentId: "", rootFields: [] }),
+      field: "component_id",
+    },
+    {
+      name: "root fields not a list",
+      call: (s) => s.upsertRole({ roleId: "r", componentId: "c", rootFields: "orders" }),
+      field: "graphql_root_field_names",
+    },
+    {
+      name: "a root field not a string",
+      call: (s) => s.upsertRole({ roleId: "r", componentId: "c", rootFields: ["orders", 3] }),
+      field: "graphql_root_field_names[1]",
+    },
+    {
+      name: "more root fields than allowed",
+      call: (s) => s.upsertRole({ roleId: "r", componentId: "c", rootFields: ["a", "b", "c", "d"] }),
+      field: "graphql_root_field_names",
+    },
+    { name: "a user without prefix", call: (s) => s.setUserRoles("r", ["alice"]), field: "users[0]" },
+    {
+      name: "a group given as a user",
+      call: (s) => s.setUserRoles("r", ["user:a", "group:g"]),
+      field: "users[1]",
+    },
+    { name: "a user given as a group", call: (s) => s.setGroupRoles("r", ["user:a"]), field: "groups[0]" },
+    {
+      name: "too many users",
+      call: (s) => s.setUserRoles("r", ["user:a", "user:b", "user:c", "user:d"]),
+      field: "users",
+    },
+    {
+      name: "duplicate groups",
+      call: (s) => s.setGroupRoles("r", ["group:g", "group:g"]),
+      field: "groups[1]",
+    },
+    { name: "role_id of a set call", call: (s) => s.setGroupRoles(7, []), field: "role_id" },
+    { name: "role_id of a delete", call: (s) => s.deleteRole(""), field: "role_id" },
+    { name: "page size too large", call: (s) => s.listRoles(3, ""), field: "page_size" },
+    { name: "page size not an integer", call: (s) => s.listRoles(1.5, ""), field: "page_size" },
+    { name: "page token forged", call: (s) => s.listRoles(1, "bm90IGEgdG9rZW4"), field: "page_token" },
+    { name: "subject without a kind", call: (s) => s.listSubjectRoles("alice"), field: "subject" },
+  ];
+
+  it.each(cases)("$name → $field", async ({ call, field }) => {
+    const { service, store } = await setup();
+    const loadsBefore = store.loads;
+    const error = await rejection(call(service));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as InvalidArgumentError).field).toBe(field);
+    expect((error as Error).message.startsWith(`${field}: `)).toBe(true);
+    expect(store.loads).toBe(loadsBefore);
+  });
+});
+
+describe("MappingService store failures", () => {
+  it("passes conflicts on and leaves the snapshot unchanged", async () => {
+    const { service, sync } = await setup();
+    await service.upsertRole({ roleId: "r1", componentId: "c1", rootFields: ["orders"] });
+    const clash = await rejection(
+      service.upsertRole({ roleId: "r1", componentId: "c2", rootFields: ["secrets"] }),
+    );
+    expect(clash).toBeInstanceOf(ConflictError);
+    expect((clash as ConflictError).kind).toBe("role_id");
+    const taken = await rejection(
+      service.upsertRole({ roleId: "r2", componentId: "c1", rootFields: ["secrets"] }),
+    );
+    expect((taken as ConflictError).kind).toBe("component_id");
+    expect(sync.fresh().rolesForField("secrets").size).toBe(0);
+    expect(sync.fresh().role("r1")?.componentId).toBe("c1");
+  });
+
+  it("refuses grants on a missing role without touching the snapshot", async () => {
+    const { service, sync } = await setup();
+    expect(await rejection(service.setUserRoles("missing", ["user:a"]))).toBeInstanceOf(NotFoundError);
+    expect(sync.fresh().rolesOfSubject("user:a").size).toBe(0);
+    expect(await rejection(service.deleteRole("missing"))).toBeInstanceOf(NotFoundError);
+  });
+
+  it("reports an unreachable store as UnavailableError and applies nothing", async () => {
+    const { service, store, sync } = await setup();
+    store.down = true;
+    expect(
+      await rejection(service.upsertRole({ roleId: "r", componentId: "c", rootFields: ["orders"] })),
+    ).toBeInstanceOf(UnavailableError);
+    expect(sync.fresh().rolesForField("orders").size).toBe(0);
+  });
+});

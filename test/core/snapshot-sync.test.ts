@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { UnavailableError } from "../../src/core/errors.js";
+import { SnapshotSync } from "../../src/core/snapshot-sync.js";
+import { FakeStore } from "../support/fake-store.js";
+import { RecordingLogger } from "../support/quiet-logger.js";
+
+const HOUR = 3_600_000;
+
+function setup(options: { refreshMs?: number; maxStalenessMs?: number } = {}) {
+  const clock = { now: 1_000_000 };
+  const store = new FakeStore({
+    roles: [{ roleId: "r_orders", componentId: "c1", rootFields: ["orders"] }],
+    userGrants: [{ subject: "user:alice", roleId: "r_orders" }],
+  });
+  const logger = new RecordingLogger();
+  // The timer never fires within a test: polls are driven by hand with a fake clock.
+  const sync = new SnapshotSync(store, {
+    refreshMs: options.refreshMs ?? 10 * HOUR,
+    pollMs: HOUR,
+    maxStalenessMs: options.maxStalenessMs ?? 30_000,
+    logger,
+    now: () => clock.now,
+  });
+  syncs.push(sync);
+  return { clock, store, logger, sync };
+}
+
+const syncs: SnapshotSync[] = [];
+afterEach(() => {
+  for (const sync of syncs.splice(0)) sync.stop();
+});
+
+describe("SnapshotSync", () => {
+  it("is not ready and refuses decisions before the first load", () => {
+    const { sync } = setup();
+    expect(sync.ready()).toBe(false);
+    expect(() => sync.fresh()).toThrow(UnavailableError);
+    expect(() => sync.fresh()).toThrow(/not loaded yet/);
+  });
+
+  it("fails to start when the store cannot be read", async () => {
+    const { store, sync } = setup();
+    store.down = true;
+    await expect(sync.start()).rejects.toBeInstanceOf(UnavailableError);
+    expect(sync.ready()).toBe(false);
+  });
+
+  it("loads the mappings at start", async () => {
+    const { sync } = setup();
+    await sync.start();
+    expect(sync.ready()).toBe(true);
+    expect([...sync.fresh().rolesOf("user:alice", [])]).toEqual(["r_orders"]);
+  });
+
+  it("reloads when the change marker moves, and not otherwise", async () => {
+    const { store, sync } = setup();
+    await sync.start();
+    await sync.poll();
+    expect(store.loads).toBe(1);
+    store.grantOutside({ subject: "user:bob", roleId: "r_orders" });
+    await sync.poll();
+    expect(store.loads).toBe(2);
+    expect([...sync.fresh().rolesOf("user:bob", [])]).toEqual(["r_orders"]);
+  });
+
+  it("reloads every refresh period even when the marker stands still", async () => {
+    const { clock, store, sync } = setup({ refreshMs: 60_000 });
+    await sync.start();
+    clock.now += 59_000;
+    await sync.poll();
+    expect(store.loads).toBe(1);
+    clock.now += 1_000;
+    await sync.poll();
+    expect(store.loads).toBe(2);
+  });
+
+  it("decides from the last snapshot while the store is away, up to the staleness bound", async () => {
+    const { clock, store, sync, logger } = setup({ maxStalenessMs: 30_000 });
+    await sync.start();
+    store.down = true;
+    clock.now += 10_000;
+    await sync.poll();
+    expect(sync.ready()).toBe(true);
+    expect([...sync.fresh().rolesOf("user:alice", [])]).toEqual(["r_orders"]);
+    expect(logger.events()).toEqual(["store_unreachable"]);
+
+    clock.now += 20_000;
+    await sync.poll();
+    expect(sync.staleForMs()).toBe(30_000);
+    expect(sync.ready()).toBe(true);
+
+    clock.now += 1;
+    await sync.poll();
+    expect(sync.ready()).toBe(false);
+    expect(() => sync.fresh()).toThrow(UnavailableError);
+    expect(() => sync.fresh()).toThrow(/stale/);
+    // One warning for the outage, not one per poll.
+    expect(logger.events()).toEqual(["store_unreachable"]);
+  });
+
+  it("recovers when the store answers again", async () => {
+    const { clock, store, sync, logger } = setup({ maxStalenessMs: 30_000 });
+    await sync.start();
+    store.down = true;
+    clock.now += 60_000;
+    await sync.poll();
+    expect(sync.ready()).toBe(false);
+    store.down = false;
+    await sync.poll();
+    expect(sync.ready()).toBe(true);
+    expect(sync.staleForMs()).toBe(0);
+    expect(() => sync.fresh()).not.toThrow();
+    expect(logger.events()).toEqual(["store_unreachable", "store_recovered"]);
+  });
+
+  it("counts a successful write as contact with the store", async () => {
+    const { clock, sync } = setup({ maxStalenessMs: 30_000 });
+    await sync.start();
+    clock.now += 29_000;
+    await sync.write(async () => "done");
+    clock.now += 29_000;
+    expect(sync.ready()).toBe(true);
+  });
+
+  it("never lets a reload that started before a write put back the older state", async () => {
+    const { store, sync } = setup();
+    await sync.start();
+    let release!: () => void;
+    store.loadGate = new Promise((resolve) => (release = resolve));
+    // The reload reads the store (bob not yet granted), then waits before installing what it read.
+    const reload = sync.reload();
+    await Promise.resolve();
+    const write = sync.write(async (snapshot) => {
+      const grants = await store.setUserRoles("r_orders", ["user:alice", "user:bob"]);
+      snapshot?.replaceGrants("r_orders", "user:", grants.users);
+    });
+    release();
+    store.loadGate = undefined;
+    await Promise.all([reload, write]);
+    expect([...sync.fresh().rolesOf("user:bob", [])]).toEqual(["r_orders"]);
+  });
+
+  it("rejects a failed write and keeps the snapshot as it was", async () => {
+    const { sync } = setup();
+    await sync.start();
+    await expect(
+      sync.write(async () => {
+        throw new UnavailableError("store unreachable");
+      }),
+    ).rejects.toBeInstanceOf(UnavailableError);
+    expect([...sync.fresh().rolesOf("user:alice", [])]).toEqual(["r_orders"]);
+    // The queue goes on after a failure.
+    await expect(sync.write(async () => 1)).resolves.toBe(1);
+  });
+});
