@@ -1,6 +1,7 @@
 import { createLocalJWKSet, errors } from "jose";
 import type { JSONWebKeySet } from "jose";
 import { DeadlineExceededError, InvalidArgumentError, UnavailableError } from "../core/errors.js";
+import { readBounded } from "./http-body.js";
 import type { KeySet } from "./key-set.js";
 import { rejectToken } from "./token-reasons.js";
 
@@ -137,22 +138,6 @@ async function fetchJwks(url: URL, timeoutMs: number, maxBytes: number): Promise
     throw new UnavailableError("JWKS response is not JSON", { cause });
   }
   return json as JSONWebKeySet;
-}
-
-/** Reads a response body, refusing it once it passes `maxBytes`. */
-export async function readBounded(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > maxBytes) {
-      await response.body.cancel().catch(() => undefined);
-      throw new UnavailableError(`response larger than ${maxBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function toFetchError(error: unknown): Error {

@@ -1,0 +1,105 @@
+import { InvalidArgumentError } from "../core/errors.js";
+import type { CoreLogger, GroupProvider } from "../core/identity.js";
+import { isGuid } from "./azure-tenant.js";
+import { createClientCredentialsTokenSource } from "./azure-token.js";
+import type { AccessTokenSource, AzureTokenSourceOptions } from "./azure-token.js";
+import { groupsFromClaim } from "./claims-groups.js";
+import { listTransitiveGroups } from "./graph-listing.js";
+import type { GraphListingOptions, GroupNameAttribute } from "./graph-listing.js";
+import { DEFAULT_RETRY } from "./http-retry.js";
+import type { RetryPolicy } from "./http-retry.js";
+import { SingleFlightCache } from "./single-flight-cache.js";
+import { rejectToken } from "./token-reasons.js";
+
+export type { GroupNameAttribute } from "./graph-listing.js";
+
+/** Default Microsoft Graph endpoint (GRAPH_BASE_URL). */
+export const DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0";
+
+/** Microsoft Graph group lookups, given a token source. */
+export interface GraphGroupsOptions {
+  readonly tokens: AccessTokenSource;
+  /** GRAPH_BASE_URL; default https://graph.microsoft.com/v1.0. */
+  readonly graphBaseUrl?: string;
+  /** Default `displayName`. */
+  readonly nameAttribute?: GroupNameAttribute;
+  /** Use a token's own `groups` claim when it has no overage marker (AZURE_TRUST_TOKEN_GROUPS; default false). */
+  readonly trustTokenGroups?: boolean;
+  /** How long a user's groups are reused (GROUPS_CACHE_TTL_S × 1000; default 300 s). */
+  readonly cacheTtlMs?: number;
+  /** Most users cached (GROUPS_CACHE_MAX; default 10 000). */
+  readonly cacheMaxEntries?: number;
+  /** How long a failed lookup is remembered, so an outage does not multiply calls (default 5 s). */
+  readonly errorTtlMs?: number;
+  /** Time budget of one user's listing, all pages and retries included (default 10 s). */
+  readonly budgetMs?: number;
+  /** Most pages followed (default 20, i.e. about 20 000 memberships). */
+  readonly maxPages?: number;
+  /** Most groups accepted from a token's own claim (default 1000). */
+  readonly maxTokenGroups?: number;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly logger?: CoreLogger;
+}
+
+/** Everything the Azure provider needs: the app's credentials and the Graph options (GROUPS_PROVIDER=azure). */
+export type AzureGroupsOptions = Omit<GraphGroupsOptions, "tokens"> &
+  Omit<AzureTokenSourceOptions, "retry"> & { readonly retry?: Partial<RetryPolicy> };
+
+/** The Azure group provider: client-credentials tokens plus Graph lookups, from one options object. */
+export function createAzureGroupProvider(options: AzureGroupsOptions): GroupProvider {
+  const tokens = createClientCredentialsTokenSource(options);
+  return createGraphGroupProvider({ ...options, tokens });
+}
+
+/**
+ * Groups of the token's `oid` from Microsoft Graph (transitive memberships), cached per user with one lookup
+ * in flight per user. A failure rejects (UnavailableError / DeadlineExceededError); it is never an empty list.
+ */
+export function createGraphGroupProvider(options: GraphGroupsOptions): GroupProvider {
+  const nameAttribute = options.nameAttribute ?? "displayName";
+  if (nameAttribute !== "displayName" && nameAttribute !== "id") {
+    throw new InvalidArgumentError("nameAttribute", 'expected "displayName" or "id"');
+  }
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const ttlMs = options.cacheTtlMs ?? 300_000;
+  const budgetMs = options.budgetMs ?? 10_000;
+  const listing: GraphListingOptions = {
+    tokens: options.tokens,
+    graphBaseUrl: new URL(options.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL),
+    nameAttribute,
+    maxPages: options.maxPages ?? 20,
+    retry,
+    ...(options.logger ? { logger: options.logger } : {}),
+  };
+  const cache = new SingleFlightCache<readonly string[]>({
+    maxEntries: options.cacheMaxEntries ?? 10_000,
+    errorTtlMs: options.errorTtlMs ?? 5_000,
+    now: retry.now,
+  });
+  const maxTokenGroups = options.maxTokenGroups ?? 1000;
+
+  return {
+    async groupsOf(claims) {
+      if (options.trustTokenGroups && Array.isArray(claims.groups) && !hasGroupsOverage(claims)) {
+        return groupsFromClaim(claims.groups, "groups", maxTokenGroups);
+      }
+      const oid = claims.oid;
+      if (!isGuid(oid)) throw rejectToken("oid_missing", "token has no valid oid claim to look up groups");
+      const key = oid.toLowerCase();
+      return cache.get(key, async () => {
+        const groups = await listTransitiveGroups(key, retry.now() + budgetMs, listing);
+        return { value: Object.freeze(groups), expiresAt: retry.now() + ttlMs };
+      });
+    },
+  };
+}
+
+/**
+ * True when Entra left the groups out of the token because there were too many: `_claim_names.groups`
+ * (JWT overage) or `hasgroups` (implicit flow).
+ */
+export function hasGroupsOverage(claims: Readonly<Record<string, unknown>>): boolean {
+  const names = claims._claim_names;
+  const overage = typeof names === "object" && names !== null && Object.hasOwn(names, "groups");
+  return overage || claims.hasgroups === true || claims.hasgroups === "true";
+}
