@@ -93,6 +93,27 @@ describe.skipIf(!hasMain)(
       expect(started.output()).toMatch(/production/);
     });
 
+    it("stays up while the Hasura of its pod is not (the pod's start order): /healthz 200, /readyz not 200", async () => {
+      // In the pod the sidecar starts first and Hasura only once the sidecar's startup probe (/healthz) passes:
+      // a sidecar that waited for its store before answering /healthz would never let Hasura start.
+      const env = await productionEnv({
+        JWKS_URL: jwksUrl,
+        ROLEMAPPING_STORE: "hasura",
+        GRAPHQL_URL: `http://127.0.0.1:${await freePort()}/v1/graphql`,
+        GRAPHQL_ADMIN_SECRET: "deploy-test-admin-secret",
+      });
+      const started = start("node", ["dist/main.js"], app, env);
+      try {
+        const healthz = await waitFor200(`http://127.0.0.1:${env.ADMIN_HTTP_PORT}/healthz`, started, 60_000);
+        expect(healthz.status, started.output()).toBe(200);
+        const readyz = await fetch(`http://127.0.0.1:${env.ADMIN_HTTP_PORT}/readyz`);
+        expect(readyz.status, started.output()).not.toBe(200);
+      } finally {
+        started.child.kill("SIGKILL");
+        await exitWithin(started, 30_000);
+      }
+    }, 120_000);
+
     it("starts from `node dist/main.js` with a minimal production config, serves health and stops on SIGTERM", async () => {
       const env = await productionEnv({ JWKS_URL: jwksUrl });
       const started = start("node", ["dist/main.js"], app, env);
