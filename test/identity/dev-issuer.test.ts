@@ -1,0 +1,87 @@
+import { execFile } from "node:child_process";
+import { chmod, mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../../src/core/errors.js";
+import { DEV_KEY_FILE, devVerifierOptions, openDevIssuer } from "../../src/identity/dev-issuer.js";
+import { createJwtVerifier } from "../../src/identity/jwt-verifier.js";
+import { createClaimsGroupProvider } from "../../src/identity/claims-groups.js";
+import { userNameFromClaims } from "../../src/identity/user-claim.js";
+
+const run = promisify(execFile);
+let dataDir: string;
+beforeEach(async () => {
+  dataDir = join(await mkdtemp(join(tmpdir(), "rolemapper-dev-")), "data");
+});
+afterEach(() => rm(join(dataDir, ".."), { recursive: true, force: true }));
+
+describe("development issuer", () => {
+  it("creates a private key readable only by its owner and reuses it", async () => {
+    const first = await openDevIssuer(dataDir);
+    expect((await stat(join(dataDir, DEV_KEY_FILE))).mode & 0o777).toBe(0o600);
+    const second = await openDevIssuer(dataDir);
+    expect(second.jwks()).toEqual(first.jwks());
+  });
+
+  it("publishes only the public key", async () => {
+    const [key] = (await openDevIssuer(dataDir)).jwks().keys;
+    expect(key).toMatchObject({ kty: "RSA", alg: "RS256", use: "sig" });
+    for (const member of ["d", "p", "q", "dp", "dq", "qi"]) expect(key).not.toHaveProperty(member);
+  });
+
+  it("mints tokens the sidecar accepts, with user and groups claims", async () => {
+    const issuer = await openDevIssuer(dataDir);
+    const token = await issuer.mint({
+      user: "alice@example.com",
+      groups: ["analysts", "engineers"],
+      ttlSeconds: 60,
+    });
+    const verified = await createJwtVerifier(devVerifierOptions(issuer)).verify(token);
+    expect(userNameFromClaims(verified.claims)).toBe("alice@example.com");
+    expect(await createClaimsGroupProvider().groupsOf(verified.claims)).toEqual(["analysts", "engineers"]);
+    expect(verified.claims).toMatchObject({ iss: "rolemapper-dev", aud: "rolemapper-dev" });
+    expect(verified.expiresAt - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(60);
+  });
+
+  it("refuses a key file others can read", async () => {
+    await openDevIssuer(dataDir);
+    await chmod(join(dataDir, DEV_KEY_FILE), 0o644);
+    await expect(openDevIssuer(dataDir)).rejects.toThrow(/chmod 600/);
+  });
+
+  it("refuses bad mint requests", async () => {
+    const issuer = await openDevIssuer(dataDir);
+    await expect(issuer.mint({ user: " " })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(issuer.mint({ user: "a", ttlSeconds: 0 })).rejects.toThrow(/ttl/);
+  });
+});
+
+describe("npm run token", () => {
+  const cli = (args: string[], env: Record<string, string>) =>
+    run(process.execPath, ["--import", "tsx", "src/cli/token.ts", ...args], {
+      env: { ...process.env, ROLEMAPPING_DATA_DIR: dataDir, NODE_ENV: "development", ...env },
+    });
+
+  it("prints a token for the user and groups", async () => {
+    const { stdout } = await cli(["bob@example.com", "--groups", "analysts, engineers", "--ttl", "120"], {});
+    const token = stdout.trim();
+    const issuer = await openDevIssuer(dataDir);
+    const verified = await createJwtVerifier(devVerifierOptions(issuer)).verify(token);
+    expect(verified.claims).toMatchObject({
+      unique_name: "bob@example.com",
+      groups: ["analysts", "engineers"],
+    });
+  });
+
+  it("refuses to run when NODE_ENV is production", async () => {
+    const error = await cli(["bob@example.com"], { NODE_ENV: "production" }).then(
+      () => undefined,
+      (e: { code: number; stderr: string; stdout: string }) => e,
+    );
+    expect(error?.code).toBe(1);
+    expect(error?.stderr).toMatch(/production/);
+    expect(error?.stdout).toBe("");
+  });
+});
