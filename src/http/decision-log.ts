@@ -34,7 +34,9 @@ export class DecisionLog {
     };
     if (result.outcome === "fail") {
       const error = result.error instanceof Error ? result.error : new Error(String(result.error));
-      this.logger.error({ ...line, err: { type: error.name, message: error.message } }, "decision failed");
+      // Not under `err`: pino's error serializer would take this plain object for an Error and log its type as
+      // "Object"; only the name and message are wanted, never the error's other properties.
+      this.logger.error({ ...line, error: { type: error.name, message: error.message } }, "decision failed");
     } else {
       this.logger.info(line, "decision");
     }
