@@ -20,6 +20,8 @@ export function addReflectionService(server: Server): void {
   const healthRoot = resolve(dirname(healthProtoPath), "../..");
   const definition = loadSync([ROLEMAPPER_PROTO, "health/v1/health.proto"], {
     includeDirs: [PROTO_ROOT, healthRoot],
+    // Without it the descriptors would carry camelCase field names, and grpcurl would expect those in JSON.
+    keepCase: true,
   });
   new ReflectionService(definition).addToServer(server);
 }
