@@ -1,4 +1,10 @@
-import { ConflictError, DeadlineExceededError, NotFoundError, UnavailableError } from "../core/errors.js";
+import {
+  ConflictError,
+  DeadlineExceededError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+} from "../core/errors.js";
 
 /** One entry of Hasura's `errors`: `{"message", "extensions": {"path", "code"}}`. */
 export interface HasuraErrorEntry {
@@ -33,7 +39,8 @@ const BUG_CODES = new Set([
 /**
  * The core's error for a failed request: timeouts → DeadlineExceededError; network failures, 5xx, access
  * denied (a wrong admin secret makes the store unusable, not the caller's input wrong) and database errors →
- * UnavailableError; constraint violations → ConflictError / NotFoundError; validation failures → HasuraRequestBug.
+ * UnavailableError; constraint violations → ConflictError / NotFoundError; a value too long for its column →
+ * InvalidArgumentError; validation failures and other data exceptions → HasuraRequestBug.
  */
 export function toStoreError(operation: string, failure: HasuraFailure): Error {
   switch (failure.kind) {
@@ -55,6 +62,11 @@ function fromGraphQLErrors(operation: string, errors: readonly HasuraErrorEntry[
   const code = first.extensions?.code ?? "unexpected";
   const message = first.message ?? "no message";
   if (code === "constraint-violation") return fromConstraintViolation(operation, message);
+  if (code === "data-exception") {
+    // Inputs are checked against the column bounds before they get here; a value over them is still refused.
+    if (/too long/i.test(message)) return new InvalidArgumentError("value", "longer than the column allows");
+    return new HasuraRequestBug(operation, `${code}: ${message}`);
+  }
   if (BUG_CODES.has(code)) return new HasuraRequestBug(operation, `${code}: ${message}`);
   if (code === "access-denied" || code === "invalid-headers") {
     return new UnavailableError(

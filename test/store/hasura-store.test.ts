@@ -1,0 +1,201 @@
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import {
+  DeadlineExceededError,
+  InvalidArgumentError,
+  isCoreError,
+  UnavailableError,
+} from "../../src/core/errors.js";
+import { openPgliteClient } from "../../src/store/pglite-client.js";
+import { createHasuraStore } from "../../src/store/hasura-store.js";
+import {
+  hasuraStoreHarness,
+  TEST_ADMIN_SECRET,
+  type OpenedHasuraStore,
+} from "../support/hasura/store-harness.js";
+import { startHasuraStandIn } from "../support/hasura/server.js";
+
+const harness = hasuraStoreHarness("pglite");
+afterAll(() => harness.dropAll());
+
+let opened: OpenedHasuraStore | undefined;
+afterEach(async () => {
+  await opened?.close();
+  opened = undefined;
+});
+const open = async (pageSize?: number) => (opened = await harness.openStore({ pageSize }));
+
+/** Requests the stand-in received while `work` ran. */
+async function requestsDuring(o: OpenedHasuraStore, work: () => Promise<unknown>): Promise<number> {
+  const before = o.standIn.requestCount();
+  await work();
+  return o.standIn.requestCount() - before;
+}
+
+const users = (count: number, tag: string) =>
+  Array.from({ length: count }, (_, i) => `user:${tag}-${String(i).padStart(5, "0")}`);
+
+describe("HasuraStore: one request per write", () => {
+  it("upserts a role with 4 root fields in one request", async () => {
+    const o = await open();
+    const role = { roleId: "r", componentId: "c", rootFields: ["d", "c", "b", "a"] };
+    expect(await requestsDuring(o, () => o.store.upsertRole(role))).toBe(1);
+    expect(await o.store.getRole("r")).toEqual({ ...role, rootFields: ["a", "b", "c", "d"] });
+  });
+
+  it("sets 10,000 users of a role in one request, and deletes the role in one request", async () => {
+    const o = await open();
+    await o.store.upsertRole({ roleId: "r", componentId: "c", rootFields: ["a"] });
+    expect(await requestsDuring(o, () => o.store.setUserRoles("r", users(10_000, "u")))).toBe(1);
+    expect((await o.store.getRoleGrants("r"))?.users).toHaveLength(10_000);
+    expect(await requestsDuring(o, () => o.store.deleteRole("r"))).toBe(1);
+    expect(await o.store.getRoleGrants("r")).toBeUndefined();
+  });
+
+  it("loads everything in pages of the configured size", async () => {
+    const o = await open(2);
+    for (const n of [1, 2, 3, 4, 5]) {
+      await o.store.upsertRole({ roleId: `r${n}`, componentId: `c${n}`, rootFields: [`f${n}`] });
+    }
+    await o.store.setUserRoles("r1", ["user:a", "user:b", "user:c"]);
+    await o.store.setUserRoles("r2", ["user:a", "user:b"]);
+    await o.store.setGroupRoles("r3", ["group:g"]);
+    let data;
+    // 3 pages of roles, 3 of user grants (2+2+1), 1 of group grants.
+    expect(await requestsDuring(o, async () => (data = await o.store.loadAll()))).toBe(7);
+    expect(data!.roles.map((r) => r.roleId)).toEqual(["r1", "r2", "r3", "r4", "r5"]);
+    expect(data!.userGrants.map((g) => `${g.roleId}/${g.subject}`)).toEqual([
+      "r1/user:a",
+      "r1/user:b",
+      "r1/user:c",
+      "r2/user:a",
+      "r2/user:b",
+    ]);
+    expect(data!.groupGrants).toEqual([{ subject: "group:g", roleId: "r3" }]);
+  });
+});
+
+describe("HasuraStore: atomic writes", () => {
+  it("keeps the previous users when a set fails part-way (a value longer than the column)", async () => {
+    const o = await open();
+    await o.store.upsertRole({ roleId: "r", componentId: "c", rootFields: [] });
+    await o.store.setUserRoles("r", ["user:kept-1", "user:kept-2"]);
+    const marker = await o.store.changeMarker();
+    // The delete of the unlisted users runs first; the insert then fails on the too-long subject.
+    await expect(o.store.setUserRoles("r", ["user:new", `user:${"x".repeat(300)}`])).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    expect((await o.store.getRoleGrants("r"))?.users).toEqual(["user:kept-1", "user:kept-2"]);
+    expect(await o.store.changeMarker()).toBe(marker);
+  });
+
+  it("keeps the previous root fields when an upsert is refused", async () => {
+    const o = await open();
+    await o.store.upsertRole({ roleId: "r", componentId: "c", rootFields: ["a", "b"] });
+    await o.store.upsertRole({ roleId: "other", componentId: "c2", rootFields: [] });
+    await expect(
+      o.store.upsertRole({ roleId: "r", componentId: "c2", rootFields: ["z"] }),
+    ).rejects.toMatchObject({
+      kind: "role_id",
+    });
+    expect(await o.store.getRole("r")).toEqual({ roleId: "r", componentId: "c", rootFields: ["a", "b"] });
+  });
+});
+
+describe("HasuraStore: names", () => {
+  it("uses unprefixed root fields for schema public", async () => {
+    const client = await openPgliteClient(undefined);
+    const standIn = await startHasuraStandIn({ client, schema: "public", adminSecret: "s" });
+    try {
+      const store = createHasuraStore({ url: standIn.url, adminSecret: "s", schema: "public" });
+      await store.upsertRole({ roleId: "r", componentId: "c", rootFields: ["f"] });
+      expect(await client.query("SELECT role_id FROM public.roles")).toEqual([{ role_id: "r" }]);
+      expect(await store.getRole("r")).toEqual({ roleId: "r", componentId: "c", rootFields: ["f"] });
+    } finally {
+      await standIn.close();
+      await client.close();
+    }
+  });
+});
+
+describe("HasuraStore: failures", () => {
+  const servers: Server[] = [];
+  afterAll(() => Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))));
+
+  /** A local HTTP server answering every request with `answer`; returns its URL and the headers it saw. */
+  async function fakeHasura(answer: (res: import("node:http").ServerResponse) => void) {
+    const seen: IncomingHttpHeaders[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers);
+      req.resume();
+      req.on("end", () => answer(res));
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/graphql`, seen };
+  }
+
+  it("sends the admin secret and the configured role", async () => {
+    const fake = await fakeHasura((res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ data: { __typename: "query_root" } }));
+    });
+    await createHasuraStore({ url: fake.url, adminSecret: "top-secret", role: "rolemapper" }).ping();
+    expect(fake.seen[0]).toMatchObject({
+      "x-hasura-admin-secret": "top-secret",
+      "x-hasura-role": "rolemapper",
+    });
+  });
+
+  it("reports an unreachable Hasura as UnavailableError", async () => {
+    const fake = await fakeHasura(() => undefined);
+    const url = fake.url;
+    await new Promise((resolve) => servers.pop()!.close(resolve));
+    await expect(createHasuraStore({ url, adminSecret: "s" }).ping()).rejects.toBeInstanceOf(
+      UnavailableError,
+    );
+  });
+
+  it("reports a 5xx answer without GraphQL errors as UnavailableError", async () => {
+    const fake = await fakeHasura((res) => {
+      res.writeHead(502, { "content-type": "text/html" });
+      res.end("<html>bad gateway</html>");
+    });
+    await expect(createHasuraStore({ url: fake.url, adminSecret: "s" }).ping()).rejects.toBeInstanceOf(
+      UnavailableError,
+    );
+  });
+
+  it("reports a Hasura that does not answer in time as DeadlineExceededError", async () => {
+    const fake = await fakeHasura(() => undefined); // never answers
+    const store = createHasuraStore({ url: fake.url, adminSecret: "s", timeoutMs: 100 });
+    await expect(store.changeMarker()).rejects.toBeInstanceOf(DeadlineExceededError);
+  });
+
+  it("reports a wrong admin secret as UnavailableError without echoing the secret", async () => {
+    const o = await open();
+    const store = createHasuraStore({ url: o.standIn.url, adminSecret: "wrong-secret", schema: o.schema });
+    const failure = await store.getRole("r").catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UnavailableError);
+    expect(String((failure as Error).message)).not.toContain("wrong-secret");
+  });
+
+  it("raises a validation failure as a plain Error and logs it as a bug", async () => {
+    const o = await open();
+    const logged: object[] = [];
+    const logger = { info: () => undefined, warn: () => undefined, error: (obj: object) => logged.push(obj) };
+    // Tables of another schema than the server tracks: every document names fields Hasura does not have.
+    const store = createHasuraStore({
+      url: o.standIn.url,
+      adminSecret: TEST_ADMIN_SECRET,
+      schema: "elsewhere",
+      logger,
+    });
+    const failure = await store.getRole("r").catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect(isCoreError(failure)).toBe(false);
+    expect((failure as Error).message).toContain("field 'elsewhere_roles_by_pk' not found");
+    expect(logged).toEqual([expect.objectContaining({ event: "hasura_request_bug", operation: "get role" })]);
+  });
+});
