@@ -45,7 +45,7 @@ async function listen(app: Express): Promise<{ url: string; server: Server }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-async function startPeer(extra: Partial<WebhookAppOptions> = {}): Promise<Peer> {
+async function startPeer(extra: Partial<WebhookAppOptions> = {}, allowedSample = 1): Promise<Peer> {
   const log = memoryLogger();
   const state = { stale: false, ready: true };
   const groups = new StubGroups();
@@ -70,7 +70,7 @@ async function startPeer(extra: Partial<WebhookAppOptions> = {}): Promise<Peer> 
   });
   const app = createWebhookApp({
     authorizer,
-    decisions: new DecisionLog(log.logger, 1),
+    decisions: new DecisionLog(log.logger, allowedSample),
     ready: () => state.ready,
     bodyLimitBytes: BODY_LIMIT,
     maxBatch: 3,
@@ -415,6 +415,23 @@ describe("decision log", () => {
       const raw = own.log.raw();
       for (const token of [ALICE, CAROL, STRANGER]) expect(raw).not.toContain(token);
       expect(raw).not.toMatch(/5ecret/);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("may leave allowed decisions out by sampling, never denials or failures", async () => {
+    const own = await startPeer({}, 0);
+    try {
+      const send = (body: unknown) =>
+        fetch(`${own.url}/v1/authenticate`, { method: "POST", body: JSON.stringify(body) }).then(
+          (r) => r.status,
+        );
+      expect(await send(hasura(bearer(ALICE)))).toBe(200);
+      expect(await send(hasura(bearer(STRANGER)))).toBe(401);
+      own.state.stale = true;
+      expect(await send(hasura(bearer(ALICE)))).toBe(500);
+      expect(own.log.lines().map((line) => line.outcome)).toEqual(["deny", "fail"]);
     } finally {
       await own.close();
     }
