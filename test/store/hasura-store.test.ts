@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
@@ -124,7 +124,7 @@ describe("HasuraStore: failures", () => {
   afterAll(() => Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))));
 
   /** A local HTTP server answering every request with `answer`; returns its URL and the headers it saw. */
-  async function fakeHasura(answer: (res: import("node:http").ServerResponse) => void) {
+  async function fakeHasura(answer: (res: ServerResponse) => void) {
     const seen: IncomingHttpHeaders[] = [];
     const server = createServer((req, res) => {
       seen.push(req.headers);
