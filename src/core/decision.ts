@@ -67,7 +67,7 @@ export function decide(input: DecisionInput, snapshot: Snapshot): Decision {
   return role === undefined ? deny("no_role_for_fields", rootFields) : allow(role, rootFields);
 }
 
-/** Every role mapped to all of `rootFields` (any role when there are none), sorted. */
+/** Every role mapped to all of `rootFields`, sorted; empty when there are no fields (then any held role fits). */
 export function candidateRoles(rootFields: readonly string[], snapshot: Snapshot): string[] {
   const [first, ...rest] = rootFields;
   if (first === undefined) return [];
