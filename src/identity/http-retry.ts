@@ -77,6 +77,7 @@ export function parseRetryAfter(response: Response, now: number = Date.now()): n
   const value = response.headers.get("retry-after")?.trim();
   if (!value) return undefined;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
+  // HTTP dates always end in GMT; this keeps Date.parse from reading e.g. "-1" as a year.
+  const date = value.endsWith("GMT") ? Date.parse(value) : Number.NaN;
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
