@@ -1,73 +1,87 @@
 import type { Grant, MappingData, Role } from "../core/mapping.js";
 import type { SqlQueryable } from "./sql-client.js";
 
-/** Rows read per statement by loadAll: bounds the memory one page of driver rows takes. */
-export const DEFAULT_LOAD_PAGE_SIZE = 50_000;
+/** Roles per page in loadAll: each page carries these roles' root fields or grants, aggregated per role. */
+export const DEFAULT_LOAD_PAGE_SIZE = 100;
 
 /**
- * Reads every role, root field and grant page by page (keyset pagination on each primary key, so every page is
- * an index range scan however deep). Run it in one REPEATABLE READ transaction for a consistent picture.
+ * Reads every role, root field and grant through cursors, one page of roles at a time, each role's subjects
+ * aggregated into one JSON array. Run it inside one REPEATABLE READ transaction for a consistent picture.
+ *
+ * Why not a row per grant with keyset pagination: PGlite decodes rows in JavaScript at a high cost per row
+ * (a million grant rows took ~12 s), while one JSON array per role is decoded natively (~2 s). Cursors scan each
+ * table once, without the per-page sort a keyset query needs when planner statistics are missing (PGlite has
+ * no autovacuum, so its tables are never analysed).
  */
 export async function loadAllPaged(tx: SqlQueryable, schema: string, pageSize: number): Promise<MappingData> {
-  // Many grants share a role id: one string instance per id keeps a million grants small.
-  const ids = new Map<string, string>();
-  const intern = (id: string): string => {
-    const known = ids.get(id);
-    if (known !== undefined) return known;
-    ids.set(id, id);
-    return id;
-  };
-
-  const componentOf = new Map<string, string>();
-  await readPaged(tx, `${schema}.roles`, ["role_id", "component_id"], pageSize, (roleId, componentId) => {
-    componentOf.set(intern(roleId), componentId);
-  });
-  const fieldsOf = new Map<string, string[]>();
-  await readPaged(
+  const roles: Role[] = [];
+  await readCursor(
     tx,
-    `${schema}.role_graphql_root_field_names`,
-    ["role_id", "graphql_root_field_name"],
+    "rolemapping_roles",
+    `SELECT r.role_id AS role_id, r.component_id AS component_id,
+       coalesce(json_agg(f.graphql_root_field_name) FILTER (WHERE f.graphql_root_field_name IS NOT NULL),
+         '[]')::text AS items
+     FROM ${schema}.roles r LEFT JOIN ${schema}.role_graphql_root_field_names f ON f.role_id = r.role_id
+     GROUP BY r.role_id, r.component_id`,
     pageSize,
-    (roleId, field) => {
-      const fields = fieldsOf.get(roleId);
-      if (fields) fields.push(field);
-      else fieldsOf.set(roleId, [field]);
+    (row) => {
+      roles.push({
+        roleId: row.role_id as string,
+        componentId: row.component_id as string,
+        rootFields: items(row),
+      });
     },
   );
-  const roles: Role[] = [];
-  for (const [roleId, componentId] of componentOf) {
-    roles.push({ roleId, componentId, rootFields: fieldsOf.get(roleId) ?? [] });
-  }
-
-  const userGrants: Grant[] = [];
-  await readPaged(tx, `${schema}.user_roles`, [`"user"`, "role_id"], pageSize, (subject, roleId) => {
-    userGrants.push({ subject, roleId: intern(roleId) });
-  });
-  const groupGrants: Grant[] = [];
-  await readPaged(tx, `${schema}.group_roles`, [`"group"`, "role_id"], pageSize, (subject, roleId) => {
-    groupGrants.push({ subject, roleId: intern(roleId) });
-  });
+  const userGrants = await readGrants(tx, "rolemapping_users", `${schema}.user_roles`, `"user"`, pageSize);
+  const groupGrants = await readGrants(
+    tx,
+    "rolemapping_groups",
+    `${schema}.group_roles`,
+    `"group"`,
+    pageSize,
+  );
   return { roles, userGrants, groupGrants };
 }
 
-// Walks a table in primary-key order `pageSize` rows at a time, resuming strictly after the last key seen.
-async function readPaged(
+async function readGrants(
   tx: SqlQueryable,
+  cursor: string,
   table: string,
-  [first, second]: readonly [string, string],
+  column: string,
   pageSize: number,
-  each: (a: string, b: string) => void,
+): Promise<Grant[]> {
+  const grants: Grant[] = [];
+  await readCursor(
+    tx,
+    cursor,
+    `SELECT role_id, json_agg(${column})::text AS items FROM ${table} GROUP BY role_id`,
+    pageSize,
+    (row) => {
+      // One role_id string shared by all of the role's grants keeps a million grants small.
+      const roleId = row.role_id as string;
+      for (const subject of items(row)) grants.push({ subject, roleId });
+    },
+  );
+  return grants;
+}
+
+async function readCursor(
+  tx: SqlQueryable,
+  cursor: string,
+  query: string,
+  pageSize: number,
+  each: (row: Record<string, unknown>) => void,
 ): Promise<void> {
-  const select = `SELECT ${first} AS a, ${second} AS b FROM ${table}`;
-  const order = `ORDER BY ${first}, ${second} LIMIT $1`;
-  let after: [string, string] | undefined;
+  await tx.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${query}`);
   for (;;) {
-    const rows = after
-      ? await tx.query(`${select} WHERE (${first}, ${second}) > ($2, $3) ${order}`, [pageSize, ...after])
-      : await tx.query(`${select} ${order}`, [pageSize]);
-    for (const row of rows) each(row.a as string, row.b as string);
-    const last = rows[rows.length - 1];
-    if (rows.length < pageSize || !last) return;
-    after = [last.a as string, last.b as string];
+    const rows = await tx.query(`FETCH FORWARD ${pageSize} FROM ${cursor}`);
+    for (const row of rows) each(row);
+    if (rows.length < pageSize) break;
   }
+  await tx.query(`CLOSE ${cursor}`);
+}
+
+// Aggregated as JSON text and parsed here: exact for any string, and independent of the driver's type parsers.
+function items(row: Record<string, unknown>): string[] {
+  return JSON.parse(row.items as string) as string[];
 }

@@ -16,14 +16,22 @@ export interface SqlStoreOptions {
   readonly schema?: string;
   /** Apply the idempotent migration before use (always wanted for the embedded database). */
   readonly migrate?: boolean;
-  /** Rows per statement in loadAll. */
+  /** Roles per page in loadAll (a page carries those roles' fields or grants). */
   readonly loadPageSize?: number;
 }
 
 /** Builds a SqlStore, migrating the schema first when asked. */
 export async function createSqlStore(options: SqlStoreOptions): Promise<SqlStore> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
-  if (options.migrate) await migrateSchema(options.client, schema);
+  if (options.migrate) {
+    try {
+      await migrateSchema(options.client, schema);
+    } catch (error) {
+      // The store owns the client: a store that cannot start must not leave a pool or database open.
+      await options.client.close().catch(() => undefined);
+      throw error;
+    }
+  }
   return new SqlStore(options.client, schema, options.loadPageSize ?? DEFAULT_LOAD_PAGE_SIZE);
 }
 

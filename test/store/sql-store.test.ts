@@ -18,7 +18,7 @@ describe("SqlStore specifics (PGlite)", () => {
     ).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
-  it("loads everything across many small pages, including keys repeated over page boundaries", async () => {
+  it("loads everything across many small pages of roles", async () => {
     const store = await createSqlStore({
       client: borrowed(db.client),
       schema: "paged",
@@ -64,5 +64,36 @@ describe("SqlStore specifics (PGlite)", () => {
     await expect(store.ping()).rejects.toBeInstanceOf(UnavailableError);
     await expect(store.getRole("r")).rejects.toBeInstanceOf(UnavailableError);
     await expect(store.setUserRoles("r", ["user:a"])).rejects.toBeInstanceOf(UnavailableError);
+  });
+});
+
+describe("SqlStore loadAll at volume (PGlite)", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await openTestDatabase("pglite");
+  });
+  afterAll(() => db.drop());
+
+  // The million-row case with time and memory figures is test/bench/sql-load-all.ts.
+  it("returns every one of 100,000 grants spread over 500 roles", async () => {
+    const store = await createSqlStore({ client: borrowed(db.client), migrate: true });
+    await db.client.query(
+      `INSERT INTO rolemapping.roles SELECT 'role-' || r, 'component-' || r FROM generate_series(1, 500) r`,
+    );
+    await db.client.query(
+      `INSERT INTO rolemapping.user_roles ("user", role_id)
+       SELECT 'user:u' || (g / 500), 'role-' || (g % 500 + 1) FROM generate_series(0, 89999) g`,
+    );
+    await db.client.query(
+      `INSERT INTO rolemapping.group_roles ("group", role_id)
+       SELECT 'group:g' || (g / 500), 'role-' || (g % 500 + 1) FROM generate_series(0, 9999) g`,
+    );
+    const data = await store.loadAll();
+    expect(data.roles).toHaveLength(500);
+    expect(data.userGrants).toHaveLength(90_000);
+    expect(data.groupGrants).toHaveLength(10_000);
+    expect(new Set(data.userGrants.map((g) => `${g.subject}>${g.roleId}`)).size).toBe(90_000);
+    expect(data.userGrants).toContainEqual({ subject: "user:u179", roleId: "role-1" });
+    expect(data.groupGrants).toContainEqual({ subject: "group:g19", roleId: "role-500" });
   });
 });
