@@ -7,6 +7,7 @@ import {
   isCoreError,
   UnavailableError,
 } from "../../src/core/errors.js";
+import type { MappingData } from "../../src/core/mapping.js";
 import { openPgliteClient } from "../../src/store/pglite-client.js";
 import { createHasuraStore } from "../../src/store/hasura-store.js";
 import {
@@ -61,7 +62,7 @@ describe("HasuraStore: one request per write", () => {
     await o.store.setUserRoles("r1", ["user:a", "user:b", "user:c"]);
     await o.store.setUserRoles("r2", ["user:a", "user:b"]);
     await o.store.setGroupRoles("r3", ["group:g"]);
-    let data;
+    let data: MappingData | undefined;
     // 3 pages of roles, 3 of user grants (2+2+1), 1 of group grants.
     expect(await requestsDuring(o, async () => (data = await o.store.loadAll()))).toBe(7);
     expect(data!.roles.map((r) => r.roleId)).toEqual(["r1", "r2", "r3", "r4", "r5"]);
