@@ -157,6 +157,8 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     );
   }
 
+  // In development mode the API may run without credentials, so it listens on localhost only by default.
+  const apiHost = devMode ? "127.0.0.1" : "0.0.0.0";
   const maxLagS = env.number("SNAPSHOT_MAX_LAG_S", 2, 0.1, 3600);
   const config: Config = {
     production,
@@ -173,12 +175,12 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       operationCacheChars: env.int("OPERATION_CACHE_CHARS", 16 * MIB, 0, 1024 * MIB),
     },
     admin: {
-      host: env.string("ADMIN_HTTP_HOST", "0.0.0.0"),
+      host: env.string("ADMIN_HTTP_HOST", apiHost),
       port: env.int("ADMIN_HTTP_PORT", 8093, ...PORT),
       bodyLimitBytes: env.int("ADMIN_BODY_LIMIT_BYTES", 32 * MIB, 1024, 512 * MIB),
     },
     grpc: {
-      host: env.string("GRPC_HOST", "0.0.0.0"),
+      host: env.string("GRPC_HOST", apiHost),
       port: env.int("GRPC_PORT", 50051, ...PORT),
       maxMessageBytes: env.int("GRPC_MAX_MESSAGE_BYTES", 32 * MIB, 1024, 512 * MIB),
       tls: tlsCert && tlsKey && tlsCa ? { cert: tlsCert, key: tlsKey, clientCa: tlsCa } : undefined,

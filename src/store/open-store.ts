@@ -1,0 +1,38 @@
+import { mkdirSync } from "node:fs";
+import type { Config } from "../config.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { createHasuraStore } from "./hasura-store.js";
+import { openPgClient } from "./pg-client.js";
+import { openPgliteClient } from "./pglite-client.js";
+import type { RoleMappingStore } from "./port.js";
+import { createSqlStore } from "./sql-store.js";
+
+/** Opens the store the configuration names: embedded PGlite, a PostgreSQL server, or Hasura. */
+export async function openStore(config: Config["store"]): Promise<RoleMappingStore> {
+  switch (config.kind) {
+    case "embedded": {
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      const client = await openPgliteClient(`${config.dataDir}/pgdata`);
+      return createSqlStore({ client, schema: config.schema, migrate: config.migrate });
+    }
+    case "postgres": {
+      const client = openPgClient({
+        connectionString: config.databaseUrl ?? "",
+        statementTimeoutMs: config.timeoutMs,
+      });
+      return createSqlStore({ client, schema: config.schema, migrate: config.migrate });
+    }
+    case "hasura": {
+      const graphql = config.graphql;
+      // config.ts guarantees GRAPHQL_URL and the admin secret with this store; checked again rather than cast.
+      if (!graphql) throw new InvalidArgumentError("GRAPHQL_URL", "required with ROLEMAPPING_STORE=hasura");
+      return createHasuraStore({
+        url: graphql.url,
+        adminSecret: graphql.adminSecret,
+        role: graphql.role,
+        schema: config.schema,
+        timeoutMs: config.timeoutMs,
+      });
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import type { GroupProvider, TokenVerifier } from "../core/identity.js";
+import { isMultiTenantJwksUrl } from "../identity/azure-tenant.js";
+import { createClaimsGroupProvider } from "../identity/claims-groups.js";
+import { createAzureGroupProvider } from "../identity/graph-groups.js";
+import { parseJwtOptions } from "../identity/jwt-options.js";
+import { createJwtVerifier } from "../identity/jwt-verifier.js";
+import type { KeySet } from "../identity/key-set.js";
+import { createRemoteKeySet } from "../identity/remote-key-set.js";
+import { createCachingVerifier } from "../identity/token-cache.js";
+import { userNameFromClaims } from "../identity/user-claim.js";
+
+/** The identity half of the authorizer. */
+export interface Identity {
+  readonly verifier: TokenVerifier;
+  readonly groups: GroupProvider;
+  readonly userName: (claims: Readonly<Record<string, unknown>>) => string;
+}
+
+/** Where tokens are verified: the configured JWKS, or in development mode the local issuer's keys. */
+export interface KeySource {
+  readonly keys: KeySet;
+  readonly issuer?: readonly string[];
+  readonly audience?: readonly string[];
+}
+
+/** Builds token verification and group resolution from the configuration. */
+export function buildIdentity(config: Config, logger: Logger, source: KeySource): Identity {
+  const { identity } = config;
+  const parsed = parseJwtOptions(identity.jwtOptions);
+  for (const warning of parsed.warnings)
+    logger.warn({ event: "config_warning", variable: "JWT_OPTIONS" }, warning);
+  const azure = config.groups.azure;
+  const verifier = createJwtVerifier({
+    keys: source.keys,
+    algorithms: identity.algorithms,
+    audience: source.audience ?? identity.audience,
+    issuer: source.issuer ?? identity.issuer,
+    claimOptions: parsed.options,
+    maxTokenBytes: identity.maxTokenBytes,
+    azureTenantId: azure?.tenantId,
+  });
+  return {
+    verifier:
+      identity.tokenCacheMax > 0
+        ? createCachingVerifier(verifier, { maxEntries: identity.tokenCacheMax })
+        : verifier,
+    groups: buildGroups(config, logger),
+    userName: (claims) => userNameFromClaims(claims, identity.userClaims),
+  };
+}
+
+/** The remote key set of JWKS_URL, refusing a multi-tenant key set nobody narrows to one tenant or issuer. */
+export function remoteKeySource(config: Config, logger: Logger): KeySource {
+  const url = config.identity.jwksUrl;
+  if (url === undefined) throw new InvalidArgumentError("JWKS_URL", "required outside development mode");
+  if (isMultiTenantJwksUrl(url) && !config.identity.issuer && !config.groups.azure?.tenantId) {
+    throw new InvalidArgumentError(
+      "JWKS_URL",
+      "is Microsoft's multi-tenant key set, which signs tokens of every tenant: set JWT_ISSUER or AZURE_TENANT_ID " +
+        "(with the Azure group provider) so tokens of other tenants are refused",
+    );
+  }
+  const keys = createRemoteKeySet({
+    url,
+    onFetchError: (error) =>
+      logger.warn({ event: "jwks_fetch_failed", err: error.message }, "JWKS fetch failed"),
+  });
+  return { keys };
+}
+
+function buildGroups(config: Config, logger: Logger): GroupProvider {
+  const { azure } = config.groups;
+  if (config.groups.provider === "claims" || azure === undefined) {
+    return createClaimsGroupProvider({ claim: config.groups.claim });
+  }
+  return createAzureGroupProvider({
+    tenantId: azure.tenantId,
+    clientId: azure.clientId,
+    clientSecret: azure.clientSecret,
+    scopes: azure.scopes,
+    authorityHost: azure.authorityHost,
+    graphBaseUrl: azure.graphBaseUrl,
+    nameAttribute: azure.groupNameAttribute,
+    trustTokenGroups: azure.trustTokenGroups,
+    cacheTtlMs: config.groups.cacheTtlS * 1000,
+    cacheMaxEntries: config.groups.cacheMax,
+    logger,
+  });
+}

@@ -1,0 +1,152 @@
+import { readFileSync } from "node:fs";
+import express from "express";
+import type { Logger } from "pino";
+import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "../grpc/server.js";
+import { grpcServerCredentials } from "../grpc/tls.js";
+import { createAdminApp } from "../http/admin-app.js";
+import { healthRoutes } from "../http/health-routes.js";
+import { ApiTokens, type ApiAuth } from "../identity/api-credentials.js";
+import type { Config } from "../config.js";
+import { Authorizer } from "../core/authorizer.js";
+import { MappingService } from "../core/mapping-service.js";
+import { OperationCache } from "../core/operation-cache.js";
+import { SnapshotSync } from "../core/snapshot-sync.js";
+import { DecisionLog } from "../http/decision-log.js";
+import { createWebhookApp } from "../http/webhook-app.js";
+import { openStore } from "../store/open-store.js";
+import type { RoleMappingStore } from "../store/port.js";
+import { buildIdentity, remoteKeySource, type KeySource } from "./identity.js";
+import { listen, type Listening } from "./listen.js";
+
+/** The bound ports, as actually listening (useful when configured as 0). */
+export interface SidecarAddresses {
+  readonly webhookPort: number;
+  readonly adminPort: number;
+  readonly grpcPort: number;
+}
+
+/** A built sidecar: nothing listens until start(). */
+export interface Sidecar {
+  readonly service: MappingService;
+  readonly authorizer: Authorizer;
+  readonly sync: SnapshotSync;
+  start(): Promise<SidecarAddresses>;
+  /** Readiness off, listeners closed (in-flight requests finish within `graceMs`), store closed. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** What buildSidecar may be given instead of building it from the configuration (development mode, tests). */
+export interface SidecarOverrides {
+  readonly keySource?: KeySource;
+  readonly store?: RoleMappingStore;
+  readonly devJwks?: () => object;
+}
+
+/** Wires store, snapshot, identity, core and transports from one validated configuration. */
+export async function buildSidecar(
+  config: Config,
+  logger: Logger,
+  overrides: SidecarOverrides = {},
+): Promise<Sidecar> {
+  const store = overrides.store ?? (await openStore(config.store));
+  const sync = new SnapshotSync(store, {
+    refreshMs: config.snapshot.refreshMs,
+    pollMs: Math.max(50, Math.min(1000, config.snapshot.maxLagMs / 2)),
+    maxStalenessMs: config.snapshot.maxStalenessMs,
+    logger,
+  });
+  const service = new MappingService(store, sync, {
+    maxSubjects: config.limits.maxSubjects,
+    maxRootFields: config.limits.maxRootFields,
+    maxPageSize: 1000,
+  });
+  const identity = buildIdentity(config, logger, overrides.keySource ?? remoteKeySource(config, logger));
+  const authorizer = new Authorizer({
+    ...identity,
+    snapshot: () => sync.fresh(),
+    operations: new OperationCache({
+      maxChars: config.webhook.operationCacheChars,
+      limits: {
+        maxQueryLength: config.webhook.maxQueryLength,
+        maxTokens: config.webhook.maxTokens,
+        maxRootFields: 1000,
+      },
+    }),
+    tokenHeaders: config.identity.tokenHeaders,
+    allowIntrospection: config.webhook.allowIntrospection,
+    maxBatch: config.webhook.maxBatch,
+  });
+  let stopping = false;
+  const ready = (): boolean => !stopping && sync.ready();
+  const webhookApp = createWebhookApp({
+    authorizer,
+    decisions: new DecisionLog(logger, config.audit.allowedSample),
+    ready,
+    bodyLimitBytes: config.webhook.bodyLimitBytes,
+    maxBatch: config.webhook.maxBatch,
+    ...(overrides.devJwks ? { devJwks: overrides.devJwks } : {}),
+  });
+
+  const auth: ApiAuth = {
+    tokens: ApiTokens.load({ tokens: config.api.tokens.join(","), tokensFile: config.api.tokensFile }),
+    insecure: config.api.insecure || config.devMode,
+  };
+  const tls = config.grpc.tls && {
+    cert: readFileSync(config.grpc.tls.cert),
+    key: readFileSync(config.grpc.tls.key),
+    clientCa: readFileSync(config.grpc.tls.clientCa),
+  };
+  const grpcServer = createGrpcServer({
+    service,
+    authorizer,
+    health: ready,
+    auth,
+    tls,
+    limits: { maxReceiveMessageBytes: config.grpc.maxMessageBytes },
+    logger,
+  });
+  const adminApp = express();
+  adminApp.disable("x-powered-by");
+  adminApp.use(healthRoutes(ready));
+  // REST authenticates by bearer token only; with only gRPC client certificates configured it stays off.
+  if (auth.tokens?.configured || auth.insecure) {
+    adminApp.use(createAdminApp({ service, auth, bodyLimitBytes: config.admin.bodyLimitBytes, logger }));
+  } else {
+    logger.warn(
+      { event: "rest_api_disabled" },
+      "REST RoleMapping API disabled: it needs ROLEMAPPER_API_TOKENS(_FILE)",
+    );
+  }
+
+  const listeners: Listening[] = [];
+  let grpcBound = false;
+  return {
+    service,
+    authorizer,
+    sync,
+    async start() {
+      await sync.start();
+      const webhook = await listen(webhookApp, config.webhook.host, config.webhook.port);
+      listeners.push(webhook);
+      const admin = await listen(adminApp, config.admin.host, config.admin.port);
+      listeners.push(admin);
+      const grpcPort = await bindGrpcServer(
+        grpcServer,
+        config.grpc.host,
+        config.grpc.port,
+        grpcServerCredentials(tls),
+      );
+      grpcBound = true;
+      return { webhookPort: webhook.port, adminPort: admin.port, grpcPort };
+    },
+    async stop(graceMs) {
+      stopping = true;
+      sync.stop();
+      await Promise.all([
+        ...listeners.map((listener) => listener.close(graceMs)),
+        grpcBound ? shutdownGrpcServer(grpcServer, graceMs) : Promise.resolve(),
+      ]);
+      await store.close();
+    },
+  };
+}
