@@ -68,7 +68,7 @@ export async function executeInTransaction(
         contextValue: { sql: oneAtATime(tx), tables },
       });
       const first = result.errors?.[0];
-      if (first) throw new Rollback(toHasuraError(first, result.data === undefined));
+      if (first) throw new Rollback(toHasuraError(first));
       return result.data;
     });
   } catch (error) {
@@ -89,9 +89,10 @@ function oneAtATime(tx: SqlQueryable): SqlQueryable {
   };
 }
 
-// Without data the error came before execution (variables, operation name): Hasura calls that validation.
-function toHasuraError(error: GraphQLError, beforeExecution: boolean): HasuraError {
-  if (beforeExecution) return new HasuraError("validation-failed", error.message);
+// An error without a field path came before any resolver ran (variables, operation, operation type): Hasura
+// reports those as validation failures.
+function toHasuraError(error: GraphQLError): HasuraError {
+  if (error.path === undefined) return fromValidationMessage(error.message);
   const path = `$.selectionSet.${error.path?.[0] ?? ""}`;
   return fromDatabaseError(error.originalError ?? error, path);
 }
