@@ -1,12 +1,14 @@
-import { ConflictError, InvalidArgumentError, NotFoundError } from "../core/errors.js";
+import { InvalidArgumentError } from "../core/errors.js";
 import type { MappingData, Role, RoleGrants } from "../core/mapping.js";
 import { GROUP_PREFIX } from "../core/principal.js";
 import type { RoleMappingStore, RolePage } from "./port.js";
-import type { SqlClient, SqlQueryable, SqlRow } from "./sql-client.js";
+import type { SqlClient, SqlQueryable } from "./sql-client.js";
 import { RETRYABLE_SQLSTATES, sqlState, toStoreError } from "./sql-errors.js";
+import { grantsQuery, groupTable, toGrants, userTable, type GrantTable } from "./sql-grants.js";
 import { DEFAULT_LOAD_PAGE_SIZE, loadAllPaged } from "./sql-load.js";
 import { migrateSchema } from "./sql-migrate.js";
 import { DEFAULT_SCHEMA, quoteSchema } from "./sql-schema.js";
+import { deleteRoleIn, replaceGrantsIn, upsertRoleIn } from "./sql-writes.js";
 
 /** How to build a SqlStore. */
 export interface SqlStoreOptions {
@@ -20,34 +22,26 @@ export interface SqlStoreOptions {
   readonly loadPageSize?: number;
 }
 
-/** Builds a SqlStore, migrating the schema first when asked. */
+/** Builds a SqlStore, migrating the schema first when asked; closes the client when that fails. */
 export async function createSqlStore(options: SqlStoreOptions): Promise<SqlStore> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
-  if (options.migrate) {
-    try {
-      await migrateSchema(options.client, schema);
-    } catch (error) {
-      // The store owns the client: a store that cannot start must not leave a pool or database open.
-      await options.client.close().catch(() => undefined);
-      throw error;
-    }
+  try {
+    const store = new SqlStore(options.client, schema, options.loadPageSize ?? DEFAULT_LOAD_PAGE_SIZE);
+    if (options.migrate) await migrateSchema(options.client, schema);
+    return store;
+  } catch (error) {
+    // The store owns the client: a store that cannot start must not leave a pool or database open.
+    await options.client.close().catch(() => undefined);
+    throw error;
   }
-  return new SqlStore(options.client, schema, options.loadPageSize ?? DEFAULT_LOAD_PAGE_SIZE);
 }
 
 // Deadlocks and serialization failures between concurrent writers are resolved by running the write again.
 const WRITE_ATTEMPTS = 3;
 
-// The two grant tables differ only in their names.
-interface GrantTable {
-  readonly table: string;
-  readonly column: string;
-}
-
 /**
  * The role mappings in PostgreSQL (a server through `pg`, or embedded PGlite): the same SQL for both.
- * Every write is one transaction that first locks the role row, so concurrent writes to one role queue up
- * and each leaves one whole state behind.
+ * Every write is one transaction (see sql-writes.ts), run again when it lost a deadlock to another writer.
  */
 export class SqlStore implements RoleMappingStore {
   private readonly s: string;
@@ -60,8 +54,8 @@ export class SqlStore implements RoleMappingStore {
     private readonly loadPageSize: number = DEFAULT_LOAD_PAGE_SIZE,
   ) {
     this.s = quoteSchema(schema);
-    this.users = { table: `${this.s}.user_roles`, column: `"user"` };
-    this.groups = { table: `${this.s}.group_roles`, column: `"group"` };
+    this.users = userTable(this.s);
+    this.groups = groupTable(this.s);
     if (!Number.isInteger(loadPageSize) || loadPageSize < 1) {
       throw new InvalidArgumentError("loadPageSize", "expected a positive integer");
     }
@@ -88,44 +82,7 @@ export class SqlStore implements RoleMappingStore {
 
   /** Creates or updates the role; ConflictError when role_id or component_id is bound otherwise. */
   upsertRole(role: Role): Promise<Role> {
-    const fields = [...new Set(role.rootFields)].sort();
-    return this.write(async (tx) => {
-      // Lock first, so no trigger (and its lock on the version row) runs before we hold the role row.
-      let rows = await this.lockRoleOrComponent(tx, role);
-      if (rows.length === 0) {
-        await tx.query(
-          `INSERT INTO ${this.s}.roles (role_id, component_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-          [role.roleId, role.componentId],
-        );
-        // Re-read: a concurrent writer may have taken either key between the check and the insert.
-        rows = await this.lockRoleOrComponent(tx, role);
-      }
-      for (const row of rows) {
-        if (row.role_id === role.roleId && row.component_id !== role.componentId) {
-          throw new ConflictError(
-            "role_id",
-            `role "${role.roleId}" is bound to another component than "${role.componentId}"`,
-          );
-        }
-        if (row.role_id !== role.roleId) {
-          throw new ConflictError(
-            "component_id",
-            `component "${role.componentId}" already has another role than "${role.roleId}"`,
-          );
-        }
-      }
-      await tx.query(
-        `DELETE FROM ${this.s}.role_graphql_root_field_names
-         WHERE role_id = $1 AND graphql_root_field_name NOT IN (SELECT unnest($2::text[]))`,
-        [role.roleId, fields],
-      );
-      await tx.query(
-        `INSERT INTO ${this.s}.role_graphql_root_field_names (role_id, graphql_root_field_name)
-         SELECT $1, field FROM unnest($2::text[]) AS wanted(field) ON CONFLICT DO NOTHING`,
-        [role.roleId, fields],
-      );
-      return { roleId: role.roleId, componentId: role.componentId, rootFields: fields };
-    });
+    return this.write((tx) => upsertRoleIn(tx, this.s, role));
   }
 
   /** Afterwards exactly `users` hold the role, each with a fresh last_update. */
@@ -138,15 +95,9 @@ export class SqlStore implements RoleMappingStore {
     return this.replaceGrants(this.groups, roleId, groups);
   }
 
-  /** Removes the role, its root fields and its grants; the children are deleted explicitly (no CASCADE needed). */
+  /** Removes the role, its root fields and its grants in one transaction. */
   deleteRole(roleId: string): Promise<boolean> {
-    return this.write(async (tx) => {
-      if (!(await this.lockRole(tx, roleId))) return false;
-      for (const table of ["role_graphql_root_field_names", "user_roles", "group_roles", "roles"]) {
-        await tx.query(`DELETE FROM ${this.s}.${table} WHERE role_id = $1`, [roleId]);
-      }
-      return true;
-    });
+    return this.write((tx) => deleteRoleIn(tx, this.s, roleId));
   }
 
   /** The role with this id and its root fields (sorted). */
@@ -165,7 +116,7 @@ export class SqlStore implements RoleMappingStore {
       // One statement, so the role and its grants come from one snapshot.
       const rows = await this.client.query(
         `SELECT 'r' AS kind, role_id AS subject FROM ${this.s}.roles WHERE role_id = $1
-         UNION ALL ${this.grantsQuery()}`,
+         UNION ALL ${grantsQuery(this.s)}`,
         [roleId],
       );
       if (!rows.some((row) => row.kind === "r")) return undefined;
@@ -230,42 +181,7 @@ export class SqlStore implements RoleMappingStore {
   }
 
   private replaceGrants(kind: GrantTable, roleId: string, subjects: readonly string[]): Promise<RoleGrants> {
-    const wanted = [...new Set(subjects)];
-    return this.write(async (tx) => {
-      // The row lock queues concurrent replacements of this role: each one applies whole, the last one wins.
-      if (!(await this.lockRole(tx, roleId))) throw new NotFoundError(`role "${roleId}" not found`);
-      // Arrays instead of one statement per subject: 10,000 subjects are still four statements.
-      await tx.query(
-        `DELETE FROM ${kind.table} WHERE role_id = $1 AND ${kind.column} NOT IN (SELECT unnest($2::text[]))`,
-        [roleId, wanted],
-      );
-      await tx.query(
-        `INSERT INTO ${kind.table} (${kind.column}, role_id, last_update)
-         SELECT subject, $1, now() FROM unnest($2::text[]) AS wanted(subject)
-         ON CONFLICT (${kind.column}, role_id) DO UPDATE SET last_update = excluded.last_update`,
-        [roleId, wanted],
-      );
-      return toGrants(roleId, await tx.query(this.grantsQuery(), [roleId]));
-    });
-  }
-
-  private grantsQuery(): string {
-    return `SELECT 'u' AS kind, ${this.users.column} AS subject FROM ${this.users.table} WHERE role_id = $1
-      UNION ALL SELECT 'g' AS kind, ${this.groups.column} AS subject FROM ${this.groups.table} WHERE role_id = $1`;
-  }
-
-  private async lockRole(tx: SqlQueryable, roleId: string): Promise<boolean> {
-    const rows = await tx.query(`SELECT role_id FROM ${this.s}.roles WHERE role_id = $1 FOR UPDATE`, [
-      roleId,
-    ]);
-    return rows.length > 0;
-  }
-
-  private lockRoleOrComponent(tx: SqlQueryable, role: Role): Promise<SqlRow[]> {
-    return tx.query(
-      `SELECT role_id, component_id FROM ${this.s}.roles WHERE role_id = $1 OR component_id = $2 FOR UPDATE`,
-      [role.roleId, role.componentId],
-    );
+    return this.write((tx) => replaceGrantsIn(tx, this.s, kind, roleId, subjects));
   }
 
   private async selectRole(key: "role_id" | "component_id", value: string): Promise<Role | undefined> {
@@ -300,14 +216,4 @@ export class SqlStore implements RoleMappingStore {
       }
     }
   }
-}
-
-function toGrants(roleId: string, rows: readonly SqlRow[]): RoleGrants {
-  const users: string[] = [];
-  const groups: string[] = [];
-  for (const row of rows) {
-    if (row.kind === "u") users.push(row.subject as string);
-    else if (row.kind === "g") groups.push(row.subject as string);
-  }
-  return { roleId, users: users.sort(), groups: groups.sort() };
 }

@@ -1,0 +1,96 @@
+import { ConflictError, NotFoundError } from "../core/errors.js";
+import type { Role, RoleGrants } from "../core/mapping.js";
+import type { SqlQueryable, SqlRow } from "./sql-client.js";
+import { grantsQuery, toGrants, type GrantTable } from "./sql-grants.js";
+
+// Every write first locks the role row(s) it touches, before any statement that fires the change-marker
+// trigger: all writers then take their locks in the same order (role rows, then the marker row) and
+// concurrent writes to one role queue up instead of interleaving.
+
+/** Creates or updates a role inside `tx` (schema `s`, quoted); ConflictError when a key is bound otherwise. */
+export async function upsertRoleIn(tx: SqlQueryable, s: string, role: Role): Promise<Role> {
+  const fields = [...new Set(role.rootFields)].sort();
+  let rows = await lockRoleOrComponent(tx, s, role);
+  if (rows.length === 0) {
+    await tx.query(`INSERT INTO ${s}.roles (role_id, component_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
+      role.roleId,
+      role.componentId,
+    ]);
+    // Re-read: a concurrent writer may have taken either key between the check and the insert.
+    rows = await lockRoleOrComponent(tx, s, role);
+  }
+  for (const row of rows) {
+    if (row.role_id === role.roleId && row.component_id !== role.componentId) {
+      throw new ConflictError(
+        "role_id",
+        `role "${role.roleId}" is bound to another component than "${role.componentId}"`,
+      );
+    }
+    if (row.role_id !== role.roleId) {
+      throw new ConflictError(
+        "component_id",
+        `component "${role.componentId}" already has another role than "${role.roleId}"`,
+      );
+    }
+  }
+  await tx.query(
+    `DELETE FROM ${s}.role_graphql_root_field_names
+     WHERE role_id = $1 AND graphql_root_field_name NOT IN (SELECT unnest($2::text[]))`,
+    [role.roleId, fields],
+  );
+  await tx.query(
+    `INSERT INTO ${s}.role_graphql_root_field_names (role_id, graphql_root_field_name)
+     SELECT $1, field FROM unnest($2::text[]) AS wanted(field) ON CONFLICT DO NOTHING`,
+    [role.roleId, fields],
+  );
+  return { roleId: role.roleId, componentId: role.componentId, rootFields: fields };
+}
+
+/** Makes exactly `subjects` hold the role inside `tx`, each with a fresh last_update; NotFound without role. */
+export async function replaceGrantsIn(
+  tx: SqlQueryable,
+  s: string,
+  kind: GrantTable,
+  roleId: string,
+  subjects: readonly string[],
+): Promise<RoleGrants> {
+  const wanted = [...new Set(subjects)];
+  // The row lock queues concurrent replacements of this role: each one applies whole, the last one wins.
+  if (!(await lockRole(tx, s, roleId))) throw new NotFoundError(`role "${roleId}" not found`);
+  // Arrays instead of one statement per subject: 10,000 subjects are still a handful of statements.
+  await tx.query(
+    `DELETE FROM ${kind.table} WHERE role_id = $1 AND ${kind.column} NOT IN (SELECT unnest($2::text[]))`,
+    [roleId, wanted],
+  );
+  await tx.query(
+    `INSERT INTO ${kind.table} (${kind.column}, role_id, last_update)
+     SELECT subject, $1, now() FROM unnest($2::text[]) AS wanted(subject)
+     ON CONFLICT (${kind.column}, role_id) DO UPDATE SET last_update = excluded.last_update`,
+    [roleId, wanted],
+  );
+  return toGrants(roleId, await tx.query(grantsQuery(s), [roleId]));
+}
+
+/**
+ * Deletes the role and its mappings inside `tx`; false when there was none. The children are deleted
+ * explicitly: tables of older deployments may have foreign keys without ON DELETE CASCADE.
+ */
+export async function deleteRoleIn(tx: SqlQueryable, s: string, roleId: string): Promise<boolean> {
+  if (!(await lockRole(tx, s, roleId))) return false;
+  for (const table of ["role_graphql_root_field_names", "user_roles", "group_roles", "roles"]) {
+    await tx.query(`DELETE FROM ${s}.${table} WHERE role_id = $1`, [roleId]);
+  }
+  return true;
+}
+
+async function lockRole(tx: SqlQueryable, s: string, roleId: string): Promise<boolean> {
+  const rows = await tx.query(`SELECT role_id FROM ${s}.roles WHERE role_id = $1 FOR UPDATE`, [roleId]);
+  return rows.length > 0;
+}
+
+function lockRoleOrComponent(tx: SqlQueryable, s: string, role: Role): Promise<SqlRow[]> {
+  return tx.query(
+    `SELECT role_id, component_id FROM ${s}.roles WHERE role_id = $1 OR component_id = $2 FOR UPDATE`,
+    [role.roleId, role.componentId],
+  );
+}
