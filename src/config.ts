@@ -1,4 +1,13 @@
 import { EnvReader } from "./config-env.js";
+import { InvalidArgumentError } from "./core/errors.js";
+import { isMultiTenantJwksUrl, requireTenantGuid } from "./identity/azure-tenant.js";
+import { parseClaimPath } from "./identity/claims-path.js";
+import {
+  DEFAULT_CLAIM_OPTIONS,
+  parseAlgorithms,
+  parseJwtOptions,
+  type ParsedJwtOptions,
+} from "./identity/jwt-options.js";
 
 /** Where the role mappings live. */
 export type StoreKind = "embedded" | "postgres" | "hasura";
@@ -52,7 +61,7 @@ export interface Config {
     readonly algorithms: readonly string[];
     readonly audience: readonly string[] | undefined;
     readonly issuer: readonly string[] | undefined;
-    readonly jwtOptions: Readonly<Record<string, unknown>> | undefined;
+    readonly jwtOptions: ParsedJwtOptions;
     readonly maxTokenBytes: number;
     readonly userClaims: readonly string[];
     readonly tokenHeaders: readonly string[];
@@ -209,10 +218,14 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     },
     identity: {
       jwksUrl,
-      algorithms: env.jsonList("JWT_ALGORITHMS", ["RS256"]),
+      algorithms: checked(env, ["RS256"], () =>
+        parseAlgorithms(env.jsonList("JWT_ALGORITHMS", ["RS256"]), "JWT_ALGORITHMS"),
+      ),
       audience: env.stringOrList("JWT_AUDIENCE"),
       issuer: env.stringOrList("JWT_ISSUER"),
-      jwtOptions: env.jsonObject("JWT_OPTIONS"),
+      jwtOptions: checked(env, { options: DEFAULT_CLAIM_OPTIONS, warnings: [] }, () =>
+        parseJwtOptions(env.jsonObject("JWT_OPTIONS")),
+      ),
       maxTokenBytes: env.int("JWT_MAX_TOKEN_BYTES", 16 * 1024, 256, MIB),
       userClaims: env.stringOrList("USER_CLAIM") ?? ["unique_name"],
       tokenHeaders: env.jsonList("AUTHORIZATION_HEADER_FIELD_NAMES", ["Authorization"]),
@@ -220,7 +233,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     },
     groups: {
       provider: groupsProvider,
-      claim: env.string("GROUPS_CLAIM", "groups"),
+      claim: checked(env, "groups", () => parseClaimPath(env.string("GROUPS_CLAIM", "groups"))),
       cacheTtlS: env.number("GROUPS_CACHE_TTL_S", 300, 0, 86_400),
       cacheMax: env.int("GROUPS_CACHE_MAX", 10_000, 1, 10_000_000),
       azure,
@@ -228,6 +241,15 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     audit: { allowedSample: env.number("AUDIT_ALLOWED_SAMPLE", 1, 0, 1) },
     otlpEndpoint: env.url("OTEL_EXPORTER_OTLP_ENDPOINT"),
   };
+  if (jwksUrl && isMultiTenantJwksUrl(jwksUrl) && !config.identity.issuer && !azure?.tenantId) {
+    env.fail(
+      "JWKS_URL",
+      "is Microsoft's multi-tenant key set, which signs tokens of every tenant: set JWT_ISSUER, or AZURE_TENANT_ID " +
+        "with the Azure group provider, so that tokens of other tenants are refused",
+      undefined,
+      0,
+    );
+  }
   if (env.problems.length > 0) throw new ConfigError(env.problems);
   return deepFreeze(config);
 }
@@ -236,7 +258,7 @@ function readAzure(env: EnvReader): NonNullable<Config["groups"]["azure"]> {
   const required = (name: string): string =>
     env.raw(name) ?? env.fail(name, "required with GROUPS_PROVIDER=azure", undefined, "");
   return {
-    tenantId: required("AZURE_TENANT_ID"),
+    tenantId: checked(env, "", () => requireTenantGuid(required("AZURE_TENANT_ID"))),
     clientId: required("AZURE_CLIENT_ID"),
     clientSecret: required("AZURE_CLIENT_SECRET"),
     scopes: env.jsonList("AZURE_SCOPES", ["https://graph.microsoft.com/.default"]),
@@ -245,6 +267,17 @@ function readAzure(env: EnvReader): NonNullable<Config["groups"]["azure"]> {
     groupNameAttribute: env.oneOf("AZURE_GROUP_NAME_ATTRIBUTE", ["displayName", "id"], "displayName"),
     trustTokenGroups: env.bool("AZURE_TRUST_TOKEN_GROUPS", false),
   };
+}
+
+// Runs a parser that reports with InvalidArgumentError ("FIELD: message"), recording its complaint instead.
+function checked<T>(env: EnvReader, fallback: T, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    env.problems.push(error.message);
+    return fallback;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

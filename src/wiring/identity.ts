@@ -2,10 +2,8 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { GroupProvider, TokenVerifier } from "../core/identity.js";
-import { isMultiTenantJwksUrl } from "../identity/azure-tenant.js";
 import { createClaimsGroupProvider } from "../identity/claims-groups.js";
 import { createAzureGroupProvider } from "../identity/graph-groups.js";
-import { parseJwtOptions } from "../identity/jwt-options.js";
 import { createJwtVerifier } from "../identity/jwt-verifier.js";
 import type { KeySet } from "../identity/key-set.js";
 import { createRemoteKeySet } from "../identity/remote-key-set.js";
@@ -29,7 +27,7 @@ export interface KeySource {
 /** Builds token verification and group resolution from the configuration. */
 export function buildIdentity(config: Config, logger: Logger, source: KeySource): Identity {
   const { identity } = config;
-  const parsed = parseJwtOptions(identity.jwtOptions);
+  const parsed = identity.jwtOptions;
   for (const warning of parsed.warnings)
     logger.warn({ event: "config_warning", variable: "JWT_OPTIONS" }, warning);
   const azure = config.groups.azure;
@@ -56,13 +54,6 @@ export function buildIdentity(config: Config, logger: Logger, source: KeySource)
 export function remoteKeySource(config: Config, logger: Logger): KeySource {
   const url = config.identity.jwksUrl;
   if (url === undefined) throw new InvalidArgumentError("JWKS_URL", "required outside development mode");
-  if (isMultiTenantJwksUrl(url) && !config.identity.issuer && !config.groups.azure?.tenantId) {
-    throw new InvalidArgumentError(
-      "JWKS_URL",
-      "is Microsoft's multi-tenant key set, which signs tokens of every tenant: set JWT_ISSUER or AZURE_TENANT_ID " +
-        "(with the Azure group provider) so tokens of other tenants are refused",
-    );
-  }
   const keys = createRemoteKeySet({
     url,
     onFetchError: (error) =>
