@@ -31,6 +31,8 @@ export interface Sidecar {
   readonly authorizer: Authorizer;
   readonly sync: SnapshotSync;
   start(): Promise<SidecarAddresses>;
+  /** The bound ports; throws before start(). */
+  ports(): SidecarAddresses;
   /** Readiness off, listeners closed (in-flight requests finish within `graceMs`), store closed. */
   stop(graceMs: number): Promise<void>;
 }
@@ -120,6 +122,7 @@ export async function buildSidecar(
 
   const listeners: Listening[] = [];
   let grpcBound = false;
+  let addresses: SidecarAddresses | undefined;
   return {
     service,
     authorizer,
@@ -137,7 +140,12 @@ export async function buildSidecar(
         grpcServerCredentials(tls),
       );
       grpcBound = true;
-      return { webhookPort: webhook.port, adminPort: admin.port, grpcPort };
+      addresses = { webhookPort: webhook.port, adminPort: admin.port, grpcPort };
+      return addresses;
+    },
+    ports() {
+      if (!addresses) throw new Error("the sidecar is not started");
+      return addresses;
     },
     async stop(graceMs) {
       stopping = true;

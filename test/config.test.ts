@@ -1,0 +1,165 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+const PRODUCTION = {
+  NODE_ENV: "production",
+  JWKS_URL: "https://idp.example.com/keys",
+  ROLEMAPPER_API_TOKENS: "provisioner:0123456789abcdef0123",
+};
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("loadConfig", () => {
+  it("starts in development mode on the embedded defaults", () => {
+    const config = loadConfig({});
+    expect(config.devMode).toBe(true);
+    expect(config.store).toMatchObject({
+      kind: "embedded",
+      schema: "rolemapping",
+      migrate: true,
+      dataDir: "./data",
+    });
+    expect(config.webhook).toMatchObject({ host: "127.0.0.1", port: 8092, bodyLimitBytes: 1024 * 1024 });
+    // Without credentials in development mode the API stays on localhost.
+    expect(config.admin.host).toBe("127.0.0.1");
+    expect(config.grpc.host).toBe("127.0.0.1");
+    expect(config.identity.tokenHeaders).toEqual(["Authorization"]);
+    expect(config.identity.userClaims).toEqual(["unique_name"]);
+    expect(Object.isFrozen(config.webhook)).toBe(true);
+  });
+
+  it("keeps the previous service's variables and their meaning", () => {
+    const config = loadConfig({
+      ...PRODUCTION,
+      GRAPHQL_URL: "http://127.0.0.1:8080/v1/graphql",
+      GRAPHQL_ADMIN_SECRET: "s3cret",
+      GRAPHQL_ROLE: "rolemapper",
+      JWT_AUDIENCE: '["api://a","api://b"]',
+      JWT_ALGORITHMS: '["RS256","ES256"]',
+      JWT_OPTIONS: '{"verify_aud": false, "leeway": 10}',
+      AUTHORIZATION_HEADER_FIELD_NAMES: '["X-Token","Authorization"]',
+      ROLEMAPPING_TABLE_SCHEMA: "public",
+      AZURE_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+      AZURE_CLIENT_ID: "app",
+      AZURE_CLIENT_SECRET: "secret",
+      AZURE_SCOPES: '["https://graph.microsoft.com/.default"]',
+    });
+    expect(config.devMode).toBe(false);
+    expect(config.store.kind).toBe("hasura");
+    expect(config.store.graphql).toEqual({
+      url: "http://127.0.0.1:8080/v1/graphql",
+      role: "rolemapper",
+      adminSecret: "s3cret",
+    });
+    expect(config.store.schema).toBe("public");
+    expect(config.identity.audience).toEqual(["api://a", "api://b"]);
+    expect(config.identity.algorithms).toEqual(["RS256", "ES256"]);
+    expect(config.identity.jwtOptions.options).toMatchObject({ verifyAud: false, leewaySeconds: 10 });
+    expect(config.identity.tokenHeaders).toEqual(["X-Token", "Authorization"]);
+    expect(config.groups.provider).toBe("azure");
+    expect(config.groups.azure?.tenantId).toBe("72f988bf-86f1-41af-91ab-2d7cd011db47");
+    expect(config.admin.host).toBe("0.0.0.0");
+  });
+
+  it.each([
+    ["production without a JWKS", { NODE_ENV: "production" }, /^JWKS_URL: required when NODE_ENV=production/],
+    ["a port out of range", { WEBHOOK_PORT: "70000" }, /^WEBHOOK_PORT: expected an integer from 0 to 65535/],
+    ["a JSON list that is not one", { JWT_ALGORITHMS: "RS256" }, /^JWT_ALGORITHMS: expected valid JSON/],
+    ["an algorithm that must never be accepted", { JWT_ALGORITHMS: '["none"]' }, /^JWT_ALGORITHMS/],
+    ["HMAC algorithms", { JWT_ALGORITHMS: '["HS256"]' }, /^JWT_ALGORITHMS/],
+    ["JWT_OPTIONS that is not an object", { JWT_OPTIONS: "[1]" }, /^JWT_OPTIONS: expected a JSON object/],
+    ["an unknown store", { ROLEMAPPING_STORE: "mysql" }, /^ROLEMAPPING_STORE: expected one of/],
+    ["the postgres store without a URL", { ROLEMAPPING_STORE: "postgres" }, /^DATABASE_URL: required/],
+    [
+      "the hasura store without a secret",
+      { GRAPHQL_URL: "http://h/v1/graphql" },
+      /^GRAPHQL_ADMIN_SECRET: required/,
+    ],
+    [
+      "a schema that is not an identifier",
+      { ROLEMAPPING_TABLE_SCHEMA: "x; drop" },
+      /^ROLEMAPPING_TABLE_SCHEMA/,
+    ],
+    ["half of the TLS settings", { GRPC_TLS_CERT: "/c.pem" }, /^GRPC_TLS_CERT: .* go together/],
+    [
+      "a tenant that is not a GUID",
+      { AZURE_CLIENT_ID: "a", AZURE_CLIENT_SECRET: "b", AZURE_TENANT_ID: "contoso.com" },
+      /^AZURE_TENANT_ID: expected the tenant GUID/,
+    ],
+    [
+      "a boolean that is not one",
+      { ALLOW_INTROSPECTION: "sure" },
+      /^ALLOW_INTROSPECTION: expected true or false/,
+    ],
+    ["a sample rate over 1", { AUDIT_ALLOWED_SAMPLE: "2" }, /^AUDIT_ALLOWED_SAMPLE/],
+  ])("refuses %s, naming the variable", (_name, env, expected) => {
+    expect(problemsOf(env)).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
+  });
+
+  it("reports every bad variable at once", () => {
+    const problems = problemsOf({ WEBHOOK_PORT: "x", GRPC_PORT: "-1", LOG_LEVEL: "loud" });
+    expect(problems.map((problem) => problem.split(":")[0])).toEqual([
+      "LOG_LEVEL",
+      "WEBHOOK_PORT",
+      "GRPC_PORT",
+    ]);
+  });
+
+  it("never echoes a secret in a message", () => {
+    const problems = problemsOf({
+      ...PRODUCTION,
+      ROLEMAPPER_API_TOKENS: "",
+      AZURE_CLIENT_SECRET: "",
+      GRPC_TLS_KEY: "hunter2-key",
+    });
+    expect(problems.join("\n")).not.toContain("hunter2");
+  });
+
+  it("refuses to serve the API without credentials outside development mode", () => {
+    const env = { NODE_ENV: "production", JWKS_URL: "https://idp.example.com/keys" };
+    expect(problemsOf(env)).toEqual([
+      expect.stringMatching(/^ROLEMAPPER_API_TOKENS: the RoleMapping API needs credentials/),
+    ]);
+    expect(problemsOf({ ...env, ROLEMAPPER_API_INSECURE: "true" })).toEqual([]);
+    expect(problemsOf({ ...env, ROLEMAPPER_API_TOKENS_FILE: "/run/secrets/tokens" })).toEqual([]);
+  });
+
+  it("refuses Microsoft's multi-tenant key set unless the issuer or tenant is checked", () => {
+    const env = { ...PRODUCTION, JWKS_URL: "https://login.microsoftonline.com/common/discovery/v2.0/keys" };
+    expect(problemsOf(env)).toEqual([
+      expect.stringMatching(/^JWKS_URL: is Microsoft's multi-tenant key set/),
+    ]);
+    expect(
+      problemsOf({ ...env, JWT_ISSUER: "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/" }),
+    ).toEqual([]);
+  });
+
+  it("chooses the store from what is set", () => {
+    expect(loadConfig({ DATABASE_URL: "postgres://db/x" }).store).toMatchObject({
+      kind: "postgres",
+      migrate: false,
+    });
+    expect(loadConfig({ DATABASE_URL: "postgres://db/x", ROLEMAPPING_MIGRATE: "true" }).store.migrate).toBe(
+      true,
+    );
+  });
+
+  it("reads USER_CLAIM, JWT_AUDIENCE and JWT_ISSUER as a string or a JSON list", () => {
+    const config = loadConfig({
+      USER_CLAIM: '["unique_name","upn"]',
+      JWT_AUDIENCE: "api://one",
+      JWT_ISSUER: '["a","b"]',
+    });
+    expect(config.identity.userClaims).toEqual(["unique_name", "upn"]);
+    expect(config.identity.audience).toEqual(["api://one"]);
+    expect(config.identity.issuer).toEqual(["a", "b"]);
+  });
+});

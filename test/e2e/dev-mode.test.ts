@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { openDevIssuer } from "../../src/identity/dev-issuer.js";
+import { SAMPLE_ROLE } from "../../src/wiring/sample-mapping.js";
+import type { Sidecar } from "../../src/wiring/sidecar.js";
+import { startSidecar } from "../../src/wiring/start.js";
+import { memoryLogger } from "../support/quiet-logger.js";
+
+// The README's quick start: embedded defaults, the local development issuer, the sample mapping.
+let sidecar: Sidecar;
+let dataDir: string;
+let base: string;
+const log = memoryLogger();
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "rolemapper-dev-"));
+  const config = loadConfig({
+    ROLEMAPPING_DATA_DIR: dataDir,
+    WEBHOOK_PORT: "0",
+    ADMIN_HTTP_PORT: "0",
+    GRPC_PORT: "0",
+  });
+  sidecar = await startSidecar(config, log.logger);
+  base = `http://127.0.0.1:${sidecar.ports().webhookPort}`;
+});
+
+afterAll(async () => {
+  await sidecar?.stop(1000);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("development mode", () => {
+  it("answers the README's curl with the sample role", async () => {
+    const issuer = await openDevIssuer(dataDir);
+    const token = await issuer.mint({ user: "alice@example.com", groups: ["analysts"] });
+    const response = await fetch(`${base}/v1/authenticate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        headers: { Authorization: `Bearer ${token}` },
+        request: { query: "{ sales_orders { id total } }" },
+      }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      "X-Hasura-User-Id": "user:alice_example.com",
+      "X-Hasura-Role": SAMPLE_ROLE.roleId,
+    });
+  });
+
+  it("serves the local issuer's public keys and says loudly that it is development mode", async () => {
+    const jwks = (await (await fetch(`${base}/dev/jwks.json`)).json()) as { keys: Record<string, unknown>[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).not.toHaveProperty("d");
+    const warning = log.lines().find((line) => line.event === "development_mode");
+    expect(warning?.msg).toMatch(/DEVELOPMENT MODE/);
+  });
+
+  it("is ready once the mappings are loaded", async () => {
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/v1/health`)).json()).toBe("Alive");
+  });
+});
