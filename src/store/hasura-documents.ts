@@ -114,8 +114,7 @@ export function hasuraDocuments(n: HasuraNames): HasuraDocuments {
 //    A missing role also fails here, on the foreign key.
 // 4. Read the grants as they now stand, from inside the same transaction.
 function replaceGrants(n: HasuraNames, name: string, table: string, column: string, pkey: string): string {
-  const type = name === "SetUserRoles" ? `${n.userRoles}_insert_input` : `${n.groupRoles}_insert_input`;
-  return `mutation ${name}($roleId: String!, $subjects: [String!]!, $rows: [${type}!]!) {
+  return `mutation ${name}($roleId: String!, $subjects: [String!]!, $rows: [${table}_insert_input!]!) {
   lockRole: update_${n.roles}_by_pk(pk_columns: { role_id: $roleId }, _set: { role_id: $roleId }) { role_id }
   dropUnlisted: delete_${table}(where: { role_id: { _eq: $roleId }, ${column}: { _nin: $subjects } }) {
     affected_rows
