@@ -40,19 +40,48 @@ export class MemoryLog implements CoreLogger {
 export function switchable(store: RoleMappingStore): {
   store: RoleMappingStore;
   fail(error: Error | undefined): void;
+  hold(): Hold;
 } {
   let failure: Error | undefined;
+  let gate: Promise<void> | undefined;
+  let arrived: (() => void) | undefined;
   const wrapped = new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== "function" || property === "close") return value;
-      return (...args: unknown[]) => {
-        if (failure) return Promise.reject(failure);
+      return async (...args: unknown[]) => {
+        if (gate) {
+          arrived?.();
+          await gate;
+        }
+        if (failure) throw failure;
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
   });
-  return { store: wrapped, fail: (error) => (failure = error) };
+  return {
+    store: wrapped,
+    fail: (error) => (failure = error),
+    hold() {
+      let open = (): void => undefined;
+      gate = new Promise((resolve) => (open = resolve));
+      const reached = new Promise<void>((resolve) => (arrived = resolve));
+      return {
+        reached,
+        release() {
+          gate = undefined;
+          arrived = undefined;
+          open();
+        },
+      };
+    },
+  };
+}
+
+/** A pause of every store call: `reached` resolves when a call is waiting, `release` lets them all go on. */
+export interface Hold {
+  readonly reached: Promise<void>;
+  release(): void;
 }
 
 /** Verified claims per consumer token, standing in for JWT verification. */
@@ -69,6 +98,8 @@ export interface ApiFixture {
   readonly log: MemoryLog;
   /** Makes every store call fail with `error` until called with undefined. */
   fail(error: Error | undefined): void;
+  /** Makes every store call wait until released. */
+  hold(): Hold;
   /** Moves the SnapshotSync clock forward. */
   advance(ms: number): void;
   close(): Promise<void>;
@@ -81,7 +112,7 @@ export const MAX_STALENESS_MS = 60_000;
 export async function openApiFixture(limits?: MappingLimits): Promise<ApiFixture> {
   const client = await openPgliteClient(undefined);
   const sql = await createSqlStore({ client, migrate: true });
-  const { store, fail } = switchable(sql);
+  const { store, fail, hold } = switchable(sql);
   const log = new MemoryLog();
   let clock = Date.now();
   const sync = new SnapshotSync(store, {
@@ -119,6 +150,7 @@ export async function openApiFixture(limits?: MappingLimits): Promise<ApiFixture
     sync,
     log,
     fail,
+    hold,
     advance: (ms) => {
       clock += ms;
     },
