@@ -10,7 +10,6 @@ import { toHttpStatus } from "./status.js";
  */
 export function sendAdminFailure(res: Response, error: unknown, logger: CoreLogger, notFound?: string): void {
   const status = toHttpStatus(error);
-  res.locals.failure = error;
   if (!isCoreError(error)) {
     logger.error(
       { event: "api_internal_error", transport: "rest", err: describe(error) },

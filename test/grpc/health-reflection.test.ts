@@ -8,7 +8,7 @@ import { makeClientConstructor } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/core/errors.js";
 import { ApiTokens } from "../../src/identity/api-credentials.js";
-import { ROLE_MAPPING_SERVICE_NAME } from "../../src/grpc/server.js";
+import { ROLE_MAPPING_SERVICE_NAME, shutdownGrpcServer } from "../../src/grpc/server.js";
 import { startGrpcServer, type RunningGrpcServer } from "./client.js";
 import { MAX_STALENESS_MS, openApiFixture, type ApiFixture } from "./harness.js";
 
@@ -17,6 +17,13 @@ interface HealthClient extends Client {
     request: { service: string },
     callback: (error: ServiceError | null, response: { status: string }) => void,
   ): void;
+  watch(request: { service: string }): WatchStream;
+}
+
+interface WatchStream {
+  on(event: "data", listener: (response: { status: string }) => void): void;
+  on(event: "error", listener: (error: ServiceError) => void): void;
+  on(event: "end", listener: () => void): void;
 }
 
 interface ReflectionStream {
@@ -52,9 +59,9 @@ afterAll(async () => {
   await fixture?.close();
 });
 
-function healthClient(): HealthClient {
+function healthClient(address = running.address): HealthClient {
   const Constructor = makeClientConstructor(healthDefinition, "grpc.health.v1.Health");
-  return new Constructor(running.address, credentials.createInsecure()) as unknown as HealthClient;
+  return new Constructor(address, credentials.createInsecure()) as unknown as HealthClient;
 }
 
 function check(client: HealthClient, service: string): Promise<string> {
@@ -114,6 +121,50 @@ describe("grpc.health.v1.Health", () => {
     try {
       const failure = await check(client, "other.v1.Service").catch((error: ServiceError) => error.code);
       expect(failure).toBe(status.NOT_FOUND);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe("grpc.health.v1.Health Watch", () => {
+  it("streams each change of status, and ends when the server shuts down", async () => {
+    let healthy = true;
+    const watched = await startGrpcServer({
+      service: fixture.service,
+      authorizer: fixture.authorizer,
+      health: () => healthy,
+      auth: { insecure: true },
+      logger: fixture.log,
+      healthWatchIntervalMs: 10,
+    });
+    const client = healthClient(watched.address);
+    try {
+      const stream = client.watch({ service: ROLE_MAPPING_SERVICE_NAME });
+      const seen: string[] = [];
+      let next: ((status: string) => void) | undefined;
+      const ended = new Promise<void>((resolve, reject) => {
+        stream.on("end", resolve);
+        stream.on("error", reject);
+      });
+      stream.on("data", (response) => {
+        seen.push(response.status);
+        next?.(response.status);
+      });
+      const nextStatus = () => new Promise<string>((resolve) => (next = resolve));
+
+      const first = seen.length > 0 ? (seen[0] as string) : await nextStatus();
+      expect(first).toBe("SERVING");
+      const second = nextStatus();
+      healthy = false;
+      expect(await second).toBe("NOT_SERVING");
+      const third = nextStatus();
+      healthy = true;
+      expect(await third).toBe("SERVING");
+
+      await shutdownGrpcServer(watched.server, 30_000);
+      await ended;
+      expect(seen).toEqual(["SERVING", "NOT_SERVING", "SERVING"]);
     } finally {
       client.close();
     }
