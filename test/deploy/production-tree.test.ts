@@ -121,7 +121,8 @@ describe.skipIf(!hasMain)(
         const healthz = await waitFor200(`http://127.0.0.1:${env.ADMIN_HTTP_PORT}/healthz`, started, 60_000);
         expect(healthz.status, started.output()).toBe(200);
         const webhook = await fetch(`http://127.0.0.1:${env.WEBHOOK_PORT}/v1/health`);
-        expect(await webhook.text()).toBe("Alive");
+        // A JSON string, as the previous service answered.
+        expect(await webhook.json()).toBe("Alive");
         // Kubernetes stops a pod with SIGTERM: the service drains and exits cleanly.
         started.child.kill("SIGTERM");
         expect(await exitWithin(started, 30_000), started.output()).toBe(0);
