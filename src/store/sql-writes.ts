@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from "../core/errors.js";
+import { ConflictError, NotFoundError, UnavailableError } from "../core/errors.js";
 import type { Role, RoleGrants } from "../core/mapping.js";
 import type { SqlQueryable, SqlRow } from "./sql-client.js";
 import { grantsQuery, toGrants, type GrantTable } from "./sql-grants.js";
@@ -11,14 +11,17 @@ import { grantsQuery, toGrants, type GrantTable } from "./sql-grants.js";
 export async function upsertRoleIn(tx: SqlQueryable, s: string, role: Role): Promise<Role> {
   const fields = [...new Set(role.rootFields)].sort();
   let rows = await lockRoleOrComponent(tx, s, role);
-  if (rows.length === 0) {
+  // Re-read after inserting: a concurrent writer may have taken either key between the check and the insert,
+  // and (rarely) deleted it again before the re-read, hence the bounded loop.
+  for (let attempt = 0; rows.length === 0 && attempt < 3; attempt++) {
     await tx.query(`INSERT INTO ${s}.roles (role_id, component_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
       role.roleId,
       role.componentId,
     ]);
-    // Re-read: a concurrent writer may have taken either key between the check and the insert.
     rows = await lockRoleOrComponent(tx, s, role);
   }
+  if (rows.length === 0)
+    throw new UnavailableError(`role "${role.roleId}" kept changing under concurrent writes`);
   for (const row of rows) {
     if (row.role_id === role.roleId && row.component_id !== role.componentId) {
       throw new ConflictError(

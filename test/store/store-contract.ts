@@ -234,6 +234,27 @@ export function describeStoreContract<T extends StoreUnderTest>(
         expect(lists.some((list) => JSON.stringify([...list].sort()) === JSON.stringify(final))).toBe(true);
       });
 
+      it("completes concurrent writes of every kind across roles, each whole", async () => {
+        for (let n = 0; n < 15; n++) await store.upsertRole(role(n, ["a"]));
+        await Promise.all([
+          ...Array.from({ length: 10 }, (_, n) => [
+            store.setUserRoles(`role-${n}`, [`user:u${n}`, "user:shared"]),
+            store.setGroupRoles(`role-${n}`, [`group:g${n}`]),
+            store.upsertRole(role(n, ["a", `b${n}`])),
+          ]).flat(),
+          ...Array.from({ length: 5 }, (_, i) => store.deleteRole(`role-${10 + i}`)),
+        ]);
+        for (let n = 0; n < 10; n++) {
+          expect(await store.getRole(`role-${n}`)).toEqual(role(n, ["a", `b${n}`]));
+          expect(await store.getRoleGrants(`role-${n}`)).toEqual({
+            roleId: `role-${n}`,
+            users: ["user:shared", `user:u${n}`],
+            groups: [`group:g${n}`],
+          });
+        }
+        expect((await store.listRoles(100, undefined)).roles).toHaveLength(10);
+      });
+
       it("sets and replaces 10,000 users of one role", async () => {
         await store.upsertRole(role(1));
         const first = users("a", 10_000);
