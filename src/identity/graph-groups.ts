@@ -7,8 +7,8 @@ import { groupsFromClaim } from "./claims-groups.js";
 import { listTransitiveGroups } from "./graph-listing.js";
 import type { GraphListingOptions, GroupNameAttribute } from "./graph-listing.js";
 import { DEFAULT_RETRY } from "./http-retry.js";
-import type { RetryPolicy } from "./http-retry.js";
-import { SingleFlightCache } from "./single-flight-cache.js";
+import type { HttpAttempt, RetryPolicy } from "./http-retry.js";
+import { SingleFlightCache, type CacheStats } from "./single-flight-cache.js";
 import { rejectToken } from "./token-reasons.js";
 
 export type { GroupNameAttribute } from "./graph-listing.js";
@@ -41,21 +41,41 @@ export interface GraphGroupsOptions {
   readonly logger?: CoreLogger;
 }
 
+/** A GroupProvider with a per-user cache that counts its hits and misses. */
+export interface CachingGroupProvider extends GroupProvider {
+  stats(): CacheStats;
+}
+
+/** Which outbound service an HTTP attempt went to. */
+export type IdentityTarget = "azure_token" | "graph";
+
 /** Everything the Azure provider needs: the app's credentials and the Graph options (GROUPS_PROVIDER=azure). */
 export type AzureGroupsOptions = Omit<GraphGroupsOptions, "tokens"> &
-  Omit<AzureTokenSourceOptions, "retry"> & { readonly retry?: Partial<RetryPolicy> };
+  Omit<AzureTokenSourceOptions, "retry"> & {
+    readonly retry?: Partial<RetryPolicy>;
+    /** Told of every HTTP attempt to the token endpoint and to Graph (for metrics). */
+    readonly onHttpAttempt?: (target: IdentityTarget, attempt: HttpAttempt) => void;
+  };
 
 /** The Azure group provider: client-credentials tokens plus Graph lookups, from one options object. */
-export function createAzureGroupProvider(options: AzureGroupsOptions): GroupProvider {
-  const tokens = createClientCredentialsTokenSource(options);
-  return createGraphGroupProvider({ ...options, tokens });
+export function createAzureGroupProvider(options: AzureGroupsOptions): CachingGroupProvider {
+  const report = options.onHttpAttempt;
+  const retryTo = (target: IdentityTarget): Partial<RetryPolicy> | undefined =>
+    report ? { ...options.retry, onAttempt: (attempt) => report(target, attempt) } : options.retry;
+  const tokenRetry = retryTo("azure_token");
+  const graphRetry = retryTo("graph");
+  const tokens = createClientCredentialsTokenSource({
+    ...options,
+    ...(tokenRetry ? { retry: tokenRetry } : {}),
+  });
+  return createGraphGroupProvider({ ...options, tokens, ...(graphRetry ? { retry: graphRetry } : {}) });
 }
 
 /**
  * Groups of the token's `oid` from Microsoft Graph (transitive memberships), cached per user with one lookup
  * in flight per user. A failure rejects (UnavailableError / DeadlineExceededError); it is never an empty list.
  */
-export function createGraphGroupProvider(options: GraphGroupsOptions): GroupProvider {
+export function createGraphGroupProvider(options: GraphGroupsOptions): CachingGroupProvider {
   const nameAttribute = options.nameAttribute ?? "displayName";
   if (nameAttribute !== "displayName" && nameAttribute !== "id") {
     throw new InvalidArgumentError("nameAttribute", 'expected "displayName" or "id"');
@@ -91,6 +111,7 @@ export function createGraphGroupProvider(options: GraphGroupsOptions): GroupProv
         return { value: Object.freeze(groups), expiresAt: retry.now() + ttlMs };
       });
     },
+    stats: () => cache.stats(),
   };
 }
 

@@ -1,5 +1,13 @@
 import { DeadlineExceededError, UnavailableError } from "../core/errors.js";
 
+/** One attempt of an outbound call, as reported to RetryPolicy.onAttempt. */
+export interface HttpAttempt {
+  /** The HTTP status, or undefined when no response came (network error, timeout). */
+  readonly status: number | undefined;
+  /** True for 429 and 503: the service asked to slow down. */
+  readonly throttled: boolean;
+}
+
 /** How an outbound call to an identity service is retried. */
 export interface RetryPolicy {
   /** Most attempts per request, the first included (default 4). */
@@ -12,6 +20,8 @@ export interface RetryPolicy {
   readonly now: () => number;
   /** Waits; injectable so tests need not sleep. */
   readonly sleep: (ms: number) => Promise<void>;
+  /** Told of every attempt (for metrics); must not throw. */
+  readonly onAttempt?: (attempt: HttpAttempt) => void;
 }
 
 /** The defaults of RetryPolicy. */
@@ -47,15 +57,17 @@ export async function fetchWithRetry(
         redirect: "error",
         signal: AbortSignal.timeout(Math.min(policy.requestTimeoutMs, remaining)),
       });
+      const throttled = response.status === 429 || response.status === 503;
+      policy.onAttempt?.({ status: response.status, throttled });
       if (response.status < 500 && response.status !== 429) return response;
       await response.body?.cancel().catch(() => undefined);
       lastProblem = `HTTP ${response.status}`;
       timedOut = false;
-      const retryAfter =
-        response.status === 429 || response.status === 503 ? parseRetryAfter(response) : undefined;
+      const retryAfter = throttled ? parseRetryAfter(response) : undefined;
       delay = retryAfter ?? policy.baseDelayMs * 2 ** (attempt - 1);
     } catch (error) {
       timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+      policy.onAttempt?.({ status: undefined, throttled: false });
       lastProblem = timedOut ? "timed out" : "network error";
       delay = policy.baseDelayMs * 2 ** (attempt - 1);
     }

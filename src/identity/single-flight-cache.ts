@@ -8,6 +8,14 @@ export interface Loaded<V> {
   readonly expiresAt: number;
 }
 
+/** Lookups since start: a hit is answered without starting a load (cached, or joining one in flight). */
+export interface CacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  /** Entries held now. */
+  readonly size: number;
+}
+
 /** Bounds and clock of a SingleFlightCache. */
 export interface SingleFlightCacheOptions {
   /** Most entries kept; the least recently used go first. */
@@ -27,6 +35,8 @@ export class SingleFlightCache<V> {
   private readonly inFlight = new Map<string, Promise<V>>();
   private readonly errorTtlMs: number;
   private readonly now: () => number;
+  private hitCount = 0;
+  private missCount = 0;
 
   constructor(options: SingleFlightCacheOptions) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) {
@@ -41,12 +51,18 @@ export class SingleFlightCache<V> {
   get(key: string, load: () => Promise<Loaded<V>>): Promise<V> {
     const entry = this.entries.get(key);
     if (entry) {
-      if (this.now() < entry.expiresAt)
+      if (this.now() < entry.expiresAt) {
+        this.hitCount++;
         return entry.ok ? Promise.resolve(entry.value) : Promise.reject(entry.error);
+      }
       this.entries.delete(key);
     }
     const pending = this.inFlight.get(key);
-    if (pending) return pending;
+    if (pending) {
+      this.hitCount++;
+      return pending;
+    }
+    this.missCount++;
     const started = this.run(key, load).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, started);
     return started;
@@ -55,6 +71,11 @@ export class SingleFlightCache<V> {
   /** Number of cached entries (fresh or not yet evicted). */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Hits and misses since start, for metrics. */
+  stats(): CacheStats {
+    return { hits: this.hitCount, misses: this.missCount, size: this.entries.size };
   }
 
   private async run(key: string, load: () => Promise<Loaded<V>>): Promise<V> {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { TokenVerifier, VerifiedToken } from "../core/identity.js";
-import { SingleFlightCache } from "./single-flight-cache.js";
+import { SingleFlightCache, type CacheStats } from "./single-flight-cache.js";
 
 /** Bounds of the verified-token cache. */
 export interface TokenCacheOptions {
@@ -8,6 +8,11 @@ export interface TokenCacheOptions {
   readonly maxEntries?: number;
   /** Clock in milliseconds (tests). */
   readonly now?: () => number;
+}
+
+/** A TokenVerifier that remembers verified tokens and counts its hits and misses. */
+export interface CachingVerifier extends TokenVerifier {
+  stats(): CacheStats;
 }
 
 /** The cache key of a token: its SHA-256, so the cache never holds a usable credential. */
@@ -19,7 +24,10 @@ export function tokenCacheKey(token: string): string {
  * Wraps a TokenVerifier: a verified token is remembered until its `exp` (never past it, whatever the leeway),
  * and concurrent verifications of one token share one promise. Refusals are not cached.
  */
-export function createCachingVerifier(inner: TokenVerifier, options: TokenCacheOptions = {}): TokenVerifier {
+export function createCachingVerifier(
+  inner: TokenVerifier,
+  options: TokenCacheOptions = {},
+): CachingVerifier {
   const cache = new SingleFlightCache<VerifiedToken>({
     maxEntries: options.maxEntries ?? 10_000,
     ...(options.now ? { now: options.now } : {}),
@@ -31,5 +39,6 @@ export function createCachingVerifier(inner: TokenVerifier, options: TokenCacheO
         return { value: verified, expiresAt: verified.expiresAt * 1000 };
       });
     },
+    stats: () => cache.stats(),
   };
 }
