@@ -110,7 +110,7 @@ export class MappingService {
 
   /** Roles in `role_id` order; `pageToken` is the previous page's `nextPageToken`. */
   async listRoles(pageSize: unknown, pageToken: unknown): Promise<ListRolesResult> {
-    const size = pageSize === undefined || pageSize === 0 ? 100 : pageSize;
+    const size = pageSize === undefined || pageSize === 0 ? Math.min(100, this.limits.maxPageSize) : pageSize;
     if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > this.limits.maxPageSize) {
       throw new InvalidArgumentError("page_size", `expected an integer from 1 to ${this.limits.maxPageSize}`);
     }

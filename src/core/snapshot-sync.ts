@@ -27,6 +27,7 @@ export class SnapshotSync {
   private lastContact = 0;
   private lastFullLoad = 0;
   private healthy = true;
+  private failingClosed = false;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private readonly queue = new SerialQueue();
@@ -39,11 +40,19 @@ export class SnapshotSync {
     this.now = options.now ?? Date.now;
   }
 
-  /** Loads the first snapshot (rejecting when the store cannot be read), then follows the store. */
+  /**
+   * Follows the store, trying the first load at once. A store that is not up yet (Hasura starting beside the
+   * sidecar in its pod) is no error: the load is retried at every poll, and ready() stays false until it succeeds.
+   */
   async start(): Promise<void> {
-    await this.queue.run(() => this.load());
     this.timer = setInterval(() => void this.poll(), this.options.pollMs);
     this.timer.unref();
+    await this.poll();
+  }
+
+  /** True once a snapshot has been loaded. */
+  loaded(): boolean {
+    return this.current !== undefined;
   }
 
   /** Stops following the store. */
@@ -87,10 +96,12 @@ export class SnapshotSync {
     try {
       const marker = await this.store.changeMarker();
       const due = this.now() - this.lastFullLoad >= this.options.refreshMs;
-      if (marker !== this.marker || due) await this.queue.run(() => this.load());
+      if (this.current === undefined || marker !== this.marker || due)
+        await this.queue.run(() => this.load());
       else this.contact();
     } catch (error) {
       this.lost(error);
+      this.noteStaleness();
     } finally {
       this.polling = false;
     }
@@ -111,8 +122,19 @@ export class SnapshotSync {
     this.contact();
   }
 
+  // Logged once when decisions start failing closed, not once per refused request.
+  private noteStaleness(): void {
+    if (this.failingClosed || !this.current || this.staleForMs() <= this.options.maxStalenessMs) return;
+    this.failingClosed = true;
+    this.options.logger.error(
+      { event: "store_stale", stale_ms: this.staleForMs() },
+      "role mapping store unreachable beyond SNAPSHOT_MAX_STALENESS_S: decisions fail closed",
+    );
+  }
+
   private contact(): void {
     this.lastContact = this.now();
+    this.failingClosed = false;
     if (!this.healthy) {
       this.healthy = true;
       this.options.logger.info({ event: "store_recovered" }, "role mapping store reachable again");
@@ -125,7 +147,9 @@ export class SnapshotSync {
     const message = error instanceof Error ? error.message : String(error);
     this.options.logger.warn(
       { event: "store_unreachable", err: message },
-      "role mapping store unreachable: deciding from the last snapshot",
+      this.current
+        ? "role mapping store unreachable: deciding from the last snapshot"
+        : "role mapping store unreachable: not ready until the first load succeeds",
     );
   }
 }

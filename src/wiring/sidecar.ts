@@ -128,11 +128,12 @@ export async function buildSidecar(
     authorizer,
     sync,
     async start() {
-      await sync.start();
+      // Listen first: in the pod, Hasura (the store) starts only once this sidecar's startup probe answers.
       const webhook = await listen(webhookApp, config.webhook.host, config.webhook.port);
       listeners.push(webhook);
       const admin = await listen(adminApp, config.admin.host, config.admin.port);
       listeners.push(admin);
+      await sync.start();
       const grpcPort = await bindGrpcServer(
         grpcServer,
         config.grpc.host,

@@ -38,11 +38,18 @@ describe("SnapshotSync", () => {
     expect(() => sync.fresh()).toThrow(/not loaded yet/);
   });
 
-  it("fails to start when the store cannot be read", async () => {
-    const { store, sync } = setup();
+  it("starts not ready while the store cannot be read, and becomes ready once it answers", async () => {
+    const { store, sync, logger } = setup();
     store.down = true;
-    await expect(sync.start()).rejects.toBeInstanceOf(UnavailableError);
+    await sync.start();
     expect(sync.ready()).toBe(false);
+    expect(sync.loaded()).toBe(false);
+    expect(() => sync.fresh()).toThrow(/not loaded yet/);
+    store.down = false;
+    await sync.poll();
+    expect(sync.ready()).toBe(true);
+    expect([...sync.fresh().rolesOf("user:alice", [])]).toEqual(["r_orders"]);
+    expect(logger.events()).toEqual(["store_unreachable", "store_recovered"]);
   });
 
   it("loads the mappings at start", async () => {
@@ -94,8 +101,9 @@ describe("SnapshotSync", () => {
     expect(sync.ready()).toBe(false);
     expect(() => sync.fresh()).toThrow(UnavailableError);
     expect(() => sync.fresh()).toThrow(/stale/);
-    // One warning for the outage, not one per poll.
-    expect(logger.events()).toEqual(["store_unreachable"]);
+    // One warning for the outage and one when decisions start failing closed, not one per poll.
+    await sync.poll();
+    expect(logger.events()).toEqual(["store_unreachable", "store_stale"]);
   });
 
   it("recovers when the store answers again", async () => {
@@ -110,7 +118,7 @@ describe("SnapshotSync", () => {
     expect(sync.ready()).toBe(true);
     expect(sync.staleForMs()).toBe(0);
     expect(() => sync.fresh()).not.toThrow();
-    expect(logger.events()).toEqual(["store_unreachable", "store_recovered"]);
+    expect(logger.events()).toEqual(["store_unreachable", "store_stale", "store_recovered"]);
   });
 
   it("counts a successful write as contact with the store", async () => {
