@@ -1,5 +1,6 @@
 -- Role mapping tables, change marker and triggers for schema "rolemapping".
--- Idempotent: safe to apply again; existing tables are left unchanged.
+-- Idempotent: safe to apply again. Existing tables keep their columns and constraints; only the
+-- role_id indexes and the change-marker triggers are added to them.
 -- New foreign keys cascade on delete; the service deletes a role's mappings itself, so older tables
 -- without the cascade work as well. Statement triggers bump rolemapping_version on every change.
 -- Generated from src/store/sql-schema.ts; keep them equal (test/store/sql-schema.test.ts checks).

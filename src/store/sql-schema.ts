@@ -109,7 +109,8 @@ $body$`;
 export function migrationScript(schema: string): string {
   return (
     `-- Role mapping tables, change marker and triggers for schema "${schema}".\n` +
-    `-- Idempotent: safe to apply again; existing tables are left unchanged.\n` +
+    `-- Idempotent: safe to apply again. Existing tables keep their columns and constraints; only the\n` +
+    `-- role_id indexes and the change-marker triggers are added to them.\n` +
     `-- New foreign keys cascade on delete; the service deletes a role's mappings itself, so older tables\n` +
     `-- without the cascade work as well. Statement triggers bump rolemapping_version on every change.\n` +
     `-- Generated from src/store/sql-schema.ts; keep them equal (test/store/sql-schema.test.ts checks).\n\n` +
