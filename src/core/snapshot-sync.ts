@@ -65,6 +65,7 @@ export class SnapshotSync {
   fresh(): Snapshot {
     if (!this.current) throw new UnavailableError("role mappings not loaded yet");
     if (this.staleForMs() > this.options.maxStalenessMs) {
+      this.noteStaleness();
       throw new UnavailableError(`role mappings are stale: store unreachable for ${this.staleForMs()} ms`);
     }
     return this.current;
