@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from "./errors.js";
 import { MAX_ID_LENGTH } from "./mapping.js";
 
-/** A non-empty identifier of at most 255 characters, checked as `field`. */
+/** A non-empty identifier of at most 255 characters, without NUL or unpaired surrogates, checked as `field`. */
 export function requireId(field: string, value: unknown): string {
   if (typeof value !== "string") throw new InvalidArgumentError(field, "expected a string");
   if (value.length === 0) throw new InvalidArgumentError(field, "must not be empty");
@@ -11,8 +11,16 @@ export function requireId(field: string, value: unknown): string {
       `must be at most ${MAX_ID_LENGTH} characters (got ${value.length})`,
     );
   }
+  // PostgreSQL text cannot hold NUL (the write would fail as a 500), and an unpaired surrogate would be stored
+  // as U+FFFD, i.e. not as the id the caller sent: both are refused up front.
+  if (value.includes("\u0000")) throw new InvalidArgumentError(field, "must not contain NUL characters");
+  if (UNPAIRED_SURROGATE.test(value)) {
+    throw new InvalidArgumentError(field, "must be valid Unicode (it has an unpaired surrogate)");
+  }
   return value;
 }
+
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** A list of distinct ids, each checked like `requireId` and, when given, starting with `prefix`. */
 export function requireIdList(field: string, value: unknown, maxItems: number, prefix?: string): string[] {
