@@ -16,6 +16,17 @@ export interface SnapshotSyncOptions {
   readonly now?: () => number;
 }
 
+/** What SnapshotSync.stats() reports. */
+export interface SnapshotStats {
+  readonly loaded: boolean;
+  /** Milliseconds since the last full load. */
+  readonly ageMs: number;
+  /** Milliseconds since the store last answered. */
+  readonly staleForMs: number;
+  readonly roles: number;
+  readonly grants: number;
+}
+
 /**
  * Keeps this replica's snapshot in step with the store: loaded at start, reloaded when the change marker moves
  * and every refresh period. Writes through the core and reloads share one queue, so a reload can never put back
@@ -79,6 +90,18 @@ export class SnapshotSync {
   /** Milliseconds since the store last answered. */
   staleForMs(): number {
     return this.now() - this.lastContact;
+  }
+
+  /** The snapshot's age and size, for metrics; `loaded` is false (and the rest zero) before the first load. */
+  stats(): SnapshotStats {
+    if (!this.current) return { loaded: false, ageMs: 0, staleForMs: 0, roles: 0, grants: 0 };
+    return {
+      loaded: true,
+      ageMs: this.now() - this.lastFullLoad,
+      staleForMs: this.staleForMs(),
+      roles: this.current.roleCount,
+      grants: this.current.grants,
+    };
   }
 
   /** Runs a write and its snapshot update with no reload in between. */
