@@ -28,7 +28,10 @@ export default tseslint.config(
               group: ["express", "@grpc/*", "graphql-request", "pg", "@electric-sql/*", "pino", "jose"],
               message: "src/core knows no transport, store or identity library.",
             },
-            { group: ["../http/*", "../grpc/*", "../store/*-store*", "../identity/*"], message: "core imports no adapter." },
+            {
+              group: ["../http/*", "../grpc/*", "../store/*-store*", "../identity/*"],
+              message: "core imports no adapter.",
+            },
           ],
         },
       ],
