@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import type { Config } from "../config.js";
 import { InvalidArgumentError } from "../core/errors.js";
+import type { CoreLogger } from "../core/identity.js";
 import { createHasuraStore } from "./hasura-store.js";
 import { openPgClient } from "./pg-client.js";
 import { openPgliteClient } from "./pglite-client.js";
@@ -8,7 +9,7 @@ import type { RoleMappingStore } from "./port.js";
 import { createSqlStore } from "./sql-store.js";
 
 /** Opens the store the configuration names: embedded PGlite, a PostgreSQL server, or Hasura. */
-export async function openStore(config: Config["store"]): Promise<RoleMappingStore> {
+export async function openStore(config: Config["store"], logger: CoreLogger): Promise<RoleMappingStore> {
   switch (config.kind) {
     case "embedded": {
       mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -32,6 +33,7 @@ export async function openStore(config: Config["store"]): Promise<RoleMappingSto
         role: graphql.role,
         schema: config.schema,
         timeoutMs: config.timeoutMs,
+        logger,
       });
     }
   }

@@ -50,7 +50,7 @@ export async function buildSidecar(
   logger: Logger,
   overrides: SidecarOverrides = {},
 ): Promise<Sidecar> {
-  const store = overrides.store ?? (await openStore(config.store));
+  const store = overrides.store ?? (await openStore(config.store, logger));
   const sync = new SnapshotSync(store, {
     refreshMs: config.snapshot.refreshMs,
     pollMs: Math.max(50, Math.min(1000, config.snapshot.maxLagMs / 2)),
