@@ -28,6 +28,8 @@ export interface GrpcServerOptions {
   readonly tls?: GrpcTlsOptions | undefined;
   readonly limits?: GrpcLimits;
   readonly logger: CoreLogger;
+  /** Told of every finished RoleMapping call: method, status code name and seconds (for metrics). */
+  readonly onCall?: (method: string, code: string, seconds: number) => void;
   /** How often an open health Watch re-checks `health` (default 1 s). */
   readonly healthWatchIntervalMs?: number;
 }
@@ -60,6 +62,7 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
       auth: options.auth,
       clientCertificates,
       logger: options.logger,
+      onCall: options.onCall,
     }),
   );
   const stop = addHealthService(server, {

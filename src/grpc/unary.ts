@@ -1,6 +1,7 @@
 import type { handleUnaryCall, Metadata, ServerUnaryCall } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import type { CoreLogger } from "../core/identity.js";
+import { runAsApiCaller } from "../observability/api-caller-scope.js";
 import { authenticateCaller, type ApiAuth, type ApiCaller } from "../identity/api-credentials.js";
 import { toGrpcStatus } from "./status.js";
 
@@ -10,6 +11,8 @@ export interface UnaryContext {
   /** True when the TLS layer verified a client certificate (mutual TLS): its subject then names the caller. */
   readonly clientCertificates: boolean;
   readonly logger: CoreLogger;
+  /** Told of every finished call: method, status code name (e.g. "OK") and seconds taken (for metrics). */
+  readonly onCall?: ((method: string, code: string, seconds: number) => void) | undefined;
 }
 
 /** A call's business: the decoded request and the authenticated caller in, the response out. */
@@ -28,16 +31,20 @@ export function unary<Req, Res>(
     const started = performance.now();
     let caller: ApiCaller | undefined;
     const run = async (): Promise<Res> => {
-      caller = await authenticateCaller(
+      const authenticated = await authenticateCaller(
         context.auth,
         firstValue(call.metadata, "authorization"),
         context.clientCertificates ? certificateSubject(call) : undefined,
       );
-      return handler(call.request, caller);
+      caller = authenticated;
+      // Store writes made by the handler are audited under this caller's name.
+      return runAsApiCaller({ transport: "grpc", name: () => authenticated.name }, () =>
+        handler(call.request, authenticated),
+      );
     };
     run().then(
       (response) => {
-        audit(context.logger, method, caller, status.OK, started);
+        audit(context, method, caller, status.OK, started);
         callback(null, response);
       },
       (error: unknown) => {
@@ -48,7 +55,7 @@ export function unary<Req, Res>(
             "unexpected failure in a RoleMapping call",
           );
         }
-        audit(context.logger, method, caller, failure.code, started);
+        audit(context, method, caller, failure.code, started);
         callback({ code: failure.code, details: failure.details });
       },
     );
@@ -56,21 +63,23 @@ export function unary<Req, Res>(
 }
 
 function audit(
-  logger: CoreLogger,
+  context: UnaryContext,
   method: string,
   caller: ApiCaller | undefined,
   code: status,
   started: number,
 ): void {
-  logger.info({
+  const elapsedMs = performance.now() - started;
+  context.logger.info({
     event: "api_call",
     transport: "grpc",
     method,
     caller: caller?.name,
     auth: caller?.method,
     code: status[code],
-    ms: Math.round((performance.now() - started) * 10) / 10,
+    ms: Math.round(elapsedMs * 10) / 10,
   });
+  context.onCall?.(method, status[code], elapsedMs / 1000);
 }
 
 function firstValue(metadata: Metadata, key: string): string | undefined {

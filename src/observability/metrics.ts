@@ -1,0 +1,230 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Hits and misses of one cache since start, and its entries now. */
+export interface CacheCounts {
+  readonly hits: number;
+  readonly misses: number;
+  readonly size: number;
+}
+
+/** The snapshot's state as the metrics read it at scrape time. */
+export interface SnapshotGauges {
+  /** False until the first load. */
+  readonly loaded: boolean;
+  /** Milliseconds since the last full load. */
+  readonly ageMs: number;
+  /** Milliseconds since the store last answered. */
+  readonly staleForMs: number;
+  readonly roles: number;
+  readonly grants: number;
+}
+
+/** Values read at each scrape rather than counted as they happen. */
+export interface ScrapeSources {
+  readonly ready?: () => boolean;
+  readonly snapshot?: () => SnapshotGauges;
+  /** Caches by name (`token`, `group`, `operation`). */
+  readonly caches?: Readonly<Record<string, () => CacheCounts>>;
+  /** Webhook requests being answered now. */
+  readonly inFlight?: () => number;
+}
+
+const PREFIX = "rolemapper_";
+// Decisions are sub-millisecond when cached and up to seconds when Graph is slow.
+const DECISION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const CALL_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * The sidecar's Prometheus metrics in a registry of their own (never the global one), so that several sidecars
+ * in one process — tests — each count only their own traffic.
+ */
+export class SidecarMetrics {
+  /** The registry /metrics serves. */
+  readonly registry = new Registry();
+  private readonly decisions: Counter<"outcome" | "reason">;
+  private readonly decisionSeconds: Histogram<"outcome">;
+  private readonly storeSeconds: Histogram<"method">;
+  private readonly storeErrors: Counter<"method" | "code">;
+  private readonly grpcCalls: Counter<"method" | "code">;
+  private readonly grpcSeconds: Histogram<"method">;
+  private readonly identityCalls: Counter<"target" | "status">;
+  private readonly identityThrottles: Counter<"target">;
+  private readonly writes: Counter<"transport" | "operation" | "outcome">;
+
+  constructor(options: { readonly processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    this.decisions = new Counter({
+      name: `${PREFIX}decisions_total`,
+      help: "Webhook decisions by outcome (allow, deny, fail) and reason code",
+      labelNames: ["outcome", "reason"],
+      registers,
+    });
+    this.decisionSeconds = new Histogram({
+      name: `${PREFIX}decision_duration_seconds`,
+      help: "Time to answer a webhook call, body parsed to answer decided",
+      labelNames: ["outcome"],
+      buckets: DECISION_BUCKETS,
+      registers,
+    });
+    this.storeSeconds = new Histogram({
+      name: `${PREFIX}store_call_duration_seconds`,
+      help: "Role mapping store calls by method, failures included",
+      labelNames: ["method"],
+      buckets: CALL_BUCKETS,
+      registers,
+    });
+    this.storeErrors = new Counter({
+      name: `${PREFIX}store_call_errors_total`,
+      help: "Failed role mapping store calls by method and error code",
+      labelNames: ["method", "code"],
+      registers,
+    });
+    this.grpcCalls = new Counter({
+      name: `${PREFIX}grpc_calls_total`,
+      help: "RoleMapping gRPC calls by method and status code",
+      labelNames: ["method", "code"],
+      registers,
+    });
+    this.grpcSeconds = new Histogram({
+      name: `${PREFIX}grpc_call_duration_seconds`,
+      help: "RoleMapping gRPC call latency by method",
+      labelNames: ["method"],
+      buckets: CALL_BUCKETS,
+      registers,
+    });
+    this.identityCalls = new Counter({
+      name: `${PREFIX}graph_requests_total`,
+      help: "HTTP attempts to Microsoft Graph (target=graph) and the token endpoint (target=azure_token) by status",
+      labelNames: ["target", "status"],
+      registers,
+    });
+    this.identityThrottles = new Counter({
+      name: `${PREFIX}graph_throttled_total`,
+      help: "Answers 429 or 503 from Microsoft Graph or the token endpoint",
+      labelNames: ["target"],
+      registers,
+    });
+    this.writes = new Counter({
+      name: `${PREFIX}mapping_writes_total`,
+      help: "Writes through the RoleMapping API by transport, operation and outcome",
+      labelNames: ["transport", "operation", "outcome"],
+      registers,
+    });
+  }
+
+  /** Counts one webhook decision and its latency. */
+  observeDecision(outcome: string, reason: string, seconds: number): void {
+    this.decisions.inc({ outcome, reason });
+    this.decisionSeconds.observe({ outcome }, seconds);
+  }
+
+  /** Counts one store call; `errorCode` is set when it failed. */
+  observeStoreCall(method: string, seconds: number, errorCode?: string): void {
+    this.storeSeconds.observe({ method }, seconds);
+    if (errorCode !== undefined) this.storeErrors.inc({ method, code: errorCode });
+  }
+
+  /** Counts one RoleMapping gRPC call. */
+  observeGrpcCall(method: string, code: string, seconds: number): void {
+    this.grpcCalls.inc({ method, code });
+    this.grpcSeconds.observe({ method }, seconds);
+  }
+
+  /** Counts one HTTP attempt to Graph or the token endpoint; `status` undefined means no response. */
+  observeIdentityCall(target: string, status: number | undefined, throttled: boolean): void {
+    this.identityCalls.inc({ target, status: status === undefined ? "error" : String(status) });
+    if (throttled) this.identityThrottles.inc({ target });
+  }
+
+  /** Counts one write through the RoleMapping API. */
+  observeWrite(transport: string, operation: string, outcome: string): void {
+    this.writes.inc({ transport, operation, outcome });
+  }
+
+  /** Registers the values read at scrape time; call once. */
+  watch(sources: ScrapeSources): void {
+    const registers = [this.registry];
+    const { ready, snapshot, caches, inFlight } = sources;
+    if (ready) {
+      new Gauge({
+        name: `${PREFIX}ready`,
+        help: "1 while the sidecar is ready to decide (snapshot loaded and fresh, not stopping)",
+        registers,
+        collect() {
+          this.set(ready() ? 1 : 0);
+        },
+      });
+    }
+    if (inFlight) {
+      new Gauge({
+        name: `${PREFIX}webhook_in_flight`,
+        help: "Webhook requests received and not yet answered",
+        registers,
+        collect() {
+          this.set(inFlight());
+        },
+      });
+    }
+    if (snapshot) this.watchSnapshot(snapshot);
+    if (caches) this.watchCaches(caches);
+  }
+
+  /** The text exposition of every metric. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private watchSnapshot(read: () => SnapshotGauges): void {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, value: (state: SnapshotGauges) => number) =>
+      new Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        registers,
+        collect() {
+          const state = read();
+          // No sample before the first load: an age of "since 1970" would only trip alerts.
+          if (state.loaded) this.set(value(state));
+          else this.reset();
+        },
+      });
+    gauge("snapshot_age_seconds", "Seconds since the snapshot was last fully loaded", (s) => s.ageMs / 1000);
+    gauge(
+      "snapshot_store_contact_age_seconds",
+      "Seconds since the store last answered (decisions fail closed past SNAPSHOT_MAX_STALENESS_S)",
+      (s) => s.staleForMs / 1000,
+    );
+    gauge("snapshot_roles", "Roles in the snapshot", (s) => s.roles);
+    gauge("snapshot_grants", "User and group grants in the snapshot", (s) => s.grants);
+  }
+
+  private watchCaches(caches: Readonly<Record<string, () => CacheCounts>>): void {
+    const registers = [this.registry];
+    const entries = Object.entries(caches);
+    new Counter({
+      name: `${PREFIX}cache_requests_total`,
+      help: "Cache lookups by cache (token, group, operation) and result (hit, miss)",
+      labelNames: ["cache", "result"],
+      registers,
+      collect() {
+        // The caches keep their own running totals; the counter mirrors them at each scrape.
+        this.reset();
+        for (const [cache, read] of entries) {
+          const counts = read();
+          this.inc({ cache, result: "hit" }, counts.hits);
+          this.inc({ cache, result: "miss" }, counts.misses);
+        }
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}cache_entries`,
+      help: "Entries held by each cache",
+      labelNames: ["cache"],
+      registers,
+      collect() {
+        for (const [cache, read] of entries) this.set({ cache }, read().size);
+      },
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import type { RoleMappingStore } from "../store/port.js";
+
+/** Every call of the store port, for decorators that wrap each one the same way. */
+export const STORE_METHODS = [
+  "loadAll",
+  "changeMarker",
+  "upsertRole",
+  "setUserRoles",
+  "setGroupRoles",
+  "deleteRole",
+  "getRole",
+  "getRoleByComponent",
+  "getRoleGrants",
+  "listRoles",
+  "listSubjectRoles",
+  "ping",
+  "close",
+] as const satisfies readonly (keyof RoleMappingStore)[];
+
+/** The name of one store call. */
+export type StoreMethod = (typeof STORE_METHODS)[number];
+
+/** Runs one store call: the method's name and the call itself. */
+export type StoreCallWrapper = <T>(method: StoreMethod, call: () => Promise<T>) => Promise<T>;
+
+/** A store whose every call goes through `wrap`; the calls themselves still reach `inner` unchanged. */
+export function wrapStore(inner: RoleMappingStore, wrap: StoreCallWrapper): RoleMappingStore {
+  const wrapped: Partial<Record<StoreMethod, unknown>> = {};
+  for (const method of STORE_METHODS) {
+    const call = inner[method] as (...args: unknown[]) => Promise<unknown>;
+    wrapped[method] = (...args: unknown[]) => wrap(method, () => call.apply(inner, args));
+  }
+  return wrapped as RoleMappingStore;
+}
