@@ -1,0 +1,184 @@
+import { Authorizer, type AuthorizeInput } from "../../src/core/authorizer.js";
+import { decide } from "../../src/core/decision.js";
+import type { Grant, Role } from "../../src/core/mapping.js";
+import { analyzeOperation } from "../../src/core/operation.js";
+import { OperationCache } from "../../src/core/operation-cache.js";
+import { groupSubject, userSubject } from "../../src/core/principal.js";
+import { Snapshot } from "../../src/core/snapshot.js";
+import { loadConfig } from "../../src/config.js";
+import { createLocalKeySet } from "../../src/identity/key-set.js";
+import { buildIdentity } from "../../src/wiring/identity.js";
+import { JwksIssuer } from "../support/jwks-issuer.js";
+import { pino } from "pino";
+import { round } from "./load.js";
+import { signTokens } from "./tokens.js";
+
+/** One point of the scaling grid. */
+interface Point {
+  readonly roles: number;
+  readonly groups: number;
+}
+
+const POINTS: readonly Point[] = [
+  { roles: 10, groups: 1 },
+  { roles: 1_000, groups: 1 },
+  { roles: 100_000, groups: 1 },
+  { roles: 10, groups: 100 },
+  { roles: 10, groups: 1_000 },
+  { roles: 100_000, groups: 1_000 },
+];
+const CALLERS = 200;
+
+/** Nanoseconds per decision at each point, and the ratios the targets name. */
+export interface ScalingFigures {
+  /** `authorize` end to end for a warm token (token, groups and operation caches hit). */
+  readonly nsPerDecision: Record<string, number>;
+  /** The same caller's first decision cost without caches: role set of user and groups, then `decide`. */
+  readonly nsPerUncachedRoleSetAndDecide: Record<string, number>;
+  readonly ratios: Record<string, number>;
+}
+
+/**
+ * An in-process micro-benchmark of Authorizer.authorize built as the sidecar builds it (caching JWT verifier
+ * from buildIdentity over a local key set, claims groups, operation cache) on synthetic snapshots of 10 to
+ * 100,000 roles and 1 to 1,000 groups per user. Each point runs for `ms` milliseconds over 200 callers.
+ */
+export async function measureScaling(ms: number): Promise<ScalingFigures> {
+  const issuer = await JwksIssuer.start();
+  try {
+    const config = loadConfig({
+      JWKS_URL: "http://127.0.0.1:9/jwks.json",
+      JWT_ISSUER: issuer.url,
+      JWT_AUDIENCE: issuer.audience,
+      JWT_MAX_TOKEN_BYTES: String(256 * 1024),
+      ROLEMAPPER_API_INSECURE: "true",
+    });
+    const identity = buildIdentity(config, pino({ level: "silent" }), {
+      keys: createLocalKeySet(issuer.jwks()),
+    });
+    const tokensByGroups = new Map<number, string[]>();
+    const nsPerDecision: Record<string, number> = {};
+    const nsUncached: Record<string, number> = {};
+    // The first point runs twice: its first pass only warms the JIT and is not recorded.
+    for (const [pass, point] of [POINTS[0] as Point, ...POINTS].entries()) {
+      const key = pass === 0 ? "warm-up" : `roles=${point.roles},groups=${point.groups}`;
+      const callers = buildCallers(point);
+      let tokens = tokensByGroups.get(point.groups);
+      if (!tokens) {
+        tokens = signTokens(
+          issuer,
+          callers.map((c) => ({ unique_name: c.name, groups: c.groups })),
+        );
+        tokensByGroups.set(point.groups, tokens);
+      }
+      const snapshot = Snapshot.from(buildData(point));
+      const authorizer = new Authorizer({
+        ...identity,
+        snapshot: () => snapshot,
+        operations: new OperationCache({ maxChars: 16 * 1024 * 1024 }),
+        tokenHeaders: ["Authorization"],
+        allowIntrospection: false,
+        maxBatch: 50,
+      });
+      const inputs: AuthorizeInput[] = callers.map((caller, i) => ({
+        headers: new Map([["authorization", `Bearer ${tokens[i]}`]]),
+        request: { query: caller.query, operationName: undefined },
+      }));
+      for (const input of inputs) {
+        const result = await authorizer.authorize(input);
+        if (result.outcome !== "allow") throw new Error(`${key}: expected allow, got ${result.reason}`);
+      }
+      nsPerDecision[key] = await timeLoop(ms, async (i) => {
+        await authorizer.authorize(inputs[i % inputs.length] as AuthorizeInput);
+      });
+      const prepared = callers.map((caller) => ({
+        user: userSubject(caller.name),
+        groups: caller.groups.map(groupSubject),
+        operations: [analyzeOperation(caller.query, undefined)],
+      }));
+      nsUncached[key] = await timeLoop(ms, (i) => {
+        const p = prepared[i % prepared.length] as (typeof prepared)[number];
+        const heldRoles = snapshot.rolesOf(p.user, p.groups);
+        decide(
+          { heldRoles, operations: p.operations, requestedRole: undefined, allowIntrospection: false },
+          snapshot,
+        );
+      });
+    }
+    delete nsPerDecision["warm-up"];
+    delete nsUncached["warm-up"];
+    const base = nsPerDecision["roles=10,groups=1"] as number;
+    return {
+      nsPerDecision,
+      nsPerUncachedRoleSetAndDecide: nsUncached,
+      ratios: {
+        roles1kTo10: round((nsPerDecision["roles=1000,groups=1"] as number) / base, 3),
+        roles100kTo10: round((nsPerDecision["roles=100000,groups=1"] as number) / base, 3),
+        groups100To1: round((nsPerDecision["roles=10,groups=100"] as number) / base, 3),
+        groups1000To1: round((nsPerDecision["roles=10,groups=1000"] as number) / base, 3),
+        roles100kGroups1000To10And1: round((nsPerDecision["roles=100000,groups=1000"] as number) / base, 3),
+      },
+    };
+  } finally {
+    await issuer.close();
+  }
+}
+
+interface Caller {
+  readonly name: string;
+  readonly groups: readonly string[];
+  readonly query: string;
+}
+
+// Caller u holds roles u and u+1 (mod roles) directly and its groups hold others; it queries two fields of
+// role u. Groups are drawn from a pool of 2,000 (or twice the groups per user), each holding one role.
+function buildCallers(point: Point): Caller[] {
+  const pool = Math.max(2_000, point.groups * 2);
+  return Array.from({ length: CALLERS }, (_, u) => {
+    const role = (u * 7) % point.roles;
+    return {
+      name: `person-${u}@corp.com`,
+      groups: Array.from({ length: point.groups }, (_, g) => `g${(u * 13 + g * 17) % pool}`),
+      query: `query Report { f_${role}_a(limit: 10) { id amount } f_${role}_b { id } __typename }`,
+    };
+  });
+}
+
+function buildData(point: Point): { roles: Role[]; userGrants: Grant[]; groupGrants: Grant[] } {
+  const pool = Math.max(2_000, point.groups * 2);
+  const roles: Role[] = Array.from({ length: point.roles }, (_, r) => ({
+    roleId: `role_${String(r).padStart(6, "0")}`,
+    componentId: `urn:cmp:${r}`,
+    rootFields: [`f_${r}_a`, `f_${r}_b`, `f_${r}_c`],
+  }));
+  const userGrants: Grant[] = [];
+  for (let u = 0; u < CALLERS; u++) {
+    const role = (u * 7) % point.roles;
+    userGrants.push({ subject: userSubject(`person-${u}@corp.com`), roleId: roles[role]!.roleId });
+    userGrants.push({
+      subject: userSubject(`person-${u}@corp.com`),
+      roleId: roles[(role + 1) % point.roles]!.roleId,
+    });
+  }
+  // Every role held by someone else too, so the indexes are as large as the role count.
+  for (let r = 0; r < point.roles; r++)
+    userGrants.push({ subject: `user:other-${r}`, roleId: roles[r]!.roleId });
+  const groupGrants: Grant[] = Array.from({ length: pool }, (_, g) => ({
+    subject: groupSubject(`g${g}`),
+    roleId: roles[g % point.roles]!.roleId,
+  }));
+  return { roles, userGrants, groupGrants };
+}
+
+// Runs `work(i)` for i = 0, 1, … until `ms` have passed; nanoseconds per call.
+async function timeLoop(ms: number, work: (i: number) => unknown): Promise<number> {
+  const started = process.hrtime.bigint();
+  const deadline = started + BigInt(ms) * 1_000_000n;
+  let count = 0;
+  let now = started;
+  while (now < deadline) {
+    for (let j = 0; j < 100; j++) await work(count++);
+    now = process.hrtime.bigint();
+  }
+  return Math.round(Number(now - started) / count);
+}

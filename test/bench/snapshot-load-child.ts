@@ -1,0 +1,70 @@
+/**
+ * Seeds an in-memory PGlite with BENCH_GRANT_ROWS grant rows (set-based SQL), then times SqlStore.loadAll and
+ * Snapshot.from and samples resident memory around them. Run with --expose-gc, in its own process so the
+ * figures are this load's alone.
+ */
+import { Snapshot } from "../../src/core/snapshot.js";
+import { openPgliteClient } from "../../src/store/pglite-client.js";
+import { createSqlStore } from "../../src/store/sql-store.js";
+import { reportFailure, serveUntilStopped } from "./child.js";
+
+const MB = 1024 * 1024;
+try {
+  const grants = Number(process.env.BENCH_GRANT_ROWS);
+  const roles = grants >= 100_000 ? 1_000 : 100;
+  const client = await openPgliteClient(undefined);
+  const store = await createSqlStore({ client, migrate: true });
+  await client.query(
+    `INSERT INTO rolemapping.roles SELECT 'role-' || r, 'component-' || r FROM generate_series(1, $1) r`,
+    [roles],
+  );
+  await client.query(
+    `INSERT INTO rolemapping.role_graphql_root_field_names
+     SELECT 'role-' || r, 'field_' || r || '_' || f FROM generate_series(1, $1) r, generate_series(1, 3) f`,
+    [roles],
+  );
+  // Nine in ten grants are users' (ten roles each), the rest groups'.
+  const users = Math.floor(grants * 0.9);
+  await client.query(
+    `INSERT INTO rolemapping.user_roles ("user", role_id, last_update)
+     SELECT 'user:person-' || (g / 10) || '_corp.com', 'role-' || (g % $2 + 1), now() FROM generate_series(0, $1 - 1) g`,
+    [users, roles],
+  );
+  await client.query(
+    `INSERT INTO rolemapping.group_roles ("group", role_id, last_update)
+     SELECT 'group:team-' || (g / 10), 'role-' || (g % $2 + 1), now() FROM generate_series(0, $1 - 1) g`,
+    [grants - users, roles],
+  );
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage();
+  let peakRss = before.rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 10);
+  let started = performance.now();
+  const data = await store.loadAll();
+  const loadMs = performance.now() - started;
+  started = performance.now();
+  const snapshot = Snapshot.from(data);
+  const indexMs = performance.now() - started;
+  clearInterval(sampler);
+  gc?.();
+  const after = process.memoryUsage();
+  if (snapshot.grants !== grants) throw new Error(`expected ${grants} grants, indexed ${snapshot.grants}`);
+  serveUntilStopped(
+    {
+      grantRows: grants,
+      roles,
+      loadMs: Math.round(loadMs),
+      indexMs: Math.round(indexMs),
+      totalMs: Math.round(loadMs + indexMs),
+      rssBeforeMb: Math.round(before.rss / MB),
+      rssAfterMb: Math.round(after.rss / MB),
+      rssPeakMb: Math.round(Math.max(peakRss, after.rss) / MB),
+      // Heap still held once the store's rows are garbage: what the snapshot itself costs.
+      snapshotHeapMb: Math.round((after.heapUsed - before.heapUsed) / MB),
+    },
+    () => client.close(),
+  );
+} catch (error) {
+  reportFailure(error);
+}
