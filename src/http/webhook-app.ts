@@ -74,13 +74,16 @@ function sendFailure(res: express.Response, error: unknown): void {
   }
 }
 
-// body-parser's own failures: a body too large, not JSON, or in an unsupported encoding.
+// body-parser's own failures: a body too large, not JSON, in an unsupported encoding or charset, or a
+// compressed body that does not inflate (zlib's error, marked by body-parser as a 400 it may expose).
 const bodyErrors: ErrorRequestHandler = (error, _req, res, _next) => {
-  const type = (error as { type?: unknown }).type;
+  const { type, status, expose } = error as { type?: unknown; status?: unknown; expose?: unknown };
   if (type === "entity.too.large") res.status(413).json({ errors: ["request body too large"] });
   else if (type === "entity.parse.failed")
     res.status(400).json({ errors: ["request body is not valid JSON"] });
-  else if (typeof type === "string" && type.startsWith("encoding."))
+  else if (typeof type === "string" && (type.startsWith("encoding.") || type === "charset.unsupported"))
     res.status(400).json({ errors: ["unsupported body encoding"] });
+  else if (expose === true && typeof status === "number" && status >= 400 && status < 500)
+    res.status(400).json({ errors: ["request body cannot be decoded"] });
   else res.status(500).json({ error: "System error" });
 };
