@@ -6,10 +6,17 @@ export interface DecisionRecord {
   readonly requestId: string | undefined;
   readonly latencyMs: number;
   readonly result: AuthorizationResult;
+  /** The trace the decision ran in, when tracing is on. */
+  readonly traceId?: string | undefined;
+}
+
+/** Where the webhook reports each decision: the audit log, and whatever else watches (metrics). */
+export interface DecisionSink {
+  record(record: DecisionRecord): void;
 }
 
 /** Writes decision audit lines; allowed decisions may be sampled, denials and failures never are. */
-export class DecisionLog {
+export class DecisionLog implements DecisionSink {
   constructor(
     private readonly logger: Logger,
     private readonly allowedSample: number,
@@ -17,7 +24,7 @@ export class DecisionLog {
   ) {}
 
   /** Logs the decision (subject to sampling when allowed). */
-  record({ requestId, latencyMs, result }: DecisionRecord): void {
+  record({ requestId, latencyMs, result, traceId }: DecisionRecord): void {
     if (result.outcome === "allow" && this.allowedSample < 1 && this.random() >= this.allowedSample) return;
     const line = {
       event: "decision",
@@ -31,6 +38,7 @@ export class DecisionLog {
       outcome: result.outcome,
       reason: result.reason,
       latency_ms: Math.round(latencyMs * 1000) / 1000,
+      ...(traceId === undefined ? {} : { trace_id: traceId }),
     };
     if (result.outcome === "fail") {
       const error = result.error instanceof Error ? result.error : new Error(String(result.error));

@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Express } from "express";
-import type { Authorizer } from "../core/authorizer.js";
-import type { DecisionLog } from "./decision-log.js";
+import type { AuthorizationResult, Authorizer } from "../core/authorizer.js";
+import type { DecisionSink } from "./decision-log.js";
 import { healthRoutes } from "./health-routes.js";
 import { toHttpStatus } from "./status.js";
 import { parseWebhookBody } from "./webhook-body.js";
@@ -8,7 +8,12 @@ import { parseWebhookBody } from "./webhook-body.js";
 /** What the webhook listener is built from. */
 export interface WebhookAppOptions {
   readonly authorizer: Authorizer;
-  readonly decisions: DecisionLog;
+  readonly decisions: DecisionSink;
+  /** Runs each decision, its audit line included, in a span continuing the trace in the client's headers. */
+  readonly traceDecision?: (
+    headers: ReadonlyMap<string, string>,
+    decide: () => Promise<AuthorizationResult>,
+  ) => Promise<AuthorizationResult>;
   readonly ready: () => boolean;
   readonly bodyLimitBytes: number;
   readonly maxBatch: number;
@@ -43,12 +48,16 @@ export function createWebhookApp(options: WebhookAppOptions): Express {
         sendFailure(res, error);
         return;
       }
-      const result = await options.authorizer.authorize(input);
-      options.decisions.record({
-        requestId: input.headers.get("x-request-id"),
-        latencyMs: performance.now() - started,
-        result,
-      });
+      const decide = async (): Promise<AuthorizationResult> => {
+        const decided = await options.authorizer.authorize(input);
+        options.decisions.record({
+          requestId: input.headers.get("x-request-id"),
+          latencyMs: performance.now() - started,
+          result: decided,
+        });
+        return decided;
+      };
+      const result = await (options.traceDecision ? options.traceDecision(input.headers, decide) : decide());
       if (result.outcome === "allow") {
         res.json({ "X-Hasura-User-Id": result.user, "X-Hasura-Role": result.role });
       } else if (result.outcome === "deny") {
