@@ -3,10 +3,12 @@ import type { Config } from "../config.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { GroupProvider, TokenVerifier } from "../core/identity.js";
 import { createClaimsGroupProvider } from "../identity/claims-groups.js";
-import { createAzureGroupProvider } from "../identity/graph-groups.js";
+import { createAzureGroupProvider, type CachingGroupProvider } from "../identity/graph-groups.js";
 import { createJwtVerifier } from "../identity/jwt-verifier.js";
 import type { KeySet } from "../identity/key-set.js";
+import type { HttpAttempt } from "../identity/http-retry.js";
 import { createRemoteKeySet } from "../identity/remote-key-set.js";
+import type { CacheStats } from "../identity/single-flight-cache.js";
 import { createCachingVerifier } from "../identity/token-cache.js";
 import { userNameFromClaims } from "../identity/user-claim.js";
 
@@ -15,7 +17,12 @@ export interface Identity {
   readonly verifier: TokenVerifier;
   readonly groups: GroupProvider;
   readonly userName: (claims: Readonly<Record<string, unknown>>) => string;
+  /** The identity caches present (`token`, `group`), for metrics. */
+  readonly caches: Readonly<Record<string, () => CacheStats>>;
 }
+
+/** Told of every HTTP attempt to Graph (`graph`) or the Azure token endpoint (`azure_token`), for metrics. */
+export type IdentityCallObserver = (target: "graph" | "azure_token", attempt: HttpAttempt) => void;
 
 /** Where tokens are verified: the configured JWKS, or in development mode the local issuer's keys. */
 export interface KeySource {
@@ -25,7 +32,12 @@ export interface KeySource {
 }
 
 /** Builds token verification and group resolution from the configuration. */
-export function buildIdentity(config: Config, logger: Logger, source: KeySource): Identity {
+export function buildIdentity(
+  config: Config,
+  logger: Logger,
+  source: KeySource,
+  onHttpAttempt?: IdentityCallObserver,
+): Identity {
   const { identity } = config;
   const parsed = identity.jwtOptions;
   for (const warning of parsed.warnings)
@@ -40,13 +52,19 @@ export function buildIdentity(config: Config, logger: Logger, source: KeySource)
     maxTokenBytes: identity.maxTokenBytes,
     azureTenantId: azure?.tenantId,
   });
+  const cached =
+    identity.tokenCacheMax > 0
+      ? createCachingVerifier(verifier, { maxEntries: identity.tokenCacheMax })
+      : undefined;
+  const groups = buildGroups(config, logger, onHttpAttempt);
+  const caches: Record<string, () => CacheStats> = {};
+  if (cached) caches.token = () => cached.stats();
+  if ("stats" in groups) caches.group = () => groups.stats();
   return {
-    verifier:
-      identity.tokenCacheMax > 0
-        ? createCachingVerifier(verifier, { maxEntries: identity.tokenCacheMax })
-        : verifier,
-    groups: buildGroups(config, logger),
+    verifier: cached ?? verifier,
+    groups,
     userName: (claims) => userNameFromClaims(claims, identity.userClaims),
+    caches,
   };
 }
 
@@ -62,10 +80,14 @@ export function remoteKeySource(config: Config, logger: Logger): KeySource {
   return { keys };
 }
 
-function buildGroups(config: Config, logger: Logger): GroupProvider {
+function buildGroups(
+  config: Config,
+  logger: Logger,
+  onHttpAttempt: IdentityCallObserver | undefined,
+): GroupProvider | CachingGroupProvider {
   const { azure } = config.groups;
   if (config.groups.provider === "claims" || azure === undefined) {
-    return createClaimsGroupProvider({ claim: config.groups.claim });
+    return memoizeByClaims(createClaimsGroupProvider({ claim: config.groups.claim }));
   }
   return createAzureGroupProvider({
     tenantId: azure.tenantId,
@@ -79,5 +101,24 @@ function buildGroups(config: Config, logger: Logger): GroupProvider {
     cacheTtlMs: config.groups.cacheTtlS * 1000,
     cacheMaxEntries: config.groups.cacheMax,
     logger,
+    ...(onHttpAttempt ? { onHttpAttempt } : {}),
   });
+}
+
+/**
+ * Remembers the groups read from each claims object. Claims groups depend on the claims alone, and a cached token
+ * hands back the same frozen claims object, so a warm caller's groups are read and validated once; the memory is
+ * bounded by the token cache (entries go with their claims).
+ */
+export function memoizeByClaims(provider: GroupProvider): GroupProvider {
+  const memo = new WeakMap<object, readonly string[]>();
+  return {
+    async groupsOf(claims) {
+      const known = memo.get(claims);
+      if (known) return known;
+      const groups = Object.freeze([...(await provider.groupsOf(claims))]);
+      memo.set(claims, groups);
+      return groups;
+    },
+  };
 }

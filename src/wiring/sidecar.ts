@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import express from "express";
 import type { Logger } from "pino";
 import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "../grpc/server.js";
@@ -13,6 +15,11 @@ import { OperationCache } from "../core/operation-cache.js";
 import { SnapshotSync } from "../core/snapshot-sync.js";
 import { DecisionLog } from "../http/decision-log.js";
 import { createWebhookApp } from "../http/webhook-app.js";
+import { countInFlight } from "../observability/in-flight.js";
+import { metricsRoute } from "../observability/metrics-route.js";
+import { restCallerScope } from "../observability/rest-caller-scope.js";
+import { createSidecarObservability } from "../observability/sidecar-observability.js";
+import type { SidecarMetrics } from "../observability/metrics.js";
 import { openStore } from "../store/open-store.js";
 import type { RoleMappingStore } from "../store/port.js";
 import { buildIdentity, remoteKeySource, type KeySource } from "./identity.js";
@@ -30,11 +37,16 @@ export interface Sidecar {
   readonly service: MappingService;
   readonly authorizer: Authorizer;
   readonly sync: SnapshotSync;
+  /** This instance's Prometheus metrics (served at /metrics on the admin listener). */
+  readonly metrics: SidecarMetrics;
   start(): Promise<SidecarAddresses>;
   /** The bound ports; throws before start(). */
   ports(): SidecarAddresses;
-  /** Readiness off, listeners closed (in-flight requests finish within `graceMs`), store closed. */
-  stop(graceMs: number): Promise<void>;
+  /**
+   * Readiness off; for `drainMs` the listeners still answer but close each connection after its response;
+   * then they stop accepting, in-flight requests finish within `graceMs`, the store is closed and spans flushed.
+   */
+  stop(graceMs: number, drainMs?: number): Promise<void>;
 }
 
 /** What buildSidecar may be given instead of building it from the configuration (development mode, tests). */
@@ -42,6 +54,8 @@ export interface SidecarOverrides {
   readonly keySource?: KeySource;
   readonly store?: RoleMappingStore;
   readonly devJwks?: () => object;
+  /** Trace every decision into this exporter, whatever OTEL_EXPORTER_OTLP_ENDPOINT says (tests). */
+  readonly spanExporter?: SpanExporter;
 }
 
 /** Wires store, snapshot, identity, core and transports from one validated configuration. */
@@ -50,7 +64,13 @@ export async function buildSidecar(
   logger: Logger,
   overrides: SidecarOverrides = {},
 ): Promise<Sidecar> {
-  const store = overrides.store ?? (await openStore(config.store, logger));
+  const observability = createSidecarObservability({
+    logger,
+    otlpEndpoint: config.otlpEndpoint,
+    spanExporter: overrides.spanExporter,
+  });
+  const { metrics } = observability;
+  const store = observability.wrapStore(overrides.store ?? (await openStore(config.store, logger)));
   const sync = new SnapshotSync(store, {
     refreshMs: config.snapshot.refreshMs,
     pollMs: Math.max(50, Math.min(1000, config.snapshot.maxLagMs / 2)),
@@ -62,18 +82,26 @@ export async function buildSidecar(
     maxRootFields: config.limits.maxRootFields,
     maxPageSize: 1000,
   });
-  const identity = buildIdentity(config, logger, overrides.keySource ?? remoteKeySource(config, logger));
+  const identity = buildIdentity(
+    config,
+    logger,
+    overrides.keySource ?? remoteKeySource(config, logger),
+    (target, attempt) => metrics.observeIdentityCall(target, attempt.status, attempt.throttled),
+  );
+  const operations = new OperationCache({
+    maxChars: config.webhook.operationCacheChars,
+    limits: {
+      maxQueryLength: config.webhook.maxQueryLength,
+      maxTokens: config.webhook.maxTokens,
+      maxRootFields: 1000,
+    },
+  });
   const authorizer = new Authorizer({
-    ...identity,
+    verifier: observability.wrapVerifier(identity.verifier),
+    groups: observability.wrapGroups(identity.groups),
+    userName: identity.userName,
     snapshot: () => sync.fresh(),
-    operations: new OperationCache({
-      maxChars: config.webhook.operationCacheChars,
-      limits: {
-        maxQueryLength: config.webhook.maxQueryLength,
-        maxTokens: config.webhook.maxTokens,
-        maxRootFields: 1000,
-      },
-    }),
+    operations,
     tokenHeaders: config.identity.tokenHeaders,
     allowIntrospection: config.webhook.allowIntrospection,
     maxBatch: config.webhook.maxBatch,
@@ -82,7 +110,8 @@ export async function buildSidecar(
   const ready = (): boolean => !stopping && sync.ready();
   const webhookApp = createWebhookApp({
     authorizer,
-    decisions: new DecisionLog(logger, config.audit.allowedSample),
+    decisions: observability.decisions(new DecisionLog(logger, config.audit.allowedSample)),
+    ...(observability.traceDecision ? { traceDecision: observability.traceDecision } : {}),
     ready,
     bodyLimitBytes: config.webhook.bodyLimitBytes,
     maxBatch: config.webhook.maxBatch,
@@ -106,10 +135,14 @@ export async function buildSidecar(
     tls,
     limits: { maxReceiveMessageBytes: config.grpc.maxMessageBytes },
     logger,
+    onCall: (method, code, seconds) => metrics.observeGrpcCall(method, code, seconds),
   });
   const adminApp = express();
   adminApp.disable("x-powered-by");
   adminApp.use(healthRoutes(ready));
+  adminApp.use(metricsRoute(metrics));
+  // Writes made through REST are audited under the API credential's name.
+  adminApp.use(restCallerScope());
   // REST authenticates by bearer token only; with only gRPC client certificates configured it stays off.
   if (auth.tokens?.configured || auth.insecure) {
     adminApp.use(createAdminApp({ service, auth, bodyLimitBytes: config.admin.bodyLimitBytes, logger }));
@@ -120,6 +153,14 @@ export async function buildSidecar(
     );
   }
 
+  const webhookHandler = countInFlight(webhookApp);
+  metrics.watch({
+    ready,
+    snapshot: () => sync.stats(),
+    caches: { ...identity.caches, operation: () => operations.stats() },
+    inFlight: webhookHandler.inFlight,
+  });
+
   const listeners: Listening[] = [];
   let grpcBound = false;
   let addresses: SidecarAddresses | undefined;
@@ -127,12 +168,14 @@ export async function buildSidecar(
     service,
     authorizer,
     sync,
+    metrics,
     async start() {
       // Listen first: in the pod, Hasura (the store) starts only once this sidecar's startup probe answers.
-      const webhook = await listen(webhookApp, config.webhook.host, config.webhook.port);
+      const webhook = await listen(webhookHandler.handler, config.webhook.host, config.webhook.port);
       listeners.push(webhook);
       const admin = await listen(adminApp, config.admin.host, config.admin.port);
       listeners.push(admin);
+      for (const listener of listeners) closeConnectionsWhen(listener.server, () => stopping);
       await sync.start();
       const grpcPort = await bindGrpcServer(
         grpcServer,
@@ -148,14 +191,25 @@ export async function buildSidecar(
       if (!addresses) throw new Error("the sidecar is not started");
       return addresses;
     },
-    async stop(graceMs) {
+    async stop(graceMs, drainMs = 0) {
       stopping = true;
+      // Requests already on their way over kept-alive connections are answered, not reset, while the
+      // clients learn (Connection: close) to open new connections, which will find the port closed.
+      if (drainMs > 0 && listeners.length > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
       sync.stop();
       await Promise.all([
         ...listeners.map((listener) => listener.close(graceMs)),
         grpcBound ? shutdownGrpcServer(grpcServer, graceMs) : Promise.resolve(),
       ]);
       await store.close();
+      await observability.shutdown();
     },
   };
+}
+
+// Once stopping, every response asks the client to close its connection instead of reusing it.
+function closeConnectionsWhen(server: Server, stopping: () => boolean): void {
+  server.prependListener("request", (_req, res) => {
+    if (stopping()) res.setHeader("connection", "close");
+  });
 }
