@@ -46,10 +46,19 @@ export function adminErrorHandler(logger: CoreLogger): ErrorRequestHandler {
       res.status(400).json({ errors: ["request body is not valid JSON"] });
     } else if (typeof type === "string") {
       res.status(400).json({ errors: [`request body unreadable (${type})`] });
+    } else if (isClientError(error)) {
+      // A path parameter that is not valid percent-encoding, or a compressed body that does not inflate.
+      res.status(400).json({ errors: ["request unreadable: malformed path or body encoding"] });
     } else {
       sendAdminFailure(res, error, logger);
     }
   };
+}
+
+// express and body-parser mark failures caused by the request itself with a 4xx `status`.
+function isClientError(error: unknown): boolean {
+  const status = (error as { status?: unknown } | undefined)?.status;
+  return typeof status === "number" && status >= 400 && status < 500;
 }
 
 function describe(error: unknown): { message: string; stack?: string | undefined } {
