@@ -34,7 +34,17 @@ interface RestCall {
   readonly expect?: { kind: "role" | "users" | "groups"; request: Record<string, unknown> };
 }
 
-const encodedId = (pool: readonly string[]) => idFrom(pool).map((id) => encodeURIComponent(id));
+// Ids percent-encoded byte by byte (a lone surrogate as U+FFFD's bytes), or raw malformed escapes.
+const encodedId = (pool: readonly string[]) =>
+  fc.oneof(
+    {
+      weight: 8,
+      arbitrary: idFrom(pool).map((id) =>
+        [...Buffer.from(id, "utf8")].map((b) => `%${b.toString(16).padStart(2, "0")}`).join(""),
+      ),
+    },
+    { weight: 1, arbitrary: fc.constantFrom("%", "%zz", "%E0%A4%A", "%ff", "a%00b") },
+  );
 const json = (value: unknown) => JSON.stringify(value);
 
 const upsert = fc
