@@ -1,6 +1,6 @@
 import { candidateRoles, decide, type Decision, type DecisionReason } from "./decision.js";
 import { InvalidArgumentError, UnauthenticatedError, isCoreError } from "./errors.js";
-import type { GroupProvider, TokenVerifier } from "./identity.js";
+import type { GroupProvider, TokenVerifier, VerifiedToken } from "./identity.js";
 import type { Operation } from "./operation.js";
 import type { OperationCache } from "./operation-cache.js";
 import { groupSubject, userSubject } from "./principal.js";
@@ -73,12 +73,29 @@ export interface AuthorizerDeps {
   readonly maxBatch: number;
 }
 
+/** A verified caller's principal, and its role set as of one snapshot version. */
+interface CachedPrincipal {
+  /** The group provider's answer the subjects were made from. */
+  readonly rawGroups: readonly string[];
+  readonly user: string;
+  readonly groups: readonly string[];
+  snapshot: Snapshot | undefined;
+  version: number;
+  heldRoles: ReadonlySet<string>;
+}
+
 const ROLE_HEADER = "x-hasura-role";
 const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
 
 /** Answers Hasura's webhook: who is calling, and which role may run what it sent. */
 export class Authorizer {
   private readonly tokenHeaders: readonly string[];
+  /**
+   * Principals by verified token. The token cache hands back the same VerifiedToken while a token is cached, so
+   * this is bounded by it; an entry is reused only while the group provider returns the very same list and the
+   * snapshot is unchanged, so a warm caller with many groups costs a few lookups.
+   */
+  private readonly principals = new WeakMap<VerifiedToken, CachedPrincipal>();
 
   constructor(private readonly deps: AuthorizerDeps) {
     this.tokenHeaders = deps.tokenHeaders.map((name) => name.toLowerCase());
@@ -92,15 +109,18 @@ export class Authorizer {
     try {
       const token = this.tokenFrom(input.headers);
       const verified = await this.deps.verifier.verify(token);
-      user = userSubject(this.deps.userName(verified.claims));
-      const groups = (await this.deps.groups.groupsOf(verified.claims)).map(groupSubject);
-      groupCount = groups.length;
+      const cached = this.principals.get(verified);
+      user = cached?.user ?? userSubject(this.deps.userName(verified.claims));
+      const rawGroups = await this.deps.groups.groupsOf(verified.claims);
+      const principal =
+        cached && cached.rawGroups === rawGroups ? cached : this.remember(verified, user, rawGroups);
+      groupCount = principal.groups.length;
       operations = this.analyze(input.request);
       const snapshot = this.deps.snapshot();
       const requestedRole = input.headers.get(ROLE_HEADER);
       const decision = decide(
         {
-          heldRoles: snapshot.rolesOf(user, groups),
+          heldRoles: heldRolesOf(principal, snapshot),
           operations,
           requestedRole,
           allowIntrospection: this.deps.allowIntrospection,
@@ -152,6 +172,19 @@ export class Authorizer {
     };
   }
 
+  private remember(verified: VerifiedToken, user: string, rawGroups: readonly string[]): CachedPrincipal {
+    const principal: CachedPrincipal = {
+      rawGroups,
+      user,
+      groups: rawGroups.map(groupSubject),
+      snapshot: undefined,
+      version: -1,
+      heldRoles: new Set(),
+    };
+    this.principals.set(verified, principal);
+    return principal;
+  }
+
   private tokenFrom(headers: ReadonlyMap<string, string>): string {
     for (const name of this.tokenHeaders) {
       const value = headers.get(name);
@@ -192,6 +225,16 @@ export class Authorizer {
       reason,
     };
   }
+}
+
+// The caller's role set, recomputed only when the snapshot was replaced or changed since it was last computed.
+function heldRolesOf(principal: CachedPrincipal, snapshot: Snapshot): ReadonlySet<string> {
+  if (principal.snapshot !== snapshot || principal.version !== snapshot.version) {
+    principal.heldRoles = snapshot.rolesOf(principal.user, principal.groups);
+    principal.snapshot = snapshot;
+    principal.version = snapshot.version;
+  }
+  return principal.heldRoles;
 }
 
 function describe(operations: readonly Operation[] | null): {

@@ -13,6 +13,7 @@ export class Snapshot {
   private readonly rolesBySubject = new Map<string, Set<string>>();
   private readonly subjectsByRole = new Map<string, Set<string>>();
   private grantCount = 0;
+  private changes = 0;
 
   /** Builds the indexes from everything a store holds. */
   static from(data: MappingData): Snapshot {
@@ -31,6 +32,11 @@ export class Snapshot {
   /** Number of user and group grants. */
   get grants(): number {
     return this.grantCount;
+  }
+
+  /** Counts the changes applied in place: a value derived from this snapshot stays valid while it is unchanged. */
+  get version(): number {
+    return this.changes;
   }
 
   /** The role, if present. */
@@ -57,6 +63,7 @@ export class Snapshot {
 
   /** Creates or replaces a role and its root fields; its grants stay. */
   putRole(role: Role): void {
+    this.changes++;
     const previous = this.roles.get(role.roleId);
     if (previous) for (const field of previous.rootFields) removeFrom(this.rolesByField, field, role.roleId);
     this.roles.set(role.roleId, role);
@@ -67,6 +74,7 @@ export class Snapshot {
   deleteRole(roleId: string): void {
     const role = this.roles.get(roleId);
     if (!role) return;
+    this.changes++;
     for (const field of role.rootFields) removeFrom(this.rolesByField, field, roleId);
     for (const subject of [...(this.subjectsByRole.get(roleId) ?? [])]) this.removeGrant(subject, roleId);
     this.subjectsByRole.delete(roleId);
@@ -75,6 +83,7 @@ export class Snapshot {
 
   /** Makes exactly `subjects` of one kind (`user:` or `group:` prefix) hold the role. */
   replaceGrants(roleId: string, prefix: string, subjects: readonly string[]): void {
+    this.changes++;
     const wanted = new Set(subjects);
     for (const subject of [...(this.subjectsByRole.get(roleId) ?? [])]) {
       if (subject.startsWith(prefix) && !wanted.has(subject)) this.removeGrant(subject, roleId);

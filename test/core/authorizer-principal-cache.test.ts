@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { Authorizer } from "../../src/core/authorizer.js";
+import type { GroupProvider, TokenVerifier, VerifiedToken } from "../../src/core/identity.js";
+import { OperationCache } from "../../src/core/operation-cache.js";
+import type { Snapshot } from "../../src/core/snapshot.js";
+import { uniqueName } from "../support/stub-identity.js";
+import { snapshotOf } from "./fixtures.js";
+
+// Like the token cache: one token verifies to the very same object every time, so the principal is reused.
+const verified: VerifiedToken = Object.freeze({
+  claims: Object.freeze({ unique_name: "alice@corp.com" }),
+  expiresAt: Math.floor(Date.now() / 1000) + 3600,
+});
+const verifier: TokenVerifier = { verify: async () => verified };
+
+/** Groups that stay the same list object until `set` changes them, as a warm group cache answers. */
+class SettableGroups implements GroupProvider {
+  private current: readonly string[] = [];
+  set(groups: readonly string[]): void {
+    this.current = [...groups];
+  }
+  async groupsOf(): Promise<readonly string[]> {
+    return this.current;
+  }
+}
+
+function setup(initial: Snapshot) {
+  let snapshot = initial;
+  const groups = new SettableGroups();
+  const authorizer = new Authorizer({
+    verifier,
+    groups,
+    snapshot: () => snapshot,
+    operations: new OperationCache({ maxChars: 1_000_000 }),
+    userName: uniqueName,
+    tokenHeaders: ["Authorization"],
+    allowIntrospection: false,
+    maxBatch: 10,
+  });
+  const ask = () =>
+    authorizer.authorize({
+      headers: new Map([["authorization", "Bearer alice-token"]]),
+      request: { query: "{ sales { id } }", operationName: undefined },
+    });
+  return { ask, groups, replace: (next: Snapshot) => (snapshot = next) };
+}
+
+describe("a warm caller's remembered role set", () => {
+  it("follows grants changed in place on the snapshot", async () => {
+    const snapshot = snapshotOf({ "sales.read": ["sales"] });
+    const { ask } = setup(snapshot);
+    expect(await ask()).toMatchObject({ outcome: "deny", reason: "no_roles" });
+
+    snapshot.replaceGrants("sales.read", "user:", ["user:alice_corp.com"]);
+    expect(await ask()).toMatchObject({ outcome: "allow", role: "sales.read" });
+
+    snapshot.replaceGrants("sales.read", "user:", []);
+    expect(await ask()).toMatchObject({ outcome: "deny", reason: "no_roles" });
+  });
+
+  it("follows a role deleted in place and a new snapshot", async () => {
+    const snapshot = snapshotOf({ "sales.read": ["sales"] }, { "user:alice_corp.com": ["sales.read"] });
+    const { ask, replace } = setup(snapshot);
+    expect(await ask()).toMatchObject({ outcome: "allow" });
+
+    snapshot.deleteRole("sales.read");
+    expect(await ask()).toMatchObject({ outcome: "deny" });
+
+    replace(snapshotOf({ "sales.all": ["sales"] }, { "user:alice_corp.com": ["sales.all"] }));
+    expect(await ask()).toMatchObject({ outcome: "allow", role: "sales.all" });
+  });
+
+  it("follows the group provider when the caller's groups change", async () => {
+    const snapshot = snapshotOf({ "sales.read": ["sales"] }, { "group:analysts": ["sales.read"] });
+    const { ask, groups } = setup(snapshot);
+    expect(await ask()).toMatchObject({ outcome: "deny", groupCount: 0 });
+
+    groups.set(["analysts"]);
+    expect(await ask()).toMatchObject({ outcome: "allow", groupCount: 1 });
+
+    groups.set(["interns"]);
+    expect(await ask()).toMatchObject({ outcome: "deny", groupCount: 1 });
+  });
+});
