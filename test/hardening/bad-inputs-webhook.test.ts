@@ -153,12 +153,13 @@ describe("webhook: oversized and malformed input, each with its answer", () => {
 
   it("a body in another charset, or a compressed body that does not inflate: 400", async () => {
     const body = JSON.stringify({ headers: alice, request: { query: "{ orders }" } });
-    for (const headers of [
+    const variants: Record<string, string>[] = [
       { "content-type": "application/json; charset=latin1" },
       { "content-encoding": "gzip" },
       { "content-encoding": "deflate" },
       { "content-encoding": "compress" },
-    ]) {
+    ];
+    for (const headers of variants) {
       const answer = await send(`${standard.webhookUrl}/v1/authenticate`, "POST", body, headers);
       expect(answer.status, JSON.stringify(headers)).toBe(400);
       expect((answer.json as { errors: unknown[] }).errors).toHaveLength(1);
