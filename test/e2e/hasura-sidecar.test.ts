@@ -1,26 +1,19 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
 import { openPgliteClient } from "../../src/store/pglite-client.js";
 import type { SqlClient } from "../../src/store/sql-client.js";
-import type { Sidecar } from "../../src/wiring/sidecar.js";
-import { startSidecar } from "../../src/wiring/start.js";
 import { freePort } from "../support/free-port.js";
 import { postGraphQL } from "../support/hasura/post-graphql.js";
 import { SAMPLE_ROWS } from "../support/hasura/sample-data.js";
 import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { memoryLogger } from "../support/quiet-logger.js";
+import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // Client → Hasura (stand-in) → the sidecar's webhook → data; the sidecar keeps its mappings in Hasura too.
 const ADMIN_SECRET = "e2e-admin-secret";
 let issuer: JwksIssuer;
 let client: SqlClient;
 let hasura: HasuraStandIn;
-let sidecar: Sidecar;
-let dataDir: string;
+let running: RunningSidecar;
 
 beforeAll(async () => {
   issuer = await JwksIssuer.start();
@@ -31,34 +24,24 @@ beforeAll(async () => {
     adminSecret: ADMIN_SECRET,
     authHook: `http://127.0.0.1:${webhookPort}/v1/authenticate`,
   });
-  dataDir = mkdtempSync(join(tmpdir(), "rolemapper-hasura-e2e-"));
-  const config = loadConfig({
+  running = await runSidecar(issuer, {
     GRAPHQL_URL: hasura.url,
     GRAPHQL_ADMIN_SECRET: ADMIN_SECRET,
-    JWKS_URL: issuer.jwksUrl,
-    JWT_AUDIENCE: issuer.audience,
-    JWT_ISSUER: issuer.url,
-    ROLEMAPPER_API_TOKENS: "e2e:0123456789abcdef0123",
-    ROLEMAPPING_DATA_DIR: dataDir,
     WEBHOOK_PORT: String(webhookPort),
-    ADMIN_HTTP_PORT: "0",
-    GRPC_PORT: "0",
   });
-  sidecar = await startSidecar(config, memoryLogger().logger);
-  await sidecar.service.upsertRole({
+  await running.sidecar.service.upsertRole({
     roleId: "sales_reader",
     componentId: "urn:sales",
     rootFields: ["output_port_sales"],
   });
-  await sidecar.service.setUserRoles("sales_reader", ["user:alice_corp.com"]);
+  await running.sidecar.service.setUserRoles("sales_reader", ["user:alice_corp.com"]);
 });
 
 afterAll(async () => {
-  await sidecar?.stop(1000);
+  await running?.stop();
   await hasura?.close();
   await client?.close();
   await issuer?.close();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function asUser(name: string, query: string) {
@@ -101,7 +84,7 @@ describe("end to end through Hasura", () => {
   });
 
   it("stops serving a user at once when the grant is withdrawn through the API", async () => {
-    await sidecar.service.setUserRoles("sales_reader", []);
+    await running.sidecar.service.setUserRoles("sales_reader", []);
     const answer = await asUser("alice@corp.com", "{ output_port_sales { id } }");
     expect(answer.body.errors?.[0]?.extensions.code).toBe("access-denied");
   });

@@ -1,58 +1,30 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { exportSPKI, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import type { Sidecar } from "../../src/wiring/sidecar.js";
-import { startSidecar } from "../../src/wiring/start.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { memoryLogger } from "../support/quiet-logger.js";
+import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // The whole sidecar on ephemeral ports, verifying real tokens against a local JWKS server.
 let issuer: JwksIssuer;
-let sidecar: Sidecar;
-let webhook: string;
-let dataDir: string;
-const log = memoryLogger();
+let running: RunningSidecar;
 
 beforeAll(async () => {
   issuer = await JwksIssuer.start();
-  dataDir = mkdtempSync(join(tmpdir(), "rolemapper-e2e-"));
-  const config = loadConfig({
-    JWKS_URL: issuer.jwksUrl,
-    JWT_AUDIENCE: issuer.audience,
-    JWT_ISSUER: issuer.url,
-    ROLEMAPPER_API_TOKENS: "e2e:0123456789abcdef0123",
-    ROLEMAPPING_DATA_DIR: dataDir,
-    WEBHOOK_PORT: "0",
-    ADMIN_HTTP_PORT: "0",
-    GRPC_PORT: "0",
-  });
-  sidecar = await startSidecar(config, log.logger);
-  const ports = sidecar.ports();
-  webhook = `http://127.0.0.1:${ports.webhookPort}/v1/authenticate`;
-  await sidecar.service.upsertRole({
+  running = await runSidecar(issuer, {});
+  await running.sidecar.service.upsertRole({
     roleId: "sales",
     componentId: "urn:sales",
     rootFields: ["sales_orders"],
   });
-  await sidecar.service.setGroupRoles("sales", ["group:analysts"]);
+  await running.sidecar.service.setGroupRoles("sales", ["group:analysts"]);
 });
 
 afterAll(async () => {
-  await sidecar?.stop(1000);
+  await running?.stop();
   await issuer?.close();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function ask(headers: Record<string, string>, query = "{ sales_orders { id } }") {
-  const response = await fetch(webhook, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ headers, request: { query } }),
-  });
-  return { status: response.status, body: (await response.json()) as unknown };
+  return running.post({ headers, request: { query } });
 }
 
 const alice = { unique_name: "alice@corp.com", groups: ["analysts"] };
@@ -104,8 +76,8 @@ describe("the webhook with real signed tokens", () => {
   it("is still serving after every rejection, and never logged a token", async () => {
     const token = await issuer.sign(alice);
     expect((await ask({ authorization: `bearer ${token}` })).status).toBe(200);
-    expect(log.raw()).not.toContain(token);
-    const decisions = log.lines().filter((line) => line.event === "decision");
+    expect(running.log.raw()).not.toContain(token);
+    const decisions = running.log.lines().filter((line) => line.event === "decision");
     expect(decisions.length).toBeGreaterThanOrEqual(rejected.length + 2);
     for (const line of decisions) expect(line).toHaveProperty("latency_ms");
   });
@@ -118,9 +90,9 @@ describe("the webhook with real signed tokens", () => {
 
   it("enforces a revoked grant on the very next decision", async () => {
     const headers = bearer(await issuer.sign(alice));
-    await sidecar.service.setGroupRoles("sales", []);
+    await running.sidecar.service.setGroupRoles("sales", []);
     expect((await ask(headers)).status).toBe(401);
-    await sidecar.service.setGroupRoles("sales", ["group:analysts"]);
+    await running.sidecar.service.setGroupRoles("sales", ["group:analysts"]);
     expect((await ask(headers)).status).toBe(200);
   });
 });

@@ -11,7 +11,9 @@ import { memoryLogger, type MemoryLogger } from "./quiet-logger.js";
 export interface RunningSidecar {
   readonly sidecar: Sidecar;
   readonly log: MemoryLogger;
-  /** Posts to the webhook as Hasura does; resolves with the status and JSON body. */
+  /** Posts `body` to the webhook as Hasura does; resolves with the status and JSON body. */
+  post(body: unknown): Promise<{ status: number; body: unknown }>;
+  /** Posts a query with a bearer token. */
   ask(token: string, query: string): Promise<{ status: number; body: unknown }>;
   stop(): Promise<void>;
 }
@@ -33,17 +35,19 @@ export async function runSidecar(issuer: JwksIssuer, env: Record<string, string>
   });
   const sidecar = await startSidecar(config, log.logger);
   const url = `http://127.0.0.1:${sidecar.ports().webhookPort}/v1/authenticate`;
+  const post = async (body: unknown) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as unknown };
+  };
   return {
     sidecar,
     log,
-    async ask(token, query) {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ headers: { Authorization: `Bearer ${token}` }, request: { query } }),
-      });
-      return { status: response.status, body: (await response.json()) as unknown };
-    },
+    post,
+    ask: (token, query) => post({ headers: { Authorization: `Bearer ${token}` }, request: { query } }),
     async stop() {
       await sidecar.stop(1000);
       rmSync(dataDir, { recursive: true, force: true });
