@@ -32,11 +32,11 @@ const { values: args } = parseArgs({
 const quick = args.quick;
 const plan = quick
   ? {
-      seconds: 3,
+      seconds: 2,
       coldTokens: 3_000,
       upserts: 1_000,
       grantRows: [10_000, 100_000],
-      scalingMs: 150,
+      scalingMs: 60,
       logged: false,
     }
   : {
@@ -44,7 +44,7 @@ const plan = quick
       coldTokens: 15_000,
       upserts: 1_000,
       grantRows: [10_000, 1_000_000],
-      scalingMs: 1_000,
+      scalingMs: 500,
       logged: true,
     };
 const CONNECTIONS = 64;
@@ -107,6 +107,15 @@ try {
     rate: 1_000,
   });
   log(`warm decisions at 1,000 req/s: ${describe(paced)}`);
+  // The same pace on the constant answer: how much of that tail is the machine's rather than the sidecar's.
+  const pacedBaseline = await runLoad({
+    port: baselineChild.info.port,
+    bodies: warmBodies,
+    connections: 16,
+    duration: plan.seconds,
+    rate: 1_000,
+  });
+  log(`baseline at 1,000 req/s: ${describe(pacedBaseline)}`);
 
   const coldTokens = signTokens(
     issuer,
@@ -158,6 +167,7 @@ try {
     await stop(logged);
   }
 
+  log(`the old way's Hasura stand-in runs on ${oldWayChildren.standIn.info.database}`);
   const oldWay = await runLoad({
     port: oldWayChildren.webhook.info.port,
     bodies: warmBodies,
@@ -170,7 +180,7 @@ try {
     oldWayChildren.standIn.info.url,
     ADMIN_SECRET,
     { user: userSubject(caller.name), groups: caller.groups.map(groupSubject), fields: caller.rootFields },
-    quick ? 5 : 20,
+    quick ? 3 : 20,
   );
   log(`the old way's Hasura requests one at a time: ${JSON.stringify(oldWayRequests)} (mean ms)`);
   await stop(oldWayChildren.webhook);
@@ -204,6 +214,7 @@ try {
     baseline: { before: baselineBefore, after: baselineAfter, meanRequestsPerSecond: round(baseline) },
     warm,
     warmAt1000PerSecond: paced,
+    baselineAt1000PerSecond: pacedBaseline,
     warmWithDecisionLog: warmLogged ?? "full run only",
     cold,
     oldWay: { ...oldWay, requestsOneAtATime: oldWayRequests },
@@ -271,7 +282,7 @@ async function startSidecar(level: "warn" | "info") {
 }
 
 async function startOldWay() {
-  const standIn = await startChild<{ url: string }>("./target-stand-in.ts", {
+  const standIn = await startChild<{ url: string; database: string }>("./target-stand-in.ts", {
     env: { BENCH_WORKLOAD: JSON.stringify(SIZE), OLD_WAY_ADMIN_SECRET: ADMIN_SECRET },
   });
   children.push(standIn as Child<unknown>);

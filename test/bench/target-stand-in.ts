@@ -1,8 +1,8 @@
 /**
- * The Hasura stand-in on an in-memory PGlite, in its own process (Hasura is another process beside the old
+ * The Hasura stand-in on PostgreSQL (or an in-memory PGlite), in its own process (Hasura is another process beside the old
  * service), holding the benchmark mapping (rebuilt from BENCH_WORKLOAD, written with set-based SQL).
  */
-import { openPgliteClient } from "../../src/store/pglite-client.js";
+import { openTestDatabase, postgresAvailable } from "../support/databases.js";
 import { startHasuraStandIn } from "../support/hasura/server.js";
 import { reportFailure, serveUntilStopped } from "./child.js";
 import { buildWorkload, type WorkloadSize } from "./workload.js";
@@ -10,7 +10,9 @@ import { buildWorkload, type WorkloadSize } from "./workload.js";
 try {
   const size = JSON.parse(process.env.BENCH_WORKLOAD ?? "") as WorkloadSize;
   const adminSecret = process.env.OLD_WAY_ADMIN_SECRET ?? "";
-  const client = await openPgliteClient(undefined);
+  // A real PostgreSQL when one answers (closer to Hasura's own source), else an in-memory PGlite.
+  const database = await openTestDatabase((await postgresAvailable()) ? "postgres" : "pglite");
+  const client = database.client;
   const standIn = await startHasuraStandIn({ client, adminSecret });
   const workload = buildWorkload(size);
   const column = (rows: string[][], i: number) => rows.map((row) => row[i] as string);
@@ -34,9 +36,9 @@ try {
     `INSERT INTO rolemapping.group_roles ("group", role_id) SELECT * FROM unnest($1::text[], $2::text[])`,
     [column(groups, 0), column(groups, 1)],
   );
-  serveUntilStopped({ url: standIn.url }, async () => {
+  serveUntilStopped({ url: standIn.url, database: database.url ? "postgresql" : "pglite" }, async () => {
     await standIn.close();
-    await client.close();
+    await database.drop();
   });
 } catch (error) {
   reportFailure(error);
