@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import type { RequestListener } from "node:http";
 
 /** An HTTP server bound to host:port; port 0 picks a free one. */
@@ -30,14 +30,20 @@ export function listen(handler: RequestListener, host: string, port: number): Pr
   });
 }
 
+// How long a connection accepted just before the port closed has to get its request read.
+const SETTLE_MS = 100;
+
 function closeServer(server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
     force.unref();
-    server.close(() => {
+    // Stop accepting, but not yet with http's close(), which also drops every connection without a request in
+    // progress: one accepted a moment ago whose request bytes are not parsed yet counts as such and would be
+    // reset under its client. Those are closed once they had time to be read.
+    net.Server.prototype.close.call(server, () => {
       clearTimeout(force);
       resolve();
     });
-    server.closeIdleConnections();
+    setTimeout(() => server.close(), Math.min(SETTLE_MS, graceMs)).unref();
   });
 }

@@ -1,0 +1,196 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDevIssuer } from "../../src/identity/dev-issuer.js";
+import { SAMPLE_ROLE } from "../../src/wiring/sample-mapping.js";
+import { sample } from "../observability/sidecar-fixture.js";
+
+// The real process (`node --import tsx src/main.ts`, development mode) stopped by SIGTERM while under load.
+const API_SECRET = "lifecycle-api-secret-0123456789";
+const SLOW_REQUESTS = 3;
+const LOAD_WORKERS = 4;
+
+let child: ChildProcess;
+let dataDir: string;
+let output = "";
+let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+let webhook: string;
+let admin: string;
+let token: string;
+
+const lines = (): Record<string, unknown>[] =>
+  output
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`gave up waiting for ${what}; output so far:\n${output}`);
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "rolemapper-lifecycle-"));
+  const [webhookPort, adminPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
+  child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: join(import.meta.dirname, "../.."),
+    env: {
+      PATH: process.env.PATH,
+      ROLEMAPPING_DATA_DIR: dataDir,
+      WEBHOOK_PORT: String(webhookPort),
+      ADMIN_HTTP_PORT: String(adminPort),
+      GRPC_PORT: String(grpcPort),
+      ROLEMAPPER_API_TOKENS: `ops:${API_SECRET}`,
+      LOG_LEVEL: "info",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  await until("the listening line", () => lines().some((line) => line.event === "listening"));
+  webhook = `http://127.0.0.1:${webhookPort}/v1/authenticate`;
+  admin = `http://127.0.0.1:${adminPort}`;
+  const issuer = await openDevIssuer(dataDir);
+  token = await issuer.mint({ user: "alice@example.com", groups: ["analysts"] });
+}, 60_000);
+
+afterAll(() => {
+  if (child.exitCode === null) child.kill("SIGKILL");
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const decisionBody = () =>
+  JSON.stringify({
+    headers: { Authorization: `Bearer ${token}` },
+    request: { query: "{ sales_orders { id } }" },
+  });
+
+/** A webhook call whose body is sent in two halves: it is in flight until `finish()`. */
+function slowRequest(): { finish(): void; answer: Promise<{ status: number; body: string }> } {
+  const body = Buffer.from(decisionBody());
+  const half = Math.floor(body.length / 2);
+  const req = request(webhook, {
+    method: "POST",
+    headers: { "content-type": "application/json", "content-length": body.length },
+  });
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on("response", (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+  });
+  req.write(body.subarray(0, half));
+  return { finish: () => req.end(body.subarray(half)), answer };
+}
+
+interface Outcome {
+  readonly status?: number;
+  readonly error?: string;
+}
+
+/** Sends decisions back to back until the sidecar answers with `Connection: close` (it is draining). */
+async function worker(outcomes: Outcome[]): Promise<void> {
+  for (;;) {
+    try {
+      const response = await fetch(webhook, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: decisionBody(),
+      });
+      await response.arrayBuffer();
+      outcomes.push({ status: response.status });
+      if (response.headers.get("connection") === "close") return;
+    } catch (error) {
+      outcomes.push({ error: errorCode(error) });
+      return;
+    }
+  }
+}
+
+function errorCode(error: unknown): string {
+  return (error as { cause?: { code?: string } }).cause?.code ?? String(error);
+}
+
+/** One decision on a new connection: its status, or the connection error's code. */
+async function freshDecision(): Promise<number | string> {
+  try {
+    const response = await fetch(webhook, {
+      method: "POST",
+      headers: { "content-type": "application/json", connection: "close" },
+      body: decisionBody(),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  } catch (error) {
+    return errorCode(error);
+  }
+}
+
+describe("the process lifecycle", () => {
+  it("logs the effective configuration once at startup, secrets masked", () => {
+    const configLines = lines().filter((line) => line.event === "config");
+    expect(configLines).toHaveLength(1);
+    expect(configLines[0]?.config).toMatchObject({ mode: "development", api_tokens: 1, store: "embedded" });
+    expect(output).not.toContain(API_SECRET);
+  });
+
+  it("on SIGTERM turns unready, finishes every request in flight, refuses new ones, and exits 0", async () => {
+    const slow = Array.from({ length: SLOW_REQUESTS }, () => slowRequest());
+    await until("the slow requests to be in flight", async () => {
+      const text = await (await fetch(`${admin}/metrics`)).text();
+      return (sample(text, "rolemapper_webhook_in_flight") ?? 0) >= SLOW_REQUESTS;
+    });
+    const outcomes: Outcome[] = [];
+    const load = Array.from({ length: LOAD_WORKERS }, () => worker(outcomes));
+    await until("some load before the signal", () => outcomes.length >= 20);
+
+    child.kill("SIGTERM");
+    await until("readiness to turn false", async () => {
+      const response = await fetch(`${admin}/readyz`);
+      await response.arrayBuffer();
+      return response.status === 503;
+    });
+    await Promise.all(load);
+    // Until the listener closes, new connections are still answered; then they are refused, while the slow
+    // requests are still in flight.
+    const fresh: (number | string)[] = [];
+    await until("the webhook port to refuse connections", async () => {
+      fresh.push(await freshDecision());
+      return fresh.at(-1) === "ECONNREFUSED";
+    });
+    expect(child.exitCode).toBeNull();
+    for (const request of slow) request.finish();
+    const answers = await Promise.all(slow.map((request) => request.answer));
+    const { code, signal } = await exited;
+
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toMatchObject({ "X-Hasura-Role": SAMPLE_ROLE.roleId });
+    }
+    // Requests under way when the signal came, and those sent while draining, were all answered in full.
+    expect(outcomes.filter((outcome) => outcome.status !== 200)).toEqual([]);
+    expect(fresh.slice(0, -1).filter((result) => result !== 200)).toEqual([]);
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    const events = lines().map((line) => line.event);
+    expect(events.indexOf("shutdown")).toBeGreaterThan(-1);
+    expect(events.indexOf("stopped")).toBeGreaterThan(events.indexOf("shutdown"));
+  }, 60_000);
+});
