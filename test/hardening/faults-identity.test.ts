@@ -1,0 +1,171 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRemoteKeySet } from "../../src/identity/remote-key-set.js";
+import { FakeStore } from "../support/fake-store.js";
+import { group, GraphStandIn } from "../support/graph-stand-in.js";
+import { JwksIssuer } from "../support/jwks-issuer.js";
+import { DelayProxy } from "./support/delay-proxy.js";
+import { postWebhook } from "./support/http.js";
+import { seedHardeningMapping } from "./support/mapping.js";
+import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
+
+async function decide(running: RunningSidecar, token: string): Promise<number> {
+  const answer = await postWebhook(running.webhookUrl, {
+    headers: { Authorization: `Bearer ${token}` },
+    request: { query: "{ customers }" },
+  });
+  return answer.status;
+}
+
+describe("the JWKS endpoint down or slow", () => {
+  let issuer: JwksIssuer;
+  let running: RunningSidecar;
+  const ALICE = { unique_name: "alice@corp.com", groups: ["analysts"] };
+
+  beforeAll(async () => {
+    issuer = await JwksIssuer.start();
+    // The remote key set as wired in production, with a short timeout and cooldown so the test need not wait
+    // the production 5 s and 30 s.
+    const keys = createRemoteKeySet({ url: issuer.jwksUrl, timeoutMs: 300, cooldownMs: 1_500 });
+    running = await startTestSidecar(
+      { JWKS_URL: issuer.jwksUrl, JWT_AUDIENCE: issuer.audience, ROLEMAPPER_API_INSECURE: "true" },
+      { store: new FakeStore(), keySource: { keys, issuer: [issuer.url], audience: [issuer.audience] } },
+    );
+    await seedHardeningMapping(running.sidecar.service);
+  });
+  afterAll(async () => {
+    await running?.stop();
+    await issuer?.close();
+  });
+
+  it("down before any key was fetched: 500 (fail closed, never 200), then 200 once it is back", async () => {
+    issuer.mode = "down";
+    const token = await issuer.sign(ALICE);
+    expect(await decide(running, token)).toBe(500);
+    issuer.mode = "up";
+    await expect.poll(() => decide(running, token), { timeout: 5_000 }).toBe(200);
+  });
+
+  it("hanging, with a key rotated meanwhile: 50 concurrent decisions refused (500, or 401 within the refetch cooldown), the JWKS fetched at most twice", async () => {
+    const rotated = await issuer.rotate();
+    const token = await issuer.sign(ALICE, { kid: rotated });
+    // Past the cooldown of the last fetch, so the unknown kid makes the key set refetch.
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    issuer.mode = "hang";
+    const before = issuer.jwksFetches;
+    try {
+      const statuses = await Promise.all(Array.from({ length: 50 }, () => decide(running, token)));
+      expect(statuses.every((status) => status === 500 || status === 401)).toBe(true);
+      expect(statuses).toContain(500);
+      expect(issuer.jwksFetches - before).toBeLessThanOrEqual(2);
+    } finally {
+      issuer.mode = "up";
+    }
+    await expect.poll(() => decide(running, token), { timeout: 5_000 }).toBe(200);
+  });
+
+  it("down after the keys were loaded: known keys keep working; a token of an unknown key is not allowed", async () => {
+    const known = await issuer.sign(ALICE);
+    expect(await decide(running, known)).toBe(200);
+    issuer.mode = "down";
+    try {
+      expect(await decide(running, known)).toBe(200);
+      const stray = await issuer.sign(ALICE, {}, await JwksIssuer.strayKey("new-key"));
+      expect([401, 500]).toContain(await decide(running, stray));
+    } finally {
+      issuer.mode = "up";
+    }
+  });
+});
+
+describe("Microsoft Graph down or slow", () => {
+  let issuer: JwksIssuer;
+  let graph: GraphStandIn;
+  let proxy: DelayProxy;
+  let running: RunningSidecar;
+  const oid = randomUUID();
+
+  beforeAll(async () => {
+    issuer = await JwksIssuer.start();
+    graph = await GraphStandIn.start();
+    proxy = await DelayProxy.start(graph.url);
+    graph.users.set(oid, [group("analysts")]);
+    running = await startTestSidecar(
+      {
+        JWKS_URL: issuer.jwksUrl,
+        JWT_AUDIENCE: issuer.audience,
+        ROLEMAPPER_API_INSECURE: "true",
+        GROUPS_PROVIDER: "azure",
+        AZURE_TENANT_ID: graph.tenantId,
+        AZURE_CLIENT_ID: graph.clientId,
+        AZURE_CLIENT_SECRET: graph.clientSecret,
+        AZURE_AUTHORITY_HOST: graph.url,
+        GRAPH_BASE_URL: `${proxy.url}/v1.0`,
+      },
+      { store: new FakeStore() },
+    );
+    await seedHardeningMapping(running.sidecar.service);
+  });
+  afterAll(async () => {
+    await running?.stop();
+    await proxy?.close();
+    await graph?.close();
+    await issuer?.close();
+  });
+
+  /** An Entra v1 token of a user whose groups only Graph knows. */
+  const entraToken = (userOid = oid) =>
+    issuer.sign({
+      iss: `https://sts.windows.net/${graph.tenantId}/`,
+      tid: graph.tenantId,
+      oid: userOid,
+      unique_name: "zoe@corp.com",
+    });
+
+  it("up: the group from Graph grants the role (the baseline)", async () => {
+    expect(await decide(running, await entraToken())).toBe(200);
+  });
+
+  it("slow but within the budget (1 s per call): 200, and 20 concurrent decisions of one user share one lookup", async () => {
+    proxy.delayMs = 1_000;
+    const slowUser = randomUUID();
+    graph.users.set(slowUser, [group("analysts")]);
+    const before = graph.graphRequests;
+    const token = await entraToken(slowUser);
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => decide(running, token)));
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    expect(graph.graphRequests - before).toBe(1);
+    proxy.delayMs = 0;
+  });
+
+  it("down (503 storm): 500 after the retries, never a decision made as if the user had no groups", async () => {
+    graph.storm = 503;
+    const otherUser = randomUUID();
+    graph.users.set(otherUser, [group("analysts")]);
+    try {
+      expect(await decide(running, await entraToken(otherUser))).toBe(500);
+    } finally {
+      graph.storm = undefined;
+    }
+    // Graph back: the next user's lookup succeeds at once.
+    const nextUser = randomUUID();
+    graph.users.set(nextUser, [group("analysts")]);
+    expect(await decide(running, await entraToken(nextUser))).toBe(200);
+  });
+
+  it("hanging: 500 once the lookup's time budget is spent, and concurrent callers share that one wait", async () => {
+    graph.hang = true;
+    const hung = randomUUID();
+    graph.users.set(hung, [group("analysts")]);
+    const token = await entraToken(hung);
+    const before = graph.graphRequests;
+    try {
+      const statuses = await Promise.all(Array.from({ length: 10 }, () => decide(running, token)));
+      expect(new Set(statuses)).toEqual(new Set([500]));
+      // One listing, retried within its budget: not one per caller.
+      expect(graph.graphRequests - before).toBeLessThanOrEqual(4);
+    } finally {
+      graph.hang = false;
+    }
+  }, 30_000);
+});
