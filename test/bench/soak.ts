@@ -2,8 +2,8 @@
  * Soak: the sidecar in its own process (development mode, embedded store) under a steady 1,000 decisions/s on
  * loopback, with a mapping write through the REST API every second. Reports per-window p50/p99, errors and the
  * sidecar's resident memory, and exits 1 when a decision or write fails, memory grows past the bound (median of
- * the last third of the windows over that of the first third), or the p99
- * of the second half drifts past twice that of the first half.
+ * the last third of the windows over that of the first third), or the p99 of the second half drifts past twice
+ * that of the first half.
  *
  * Usage: npx tsx test/bench/soak.ts [--minutes 10] [--rate 1000] [--window-s 10] [--max-rss-growth-mib 64]
  * Not part of `npm test`.

@@ -19,14 +19,20 @@ async function decide(running: RunningSidecar, token: string): Promise<number> {
 
 describe("the JWKS endpoint down or slow", () => {
   let issuer: JwksIssuer;
+  let jwksProxy: DelayProxy;
   let running: RunningSidecar;
   const ALICE = { unique_name: "alice@corp.com", groups: ["analysts"] };
 
   beforeAll(async () => {
     issuer = await JwksIssuer.start();
+    jwksProxy = await DelayProxy.start(issuer.url);
     // The remote key set as wired in production, with a short timeout and cooldown so the test need not wait
-    // the production 5 s and 30 s.
-    const keys = createRemoteKeySet({ url: issuer.jwksUrl, timeoutMs: 300, cooldownMs: 1_500 });
+    // the production 5 s and 30 s; the JWKS is reached through a proxy that can slow it down.
+    const keys = createRemoteKeySet({
+      url: `${jwksProxy.url}/jwks.json`,
+      timeoutMs: 1_000,
+      cooldownMs: 1_500,
+    });
     running = await startTestSidecar(
       { JWKS_URL: issuer.jwksUrl, JWT_AUDIENCE: issuer.audience, ROLEMAPPER_API_INSECURE: "true" },
       { store: new FakeStore(), keySource: { keys, issuer: [issuer.url], audience: [issuer.audience] } },
@@ -35,6 +41,7 @@ describe("the JWKS endpoint down or slow", () => {
   });
   afterAll(async () => {
     await running?.stop();
+    await jwksProxy?.close();
     await issuer?.close();
   });
 
@@ -62,6 +69,21 @@ describe("the JWKS endpoint down or slow", () => {
       issuer.mode = "up";
     }
     await expect.poll(() => decide(running, token), { timeout: 5_000 }).toBe(200);
+  });
+
+  it("slow but within the fetch timeout, with a key rotated meanwhile: 200 for 20 concurrent decisions, one fetch", async () => {
+    const rotated = await issuer.rotate();
+    const token = await issuer.sign(ALICE, { kid: rotated });
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    jwksProxy.delayMs = 300;
+    const before = issuer.jwksFetches;
+    try {
+      const statuses = await Promise.all(Array.from({ length: 20 }, () => decide(running, token)));
+      expect(new Set(statuses)).toEqual(new Set([200]));
+      expect(issuer.jwksFetches - before).toBe(1);
+    } finally {
+      jwksProxy.delayMs = 0;
+    }
   });
 
   it("down after the keys were loaded: known keys keep working; a token of an unknown key is not allowed", async () => {

@@ -14,7 +14,7 @@ import { CALLERS, seedHardeningMapping } from "./support/mapping.js";
 import { ExecutionOracle, heldRoles, readMapping, type MappingView } from "./support/oracle.js";
 import { FC_SEED, runs } from "./support/runs.js";
 import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
-import { devClaims, devKeySigner, forgedToken, hmacToken, unsignedToken } from "./support/tokens.js";
+import { b64, devClaims, devKeySigner, forgedToken, hmacToken, unsignedToken } from "./support/tokens.js";
 
 // Hasura's contract allows exactly these; anything else (a crash, a 404, a 502) fails the client request.
 const ALLOWED_STATUSES = new Set([200, 400, 401, 413, 500]);
@@ -28,6 +28,7 @@ interface Caller {
 let running: RunningSidecar;
 let view: MappingView;
 let callers: Caller[];
+let devKid: string;
 const oracle = new ExecutionOracle(FIELD_POOL);
 
 beforeAll(async () => {
@@ -37,6 +38,7 @@ beforeAll(async () => {
   view = await readMapping(running.sidecar.service);
   const issuer = running.issuer!;
   const signer = await devKeySigner(running.dataDir);
+  devKid = signer.kid;
   callers = [];
   for (const caller of CALLERS) {
     const token = await issuer.mint({ user: caller.user, groups: [...caller.groups] });
@@ -276,6 +278,60 @@ describe("webhook fuzzing: random and mutated documents, headers and tokens", ()
     );
     // The generators must reach allowed answers too, or the invariant above was never exercised.
     expect(granted).toBeGreaterThan(0);
+  });
+
+  it("never authenticates a random JWT-shaped token: any header, any claims, any or a transplanted signature", async () => {
+    const genuine = callers.filter((caller) => caller.proves).map((caller) => caller.token);
+    const headerArbitrary = fc.record(
+      {
+        alg: fc.oneof(
+          fc.constantFrom("RS256", "none", "HS256", "ES256", "PS256", "RS512", ""),
+          fc.string({ maxLength: 6 }),
+        ),
+        kid: fc.oneof(fc.constant(devKid), fc.string({ maxLength: 8 })),
+        typ: fc.constantFrom("JWT", "at+jwt", "JOSE"),
+        crit: fc.array(fc.constantFrom("exp", "b64", "x"), { maxLength: 2 }),
+        jku: fc.constant("http://127.0.0.1:9/jwks.json"),
+        b64: fc.boolean(),
+      },
+      { requiredKeys: [] },
+    );
+    const claimsArbitrary = fc.record(
+      {
+        iss: fc.constantFrom("rolemapper-dev", "https://evil.example"),
+        aud: fc.constantFrom("rolemapper-dev", ["rolemapper-dev", "x"], "x"),
+        exp: fc.oneof(
+          fc.integer(),
+          fc.constant(Math.floor(Date.now() / 1000) + 600),
+          fc.string({ maxLength: 4 }),
+        ),
+        nbf: fc.integer(),
+        unique_name: fc.constantFrom("carol@corp.com", "alice@corp.com", ""),
+        groups: fc.array(fc.constantFrom("finance", "analysts"), { maxLength: 2 }),
+      },
+      { requiredKeys: [] },
+    );
+    const signatureArbitrary = fc.oneof(
+      fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes).toString("base64url")),
+      fc.nat().map((i) => (genuine[i % genuine.length] as string).split(".")[2] as string),
+      fc.constant(""),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        headerArbitrary,
+        claimsArbitrary,
+        signatureArbitrary,
+        async (header, claims, signature) => {
+          const token = `${b64(header)}.${b64(claims)}.${signature}`;
+          const answer = await postWebhook(running.webhookUrl, {
+            headers: { Authorization: `Bearer ${token}` },
+            request: { query: "{ orders }" },
+          });
+          expect(answer.status, answer.text).toBe(401);
+        },
+      ),
+      { numRuns: runs(0.1), seed: FC_SEED },
+    );
   });
 
   it("answers any JSON body, any raw bytes and any content type without crashing", async () => {
