@@ -2,6 +2,7 @@ import { credentials, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RoleMappingServiceClient } from "../../src/grpc/gen/rolemapper/v1/rolemapper.js";
 import { bearer, failureOf, promiseApi, type RoleMappingApi } from "../grpc/client.js";
+import { FakeStore } from "../support/fake-store.js";
 import { send } from "./support/http.js";
 import { readMapping } from "./support/oracle.js";
 import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
@@ -15,7 +16,9 @@ let client: RoleMappingServiceClient;
 let api: RoleMappingApi;
 
 beforeAll(async () => {
-  running = await startTestSidecar({ ROLEMAPPER_API_TOKENS: API_TOKEN });
+  // Every bound here is enforced before the store is reached, so an in-memory store serves; the fuzzers run
+  // the same API on the real embedded one.
+  running = await startTestSidecar({ ROLEMAPPER_API_TOKENS: API_TOKEN }, { store: new FakeStore() });
   client = new RoleMappingServiceClient(running.grpcAddress, credentials.createInsecure(), {
     "grpc.max_send_message_length": 64 * MIB,
   });

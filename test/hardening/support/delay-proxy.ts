@@ -7,6 +7,8 @@ export class DelayProxy {
   delayMs = 0;
   /** Requests received. */
   requests = 0;
+  /** Requests whose path passes this are never answered (a hung upstream for some callers only). */
+  hang: (path: string) => boolean = () => false;
   private readonly server = createServer((req, res) => void this.forward(req, res));
 
   private constructor(private readonly target: URL) {}
@@ -31,6 +33,7 @@ export class DelayProxy {
 
   private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.requests += 1;
+    if (this.hang(req.url ?? "/")) return; // the client's timeout, or close(), ends it
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     await new Promise((resolve) => setTimeout(resolve, this.delayMs));
