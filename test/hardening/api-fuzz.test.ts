@@ -7,7 +7,7 @@ import { CLEAR_CODES, grpcCallArbitrary } from "./support/grpc-calls.js";
 import { send, type HttpAnswer } from "./support/http.js";
 import { readMapping } from "./support/oracle.js";
 import { restCallArbitrary, type RestCall } from "./support/rest-calls.js";
-import { FC_SEED, runs } from "./support/runs.js";
+import { FC_SEED, fuzzTimeout, runs } from "./support/runs.js";
 import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
 
 const API_TOKEN = "hardening-api-fuzz-token-0123456789";
@@ -67,55 +67,63 @@ async function checkStored(call: RestCall, answer: HttpAnswer): Promise<void> {
 }
 
 describe("REST API fuzzing: random inputs into every route", () => {
-  it("answers 2xx, or a clear 400/401/404/413 leaving the store exactly as it was", async () => {
-    const outcomes = new Map<number, number>();
-    await fc.assert(
-      fc.asyncProperty(restCallArbitrary(API_TOKEN), async (call) => {
-        const before = (await readMapping(running.sidecar.service)).fingerprint;
-        const answer = await send(`${running.adminUrl}${call.path}`, call.method, call.body, call.auth);
-        outcomes.set(answer.status, (outcomes.get(answer.status) ?? 0) + 1);
-        expect([200, 204, 400, 401, 404, 413], `${answer.status} ${answer.text}`).toContain(answer.status);
-        if (answer.status >= 400) {
-          expectClearFailure(call, answer);
-          expect((await readMapping(running.sidecar.service)).fingerprint).toBe(before);
-        } else {
-          await checkStored(call, answer);
-        }
-      }),
-      { numRuns: runs(0.12), seed: FC_SEED },
-    );
-    // Both successes and each kind of refusal were reached.
-    for (const status of [200, 400, 401, 404]) expect(outcomes.get(status) ?? 0).toBeGreaterThan(0);
-  });
+  it(
+    "answers 2xx, or a clear 400/401/404/413 leaving the store exactly as it was",
+    async () => {
+      const outcomes = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(restCallArbitrary(API_TOKEN), async (call) => {
+          const before = (await readMapping(running.sidecar.service)).fingerprint;
+          const answer = await send(`${running.adminUrl}${call.path}`, call.method, call.body, call.auth);
+          outcomes.set(answer.status, (outcomes.get(answer.status) ?? 0) + 1);
+          expect([200, 204, 400, 401, 404, 413], `${answer.status} ${answer.text}`).toContain(answer.status);
+          if (answer.status >= 400) {
+            expectClearFailure(call, answer);
+            expect((await readMapping(running.sidecar.service)).fingerprint).toBe(before);
+          } else {
+            await checkStored(call, answer);
+          }
+        }),
+        { numRuns: runs(0.12), seed: FC_SEED },
+      );
+      // Both successes and each kind of refusal were reached.
+      for (const status of [200, 400, 401, 404]) expect(outcomes.get(status) ?? 0).toBeGreaterThan(0);
+    },
+    fuzzTimeout(0.12),
+  );
 });
 
 describe("gRPC API fuzzing: random inputs into every RPC", () => {
-  it("answers OK or a clear status with details, leaving the store exactly as it was on failure", async () => {
-    const codes = new Map<number, number>();
-    await fc.assert(
-      fc.asyncProperty(grpcCallArbitrary, fc.nat({ max: 9 }), async (call, who) => {
-        // One call in ten comes without valid credentials.
-        const target = who === 0 ? (strangers[call.name.length % strangers.length] as RoleMappingApi) : api;
-        const before = (await readMapping(running.sidecar.service)).fingerprint;
-        let code: number = status.OK;
-        try {
-          await call.run(target);
-        } catch (error) {
-          const failure = error as ServiceError;
-          code = failure.code;
-          expect(CLEAR_CODES.has(code), `${call.name}: ${status[code]} ${failure.details}`).toBe(true);
-          expect(failure.details.length).toBeGreaterThan(3);
-        }
-        codes.set(code, (codes.get(code) ?? 0) + 1);
-        if (target !== api) expect(code).toBe(status.UNAUTHENTICATED);
-        if (code !== status.OK || !call.write) {
-          expect((await readMapping(running.sidecar.service)).fingerprint).toBe(before);
-        }
-      }),
-      { numRuns: runs(0.12), seed: FC_SEED },
-    );
-    for (const code of [status.OK, status.INVALID_ARGUMENT, status.NOT_FOUND, status.UNAUTHENTICATED]) {
-      expect(codes.get(code) ?? 0, status[code]).toBeGreaterThan(0);
-    }
-  });
+  it(
+    "answers OK or a clear status with details, leaving the store exactly as it was on failure",
+    async () => {
+      const codes = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(grpcCallArbitrary, fc.nat({ max: 9 }), async (call, who) => {
+          // One call in ten comes without valid credentials.
+          const target = who === 0 ? (strangers[call.name.length % strangers.length] as RoleMappingApi) : api;
+          const before = (await readMapping(running.sidecar.service)).fingerprint;
+          let code: number = status.OK;
+          try {
+            await call.run(target);
+          } catch (error) {
+            const failure = error as ServiceError;
+            code = failure.code;
+            expect(CLEAR_CODES.has(code), `${call.name}: ${status[code]} ${failure.details}`).toBe(true);
+            expect(failure.details.length).toBeGreaterThan(3);
+          }
+          codes.set(code, (codes.get(code) ?? 0) + 1);
+          if (target !== api) expect(code).toBe(status.UNAUTHENTICATED);
+          if (code !== status.OK || !call.write) {
+            expect((await readMapping(running.sidecar.service)).fingerprint).toBe(before);
+          }
+        }),
+        { numRuns: runs(0.12), seed: FC_SEED },
+      );
+      for (const code of [status.OK, status.INVALID_ARGUMENT, status.NOT_FOUND, status.UNAUTHENTICATED]) {
+        expect(codes.get(code) ?? 0, status[code]).toBeGreaterThan(0);
+      }
+    },
+    fuzzTimeout(0.12),
+  );
 });

@@ -12,7 +12,7 @@ import {
 import { postWebhook, type HttpAnswer } from "./support/http.js";
 import { CALLERS, seedHardeningMapping } from "./support/mapping.js";
 import { ExecutionOracle, heldRoles, readMapping, type MappingView } from "./support/oracle.js";
-import { FC_SEED, runs } from "./support/runs.js";
+import { FC_SEED, fuzzTimeout, runs } from "./support/runs.js";
 import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
 import { b64, devClaims, devKeySigner, forgedToken, hmacToken, unsignedToken } from "./support/tokens.js";
 
@@ -255,103 +255,115 @@ function checkGrant(body: FuzzBody, headers: Record<string, string>, answer: Htt
 }
 
 describe("webhook fuzzing: random and mutated documents, headers and tokens", () => {
-  it("answers only 200/400/401/413/500 and never grants a field the returned role lacks", async () => {
-    let granted = 0;
-    await fc.assert(
-      fc.asyncProperty(bodyArbitrary, async (body) => {
-        const headers = headersOf(body);
-        const answer = await postWebhook(running.webhookUrl, { headers, request: body.request });
-        expect(ALLOWED_STATUSES.has(answer.status), `status ${answer.status}: ${answer.text}`).toBe(true);
-        if (answer.status === 200) {
-          granted++;
-          checkGrant(body, headers, answer);
-        } else if (answer.status === 400 || answer.status === 413) {
-          const errors = (answer.json as { errors?: unknown }).errors;
-          expect(
-            Array.isArray(errors) &&
-              errors.length > 0 &&
-              errors.every((e) => typeof e === "string" && e !== ""),
-          ).toBe(true);
-        }
-      }),
-      { numRuns: runs(0.5), seed: FC_SEED },
-    );
-    // The generators must reach allowed answers too, or the invariant above was never exercised.
-    expect(granted).toBeGreaterThan(0);
-  });
+  it(
+    "answers only 200/400/401/413/500 and never grants a field the returned role lacks",
+    async () => {
+      let granted = 0;
+      await fc.assert(
+        fc.asyncProperty(bodyArbitrary, async (body) => {
+          const headers = headersOf(body);
+          const answer = await postWebhook(running.webhookUrl, { headers, request: body.request });
+          expect(ALLOWED_STATUSES.has(answer.status), `status ${answer.status}: ${answer.text}`).toBe(true);
+          if (answer.status === 200) {
+            granted++;
+            checkGrant(body, headers, answer);
+          } else if (answer.status === 400 || answer.status === 413) {
+            const errors = (answer.json as { errors?: unknown }).errors;
+            expect(
+              Array.isArray(errors) &&
+                errors.length > 0 &&
+                errors.every((e) => typeof e === "string" && e !== ""),
+            ).toBe(true);
+          }
+        }),
+        { numRuns: runs(0.5), seed: FC_SEED },
+      );
+      // The generators must reach allowed answers too, or the invariant above was never exercised.
+      expect(granted).toBeGreaterThan(0);
+    },
+    fuzzTimeout(0.5),
+  );
 
-  it("never authenticates a random JWT-shaped token: any header, any claims, any or a transplanted signature", async () => {
-    const genuine = callers.filter((caller) => caller.proves).map((caller) => caller.token);
-    const headerArbitrary = fc.record(
-      {
-        alg: fc.oneof(
-          fc.constantFrom("RS256", "none", "HS256", "ES256", "PS256", "RS512", ""),
-          fc.string({ maxLength: 6 }),
-        ),
-        kid: fc.oneof(fc.constant(devKid), fc.string({ maxLength: 8 })),
-        typ: fc.constantFrom("JWT", "at+jwt", "JOSE"),
-        crit: fc.array(fc.constantFrom("exp", "b64", "x"), { maxLength: 2 }),
-        jku: fc.constant("http://127.0.0.1:9/jwks.json"),
-        b64: fc.boolean(),
-      },
-      { requiredKeys: [] },
-    );
-    const claimsArbitrary = fc.record(
-      {
-        iss: fc.constantFrom("rolemapper-dev", "https://evil.example"),
-        aud: fc.constantFrom("rolemapper-dev", ["rolemapper-dev", "x"], "x"),
-        exp: fc.oneof(
-          fc.integer(),
-          fc.constant(Math.floor(Date.now() / 1000) + 600),
-          fc.string({ maxLength: 4 }),
-        ),
-        nbf: fc.integer(),
-        unique_name: fc.constantFrom("carol@corp.com", "alice@corp.com", ""),
-        groups: fc.array(fc.constantFrom("finance", "analysts"), { maxLength: 2 }),
-      },
-      { requiredKeys: [] },
-    );
-    const signatureArbitrary = fc.oneof(
-      fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes).toString("base64url")),
-      fc.nat().map((i) => (genuine[i % genuine.length] as string).split(".")[2] as string),
-      fc.constant(""),
-    );
-    await fc.assert(
-      fc.asyncProperty(
-        headerArbitrary,
-        claimsArbitrary,
-        signatureArbitrary,
-        async (header, claims, signature) => {
-          const token = `${b64(header)}.${b64(claims)}.${signature}`;
-          const answer = await postWebhook(running.webhookUrl, {
-            headers: { Authorization: `Bearer ${token}` },
-            request: { query: "{ orders }" },
-          });
-          expect(answer.status, answer.text).toBe(401);
+  it(
+    "never authenticates a random JWT-shaped token: any header, any claims, any or a transplanted signature",
+    async () => {
+      const genuine = callers.filter((caller) => caller.proves).map((caller) => caller.token);
+      const headerArbitrary = fc.record(
+        {
+          alg: fc.oneof(
+            fc.constantFrom("RS256", "none", "HS256", "ES256", "PS256", "RS512", ""),
+            fc.string({ maxLength: 6 }),
+          ),
+          kid: fc.oneof(fc.constant(devKid), fc.string({ maxLength: 8 })),
+          typ: fc.constantFrom("JWT", "at+jwt", "JOSE"),
+          crit: fc.array(fc.constantFrom("exp", "b64", "x"), { maxLength: 2 }),
+          jku: fc.constant("http://127.0.0.1:9/jwks.json"),
+          b64: fc.boolean(),
         },
-      ),
-      { numRuns: runs(0.1), seed: FC_SEED },
-    );
-  });
+        { requiredKeys: [] },
+      );
+      const claimsArbitrary = fc.record(
+        {
+          iss: fc.constantFrom("rolemapper-dev", "https://evil.example"),
+          aud: fc.constantFrom("rolemapper-dev", ["rolemapper-dev", "x"], "x"),
+          exp: fc.oneof(
+            fc.integer(),
+            fc.constant(Math.floor(Date.now() / 1000) + 600),
+            fc.string({ maxLength: 4 }),
+          ),
+          nbf: fc.integer(),
+          unique_name: fc.constantFrom("carol@corp.com", "alice@corp.com", ""),
+          groups: fc.array(fc.constantFrom("finance", "analysts"), { maxLength: 2 }),
+        },
+        { requiredKeys: [] },
+      );
+      const signatureArbitrary = fc.oneof(
+        fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes).toString("base64url")),
+        fc.nat().map((i) => (genuine[i % genuine.length] as string).split(".")[2] as string),
+        fc.constant(""),
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          headerArbitrary,
+          claimsArbitrary,
+          signatureArbitrary,
+          async (header, claims, signature) => {
+            const token = `${b64(header)}.${b64(claims)}.${signature}`;
+            const answer = await postWebhook(running.webhookUrl, {
+              headers: { Authorization: `Bearer ${token}` },
+              request: { query: "{ orders }" },
+            });
+            expect(answer.status, answer.text).toBe(401);
+          },
+        ),
+        { numRuns: runs(0.1), seed: FC_SEED },
+      );
+    },
+    fuzzTimeout(0.1),
+  );
 
-  it("answers any JSON body, any raw bytes and any content type without crashing", async () => {
-    const junk = fc.oneof(
-      fc.jsonValue().map((value) => JSON.stringify(value) ?? "null"),
-      fc.record({ headers: fc.jsonValue(), request: fc.jsonValue() }).map((value) => JSON.stringify(value)),
-      fc.string(),
-      fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString("latin1")),
-    );
-    await fc.assert(
-      fc.asyncProperty(junk, async (raw) => {
-        const answer = await postWebhook(running.webhookUrl, undefined, raw);
-        expect(ALLOWED_STATUSES.has(answer.status), `status ${answer.status}: ${answer.text}`).toBe(true);
-        // Nothing here carries a valid token.
-        expect(answer.status).not.toBe(200);
-      }),
-      { numRuns: runs(0.2), seed: FC_SEED },
-    );
-    // The server is still answering normally afterwards.
-    const health = await fetch(`${running.webhookUrl}/healthz`);
-    expect(health.status).toBeLessThan(500);
-  });
+  it(
+    "answers any JSON body, any raw bytes and any content type without crashing",
+    async () => {
+      const junk = fc.oneof(
+        fc.jsonValue().map((value) => JSON.stringify(value) ?? "null"),
+        fc.record({ headers: fc.jsonValue(), request: fc.jsonValue() }).map((value) => JSON.stringify(value)),
+        fc.string(),
+        fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString("latin1")),
+      );
+      await fc.assert(
+        fc.asyncProperty(junk, async (raw) => {
+          const answer = await postWebhook(running.webhookUrl, undefined, raw);
+          expect(ALLOWED_STATUSES.has(answer.status), `status ${answer.status}: ${answer.text}`).toBe(true);
+          // Nothing here carries a valid token.
+          expect(answer.status).not.toBe(200);
+        }),
+        { numRuns: runs(0.2), seed: FC_SEED },
+      );
+      // The server is still answering normally afterwards.
+      const health = await fetch(`${running.webhookUrl}/healthz`);
+      expect(health.status).toBeLessThan(500);
+    },
+    fuzzTimeout(0.2),
+  );
 });

@@ -16,3 +16,8 @@ function readTotal(value: string | undefined, fallback: number): number {
     throw new Error(`FC_NUM_RUNS: expected a positive integer, got "${value}"`);
   return parsed;
 }
+
+/** A test timeout that grows with the property's runs (each may cost a few store round trips). */
+export function fuzzTimeout(share: number): number {
+  return Math.max(30_000, runs(share) * 25);
+}
