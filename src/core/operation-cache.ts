@@ -34,7 +34,10 @@ export class OperationCache {
 
   /** The analysed operation; throws OperationError when the document is not executable. */
   analyze(query: string, operationName: string | undefined): Operation {
-    const key = `${operationName ?? ""}\u0000${query}`;
+    // Length-prefixed, so no (name, query) pair spells the key of another: with a separator character, a name
+    // holding that character could reuse the analysis of a different document.
+    const key =
+      operationName === undefined ? `-:${query}` : `${operationName.length}:${operationName}:${query}`;
     let entry = this.cache.get(key);
     if (entry === undefined) {
       this.missCount++;
