@@ -176,6 +176,17 @@ describe("webhook: oversized and malformed input, each with its answer", () => {
     expect((await postWebhook(standard.webhookUrl, undefined, lastTokenBad)).status).toBe(401);
   });
 
+  it("an operationName holding NUL cannot borrow another request's cached analysis: each is decided on its own document", async () => {
+    // The first request is fine: a comment may hold NUL. The second spells the same name + NUL + query text.
+    const first = { query: "query A { orders } #\u0000x", operationName: "A" };
+    const second = { query: "x", operationName: "A\u0000query A { orders } #" };
+    expect((await postWebhook(standard.webhookUrl, { headers: alice, request: first })).json).toEqual(
+      ALICE_ALLOWED,
+    );
+    const answer = await postWebhook(standard.webhookUrl, { headers: alice, request: second });
+    expect(answer.status).toBe(400);
+  });
+
   it("one header in two spellings with different values: 400, the token is ambiguous", async () => {
     const answer = await postWebhook(standard.webhookUrl, {
       headers: { ...alice, authorization: "Bearer other" },
