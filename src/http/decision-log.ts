@@ -15,6 +15,16 @@ export interface DecisionSink {
   record(record: DecisionRecord): void;
 }
 
+// Clients choose the request id, the operation name and (through them) error messages: each is clipped so one
+// request of a megabyte cannot write a megabyte to the log.
+const MAX_ID_CHARS = 128;
+const MAX_NAME_CHARS = 256;
+const MAX_MESSAGE_CHARS = 512;
+
+function clip<T extends string | undefined>(value: T, max: number): T {
+  return (value !== undefined && value.length > max ? `${value.slice(0, max)}…` : value) as T;
+}
+
 /** Writes decision audit lines; allowed decisions may be sampled, denials and failures never are. */
 export class DecisionLog implements DecisionSink {
   constructor(
@@ -28,12 +38,12 @@ export class DecisionLog implements DecisionSink {
     if (result.outcome === "allow" && this.allowedSample < 1 && this.random() >= this.allowedSample) return;
     const line = {
       event: "decision",
-      request_id: requestId,
+      request_id: clip(requestId, MAX_ID_CHARS),
       user: result.user,
       groups_count: result.groupCount,
       operation_type: result.operationType,
-      operation_name: result.operationName,
-      root_fields: result.rootFields,
+      operation_name: clip(result.operationName, MAX_NAME_CHARS),
+      root_fields: result.rootFields.map((field) => clip(field, MAX_NAME_CHARS)),
       role: result.role,
       outcome: result.outcome,
       reason: result.reason,
@@ -44,7 +54,10 @@ export class DecisionLog implements DecisionSink {
       const error = result.error instanceof Error ? result.error : new Error(String(result.error));
       // Not under `err`: pino's error serializer would take this plain object for an Error and log its type as
       // "Object"; only the name and message are wanted, never the error's other properties.
-      this.logger.error({ ...line, error: { type: error.name, message: error.message } }, "decision failed");
+      this.logger.error(
+        { ...line, error: { type: error.name, message: clip(error.message, MAX_MESSAGE_CHARS) } },
+        "decision failed",
+      );
     } else {
       this.logger.info(line, "decision");
     }
