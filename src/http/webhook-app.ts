@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type Express } from "express";
 import type { AuthorizationResult, Authorizer } from "../core/authorizer.js";
 import type { DecisionSink } from "./decision-log.js";
 import { healthRoutes } from "./health-routes.js";
+import { notFound } from "./not-found.js";
 import { toHttpStatus } from "./status.js";
 import { parseWebhookBody } from "./webhook-body.js";
 
@@ -67,6 +68,7 @@ export function createWebhookApp(options: WebhookAppOptions): Express {
       }
     },
   );
+  app.use(notFound);
   app.use(bodyErrors);
   return app;
 }

@@ -7,6 +7,7 @@ import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "../grpc/se
 import { grpcServerCredentials } from "../grpc/tls.js";
 import { createAdminApp } from "../http/admin-app.js";
 import { healthRoutes } from "../http/health-routes.js";
+import { notFound } from "../http/not-found.js";
 import { ApiTokens, type ApiAuth } from "../identity/api-credentials.js";
 import type { Config } from "../config.js";
 import { Authorizer } from "../core/authorizer.js";
@@ -152,6 +153,7 @@ export async function buildSidecar(
       "REST RoleMapping API disabled: it needs ROLEMAPPER_API_TOKENS(_FILE)",
     );
   }
+  adminApp.use(notFound);
 
   const webhookHandler = countInFlight(webhookApp);
   metrics.watch({

@@ -59,6 +59,15 @@ describe("development mode", () => {
     expect(warning?.msg).toMatch(/DEVELOPMENT MODE/);
   });
 
+  it("answers an unknown path with a JSON 404 on both listeners", async () => {
+    const admin = `http://127.0.0.1:${sidecar.ports().adminPort}`;
+    for (const url of [`${base}/nope`, `${admin}/v1/roles/`, `${admin}/nope`]) {
+      const response = await fetch(url);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toBe("Not found");
+    }
+  });
+
   it("is ready once the mappings are loaded", async () => {
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect(await (await fetch(`${base}/v1/health`)).json()).toBe("Alive");
