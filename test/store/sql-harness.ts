@@ -11,6 +11,27 @@ export interface OpenedSqlStore extends StoreUnderTest {
   readonly db: TestDatabase;
 }
 
+/** The contract's "behind the store" hooks for any store whose tables sit in `schema` of `db`. */
+export function directSqlHooks<
+  T extends StoreUnderTest & { readonly db: TestDatabase; readonly schema: string },
+>(): StoreContractOptions<T> {
+  return {
+    async grantDirectly({ db, schema }, subject, roleId) {
+      await db.client.query(`INSERT INTO "${schema}".user_roles ("user", role_id) VALUES ($1, $2)`, [
+        subject,
+        roleId,
+      ]);
+    },
+    async userGrantLastUpdate({ db, schema }, subject, roleId) {
+      const rows = await db.client.query(
+        `SELECT last_update FROM "${schema}".user_roles WHERE "user" = $1 AND role_id = $2`,
+        [subject, roleId],
+      );
+      return rows[0]?.last_update as Date | undefined;
+    },
+  };
+}
+
 /** The client of a shared database, with close() left to the database's owner. */
 export function borrowed(client: SqlClient): SqlClient {
   return { query: client.query, transaction: client.transaction, close: async () => undefined };
@@ -32,21 +53,7 @@ export function sqlStoreHarness(kind: "pglite" | "postgres") {
     return { store, schema, db: shared, close: () => store.close() };
   };
 
-  const options: StoreContractOptions<OpenedSqlStore> = {
-    async grantDirectly({ db: shared, schema }, subject, roleId) {
-      await shared.client.query(`INSERT INTO "${schema}".user_roles ("user", role_id) VALUES ($1, $2)`, [
-        subject,
-        roleId,
-      ]);
-    },
-    async userGrantLastUpdate({ db: shared, schema }, subject, roleId) {
-      const rows = await shared.client.query(
-        `SELECT last_update FROM "${schema}".user_roles WHERE "user" = $1 AND role_id = $2`,
-        [subject, roleId],
-      );
-      return rows[0]?.last_update as Date | undefined;
-    },
-  };
+  const options = directSqlHooks<OpenedSqlStore>();
 
   const dropAll = async (): Promise<void> => {
     if (db) await (await db).drop();

@@ -1,5 +1,6 @@
 import { createHasuraStore, type HasuraStore } from "../../../src/store/hasura-store.js";
-import type { StoreContractOptions, StoreUnderTest } from "../../store/store-contract.js";
+import { directSqlHooks } from "../../store/sql-harness.js";
+import type { StoreUnderTest } from "../../store/store-contract.js";
 import { openTestDatabase, type TestDatabase } from "../databases.js";
 import { startHasuraStandIn, type HasuraStandIn } from "./server.js";
 
@@ -47,21 +48,7 @@ export function hasuraStoreHarness(kind: "pglite" | "postgres") {
     };
   };
 
-  const options: StoreContractOptions<OpenedHasuraStore> = {
-    async grantDirectly({ db: shared, schema }, subject, roleId) {
-      await shared.client.query(`INSERT INTO "${schema}".user_roles ("user", role_id) VALUES ($1, $2)`, [
-        subject,
-        roleId,
-      ]);
-    },
-    async userGrantLastUpdate({ db: shared, schema }, subject, roleId) {
-      const rows = await shared.client.query(
-        `SELECT last_update FROM "${schema}".user_roles WHERE "user" = $1 AND role_id = $2`,
-        [subject, roleId],
-      );
-      return rows[0]?.last_update as Date | undefined;
-    },
-  };
+  const options = directSqlHooks<OpenedHasuraStore>();
 
   const dropAll = async (): Promise<void> => {
     if (db) await (await db).drop();
