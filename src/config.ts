@@ -86,6 +86,7 @@ export interface Config {
       | undefined;
   };
   readonly audit: { readonly allowedSample: number };
+  readonly shutdown: { readonly drainMs: number; readonly graceMs: number };
   readonly otlpEndpoint: string | undefined;
 }
 
@@ -239,6 +240,11 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       azure,
     },
     audit: { allowedSample: env.number("AUDIT_ALLOWED_SAMPLE", 1, 0, 1) },
+    // Within Kubernetes' default 30 s termination grace: callers stop sending, then requests in flight finish.
+    shutdown: {
+      drainMs: env.number("SHUTDOWN_DRAIN_S", 2, 0, 300) * 1000,
+      graceMs: env.number("SHUTDOWN_GRACE_S", 10, 0, 300) * 1000,
+    },
     otlpEndpoint: env.url("OTEL_EXPORTER_OTLP_ENDPOINT"),
   };
   if (jwksUrl && isMultiTenantJwksUrl(jwksUrl) && !config.identity.issuer && !azure?.tenantId) {

@@ -3,10 +3,6 @@ import { createLogger } from "./logger.js";
 import { startSidecar } from "./wiring/start.js";
 
 // Wiring only: configuration, logger, the sidecar, and the process signals.
-// Within Kubernetes' default 30 s termination grace: 2 s for callers to stop sending (readiness is already
-// false), then up to 10 s for requests in flight.
-const SHUTDOWN_DRAIN_MS = 2_000;
-const SHUTDOWN_GRACE_MS = 10_000;
 
 let config;
 try {
@@ -27,7 +23,7 @@ try {
     if (stopping) return;
     stopping = true;
     logger.info({ event: "shutdown", signal }, "shutting down");
-    sidecar.stop(SHUTDOWN_GRACE_MS, SHUTDOWN_DRAIN_MS).then(
+    sidecar.stop(config.shutdown.graceMs, config.shutdown.drainMs).then(
       () => {
         logger.info({ event: "stopped" }, "stopped");
         process.exit(0);

@@ -13,6 +13,8 @@ export interface SnapshotSyncOptions {
   /** How long decisions may go on from the last snapshot while the store is unreachable. */
   readonly maxStalenessMs: number;
   readonly logger: CoreLogger;
+  /** Writes allowed to wait for the store at once; more fail with UnavailableError (default 1000). */
+  readonly maxQueuedWrites?: number;
   readonly now?: () => number;
 }
 
@@ -42,6 +44,8 @@ export class SnapshotSync {
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private readonly queue = new SerialQueue();
+  private readonly maxQueuedWrites: number;
+  private queuedWrites = 0;
   private readonly now: () => number;
 
   constructor(
@@ -49,6 +53,7 @@ export class SnapshotSync {
     private readonly options: SnapshotSyncOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.maxQueuedWrites = options.maxQueuedWrites ?? 1_000;
   }
 
   /**
@@ -106,11 +111,22 @@ export class SnapshotSync {
 
   /** Runs a write and its snapshot update with no reload in between. */
   write<T>(task: (snapshot: Snapshot | undefined) => Promise<T>): Promise<T> {
-    return this.queue.run(async () => {
-      const result = await task(this.current);
-      this.contact();
-      return result;
-    });
+    // A slow store must not let writes pile up without end: past the bound they fail at once, retryable.
+    if (this.queuedWrites >= this.maxQueuedWrites) {
+      return Promise.reject(
+        new UnavailableError(`more than ${this.maxQueuedWrites} writes waiting for the store`),
+      );
+    }
+    this.queuedWrites++;
+    return this.queue
+      .run(async () => {
+        const result = await task(this.current);
+        this.contact();
+        return result;
+      })
+      .finally(() => {
+        this.queuedWrites--;
+      });
   }
 
   /** Checks the change marker once; reloads when it moved or the refresh period passed. */

@@ -130,6 +130,27 @@ describe("SnapshotSync", () => {
     expect(sync.ready()).toBe(true);
   });
 
+  it("refuses writes beyond the queue bound at once, and takes them again once the queue drains", async () => {
+    const { store } = setup();
+    const sync = new SnapshotSync(store, {
+      refreshMs: HOUR,
+      pollMs: HOUR,
+      maxStalenessMs: HOUR,
+      maxQueuedWrites: 2,
+      logger: new RecordingLogger(),
+    });
+    syncs.push(sync);
+    await sync.start();
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const first = sync.write(() => slow.then(() => "first"));
+    const second = sync.write(async () => "second");
+    await expect(sync.write(async () => "third")).rejects.toThrow(/more than 2 writes waiting/);
+    release();
+    expect(await Promise.all([first, second])).toEqual(["first", "second"]);
+    expect(await sync.write(async () => "fourth")).toBe("fourth");
+  });
+
   it("never lets a reload that started before a write put back the older state", async () => {
     const { store, sync } = setup();
     await sync.start();
