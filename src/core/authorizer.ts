@@ -1,3 +1,4 @@
+import { bearerToken } from "./bearer.js";
 import { candidateRoles, decide, type Decision, type DecisionReason } from "./decision.js";
 import { InvalidArgumentError, UnauthenticatedError, isCoreError } from "./errors.js";
 import type { GroupProvider, TokenVerifier, VerifiedToken } from "./identity.js";
@@ -85,7 +86,6 @@ interface CachedPrincipal {
 }
 
 const ROLE_HEADER = "x-hasura-role";
-const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
 
 /** Answers Hasura's webhook: who is calling, and which role may run what it sent. */
 export class Authorizer {
@@ -189,9 +189,11 @@ export class Authorizer {
     for (const name of this.tokenHeaders) {
       const value = headers.get(name);
       if (value === undefined) continue;
-      const match = BEARER.exec(value);
-      if (!match) throw new UnauthenticatedError(`header ${name} is not a bearer token`, "token_bad_scheme");
-      return match[1] as string;
+      const token = bearerToken(value);
+      if (token === undefined) {
+        throw new UnauthenticatedError(`header ${name} is not a bearer token`, "token_bad_scheme");
+      }
+      return token;
     }
     throw new UnauthenticatedError("no bearer token in the request headers", "token_missing");
   }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { bearerToken } from "../core/bearer.js";
 import { InvalidArgumentError, UnauthenticatedError, UnavailableError } from "../core/errors.js";
 
 /** Who called the RoleMapping API, for audit logs: a credential's name, never its value. */
@@ -29,7 +30,6 @@ interface TokenEntry {
 /** Shortest token accepted: a guessable token is worse than none, since it looks like protection. */
 export const MIN_TOKEN_LENGTH = 16;
 const DEFAULT_FILE_CHECK_MS = 1_000;
-const BEARER = /^bearer[ \t]+(\S+)[ \t]*$/i;
 
 /**
  * The bearer tokens the gRPC and REST forms of the RoleMapping API accept. Tokens from the list are fixed;
@@ -94,10 +94,11 @@ export class ApiTokens {
     if (authorization === undefined || authorization === "") {
       throw new UnauthenticatedError("missing bearer token (authorization: Bearer <token>)", "token_missing");
     }
-    const match = BEARER.exec(authorization);
-    if (!match) throw new UnauthenticatedError("authorization is not a bearer token", "token_bad_scheme");
+    const token = bearerToken(authorization);
+    if (token === undefined)
+      throw new UnauthenticatedError("authorization is not a bearer token", "token_bad_scheme");
     await this.refresh();
-    const digest = sha256(match[1] as string);
+    const digest = sha256(token);
     let name: string | undefined;
     // Every entry is compared, so the time taken does not tell which entry matched or how many there are.
     for (const entry of [...this.fixed, ...this.fromFile]) {
