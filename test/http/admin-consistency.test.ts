@@ -1,14 +1,13 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdminApp } from "../../src/http/admin-app.js";
 import { ApiTokens } from "../../src/identity/api-credentials.js";
+import { listen, type Listening } from "../../src/wiring/listen.js";
 import { openApiFixture, type ApiFixture } from "../grpc/harness.js";
 
 const TOKEN = "rest-consistency-token-0123";
 
 let fixture: ApiFixture;
-let server: Server;
+let server: Listening;
 let base: string;
 
 beforeAll(async () => {
@@ -18,13 +17,12 @@ beforeAll(async () => {
     auth: { tokens: ApiTokens.load({ tokens: TOKEN }) },
     logger: fixture.log,
   });
-  server = app.listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listen(app, "127.0.0.1", 0);
+  base = `http://127.0.0.1:${server.port}`;
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close(1000);
   await fixture?.close();
 });
 

@@ -6,15 +6,7 @@ import { createClaimsGroupProvider } from "../../src/identity/claims-groups.js";
 import { parseClaimPath, readClaimPath } from "../../src/identity/claims-path.js";
 import { userNameFromClaims } from "../../src/identity/user-claim.js";
 import { entraV1, entraV2 } from "../support/fixtures/entra/index.js";
-
-async function reason(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UnauthenticatedError);
-  return (error as UnauthenticatedError).reason;
-}
+import { rejectionReason as reason } from "../support/rejections.js";
 
 describe("groups from token claims", () => {
   it.each([

@@ -1,11 +1,11 @@
 import { SignJWT, exportSPKI } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UnauthenticatedError } from "../../src/core/errors.js";
 import { createJwtVerifier } from "../../src/identity/jwt-verifier.js";
 import type { JwtVerifierOptions } from "../../src/identity/jwt-verifier.js";
 import { parseJwtOptions } from "../../src/identity/jwt-options.js";
 import { createRemoteKeySet } from "../../src/identity/remote-key-set.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
+import { rejectionReason as reason } from "../support/rejections.js";
 
 let issuer: JwksIssuer;
 beforeAll(async () => {
@@ -20,15 +20,6 @@ function verifier(extra: Partial<JwtVerifierOptions> = {}) {
     issuer: issuer.url,
     ...extra,
   });
-}
-
-async function reason(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UnauthenticatedError);
-  return (error as UnauthenticatedError).reason;
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
