@@ -39,9 +39,9 @@ function expectClearFailure(call: RestCall, answer: HttpAnswer): void {
     for (const message of errors as unknown[])
       expect(typeof message === "string" && message.length > 3).toBe(true);
   } else if (answer.status === 404 && call.path.endsWith("/")) {
-    // An empty id leaves no route of its own: express's "Cannot GET" page, or (component_id/) the role route
-    // reading "component_id" as a role id. Either way a 404, never a write.
-    expect(answer.text).toMatch(/Cannot (GET|DELETE)|Role not found for role_id component_id/);
+    // An empty id leaves no route of its own: the listener's JSON "Not found", or (component_id/) the role
+    // route reading "component_id" as a role id. Either way a 404, never a write.
+    expect(answer.json).toMatch(/^Not found$|^Role not found for role_id component_id$/);
   } else if (answer.status === 404) {
     expect(typeof answer.json === "string" && answer.json.length > 0, answer.text).toBe(true);
   } else {
