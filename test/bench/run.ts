@@ -4,7 +4,8 @@
  * (summarise one with `npx tsx test/bench/profile-summary.ts DIR/warm.cpuprofile`).
  *
  * Every target runs in its own process on 127.0.0.1 and ephemeral ports; the load comes from this process
- * (autocannon, keep-alive). Throughput figures are compared with a constant-answer express baseline measured in
+ * (autocannon, keep-alive; the 1,000 req/s runs from an evenly paced generator in a process of its own,
+ * paced-load.ts). Throughput figures are compared with a constant-answer express baseline measured in
  * the same run, since the machine is shared and noisy. Progress goes to stdout; the last line is one JSON object
  * with every figure and ratio.
  */
@@ -17,6 +18,7 @@ import { startChild, type Child } from "./child.js";
 import { timeOldWayRequests } from "./old-way.js";
 import { profileWindow } from "./profiler.js";
 import { runLoad, round, type LoadResult } from "./load.js";
+import { runPacedLoadApart, type PacedLoadResult } from "./paced-load.js";
 import { measureScaling } from "./scaling.js";
 import { groupSubject, userSubject } from "../../src/core/principal.js";
 import { BENCH_API_TOKEN, grpcApi, measureWrites, seedOverGrpc } from "./seed.js";
@@ -100,23 +102,23 @@ try {
     }),
   );
   log(`warm decisions (LOG_LEVEL=warn): ${describe(warm)}`);
-  const paced = await runLoad({
+  const paced = await runPacedLoadApart({
     port: sidecar.info.webhookPort,
     bodies: warmBodies,
     connections: 16,
-    duration: plan.seconds,
+    seconds: plan.seconds,
     rate: 1_000,
   });
-  log(`warm decisions at 1,000 req/s: ${describe(paced)}`);
+  log(`warm decisions at 1,000 req/s: ${describePaced(paced)}`);
   // The same pace on the constant answer: how much of that tail is the machine's rather than the sidecar's.
-  const pacedBaseline = await runLoad({
+  const pacedBaseline = await runPacedLoadApart({
     port: baselineChild.info.port,
     bodies: warmBodies,
     connections: 16,
-    duration: plan.seconds,
+    seconds: plan.seconds,
     rate: 1_000,
   });
-  log(`baseline at 1,000 req/s: ${describe(pacedBaseline)}`);
+  log(`baseline at 1,000 req/s: ${describePaced(pacedBaseline)}`);
 
   const coldTokens = signTokens(
     issuer,
@@ -235,6 +237,9 @@ try {
         ? { warmWithDecisionLogToBaseline: round(warmLogged.requestsPerSecond / baseline, 3) }
         : {}),
       coldToBaseline: round(cold.requestsPerSecond / baseline, 3),
+      // What the sidecar adds to the machine's own tail at the same pace.
+      pacedP99OverBaselineMs: round(paced.p99Ms - pacedBaseline.p99Ms, 3),
+      pacedP50OverBaselineMs: round(paced.p50Ms - pacedBaseline.p50Ms, 3),
       warmToOldWay: round(warm.requestsPerSecond / oldWay.requestsPerSecond, 1),
       ...scaling.ratios,
     },
@@ -320,6 +325,10 @@ function describe(result: LoadResult): string {
   const problems =
     result.non2xx + result.errors > 0 ? ` (${result.non2xx} non-2xx, ${result.errors} errors!)` : "";
   return `${result.requestsPerSecond} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.requests} requests${problems}`;
+}
+
+function describePaced(result: PacedLoadResult): string {
+  return `${describe(result)}, p90 ${result.p90Ms} ms, p99.9 ${result.p999Ms} ms, p99 from the schedule ${result.p99FromScheduleMs} ms, generator's loop delay p99 ${result.generatorLoopDelayP99Ms} ms`;
 }
 
 function machine() {
