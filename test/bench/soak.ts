@@ -184,7 +184,8 @@ try {
   };
 
   // Open loop: the schedule is kept whatever the latency, so a slow sidecar shows up as latency, not fewer requests.
-  const TICK_MS = 10;
+  // Every millisecond: evenly spaced arrivals, not bursts of ten that would queue behind each other.
+  const TICK_MS = 1;
   const ticker = setInterval(() => {
     const due = Math.floor(((performance.now() - started) / 1000) * RATE);
     while (sent < due) decideOnce(sent++);
