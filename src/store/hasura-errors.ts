@@ -14,7 +14,7 @@ export interface HasuraErrorEntry {
 
 /** What went wrong with one request, before it is turned into the core's error. */
 export type HasuraFailure =
-  | { readonly kind: "timeout"; readonly cause: unknown }
+  | { readonly kind: "timeout"; readonly cause: unknown; readonly write: boolean }
   | { readonly kind: "unreachable"; readonly cause: unknown }
   | { readonly kind: "http"; readonly status: number }
   | { readonly kind: "graphql"; readonly errors: readonly HasuraErrorEntry[] };
@@ -37,7 +37,7 @@ const BUG_CODES = new Set([
 ]);
 
 /**
- * The core's error for a failed request: timeouts → DeadlineExceededError; network failures, 5xx, access
+ * The core's error for a failed request: timeouts → DeadlineExceededError (of unknown outcome for a write); network failures, 5xx, access
  * denied (a wrong admin secret makes the store unusable, not the caller's input wrong) and database errors →
  * UnavailableError; constraint violations → ConflictError / NotFoundError; a value too long for its column →
  * InvalidArgumentError; validation failures and other data exceptions → HasuraRequestBug.
@@ -45,9 +45,14 @@ const BUG_CODES = new Set([
 export function toStoreError(operation: string, failure: HasuraFailure): Error {
   switch (failure.kind) {
     case "timeout":
-      return new DeadlineExceededError(`Hasura did not answer ${operation} in time`, {
-        cause: failure.cause,
-      });
+      // Hasura goes on with a mutation whose client gave up: the write may still land, as gRPC's
+      // DEADLINE_EXCEEDED allows. Saying so keeps a caller from taking the refusal as "nothing changed".
+      return new DeadlineExceededError(
+        failure.write
+          ? `Hasura did not answer ${operation} in time; the write may still be applied, read it back to know`
+          : `Hasura did not answer ${operation} in time`,
+        { cause: failure.cause },
+      );
     case "unreachable":
       return new UnavailableError(`Hasura unreachable for ${operation}`, { cause: failure.cause });
     case "http":

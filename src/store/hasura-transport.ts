@@ -54,7 +54,7 @@ export function createHasuraTransport(options: HasuraTransportOptions): HasuraTr
       try {
         return await client.request<T>({ document, variables, signal: AbortSignal.timeout(timeoutMs) });
       } catch (error) {
-        const mapped = toStoreError(operation, classify(error));
+        const mapped = toStoreError(operation, classify(error, isMutation(document)));
         if (mapped instanceof HasuraRequestBug) {
           options.logger?.error(
             { event: "hasura_request_bug", operation, err: mapped.message },
@@ -68,14 +68,18 @@ export function createHasuraTransport(options: HasuraTransportOptions): HasuraTr
   };
 }
 
-function classify(error: unknown): HasuraFailure {
+function isMutation(document: DocumentNode): boolean {
+  return document.definitions.some((d) => d.kind === "OperationDefinition" && d.operation === "mutation");
+}
+
+function classify(error: unknown, write: boolean): HasuraFailure {
   if (error instanceof ClientError) {
     const errors = (error.response as { errors?: HasuraErrorEntry[] }).errors;
     if (Array.isArray(errors) && errors.length > 0) return { kind: "graphql", errors };
     return { kind: "http", status: error.response.status };
   }
   const name = (error as { name?: unknown }).name;
-  if (name === "TimeoutError" || name === "AbortError") return { kind: "timeout", cause: error };
+  if (name === "TimeoutError" || name === "AbortError") return { kind: "timeout", cause: error, write };
   // A body that is not GraphQL JSON (a proxy's error page) says the server is not Hasura as we need it.
   return { kind: "unreachable", cause: error };
 }

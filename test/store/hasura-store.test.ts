@@ -171,7 +171,19 @@ describe("HasuraStore: failures", () => {
   it("reports a Hasura that does not answer in time as DeadlineExceededError", async () => {
     const fake = await fakeHasura(() => undefined); // never answers
     const store = createHasuraStore({ url: fake.url, adminSecret: "s", timeoutMs: 100 });
-    await expect(store.changeMarker()).rejects.toBeInstanceOf(DeadlineExceededError);
+    const failure = await store.changeMarker().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DeadlineExceededError);
+    expect((failure as Error).message).toBe("Hasura did not answer read change marker in time");
+  });
+
+  it("says of a write that timed out that it may still be applied", async () => {
+    const fake = await fakeHasura(() => undefined);
+    const store = createHasuraStore({ url: fake.url, adminSecret: "s", timeoutMs: 100 });
+    const failure = await store.setUserRoles("r", ["user:a"]).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DeadlineExceededError);
+    expect((failure as Error).message).toBe(
+      "Hasura did not answer set user roles in time; the write may still be applied, read it back to know",
+    );
   });
 
   it("reports a wrong admin secret as UnavailableError without echoing the secret", async () => {
