@@ -22,7 +22,7 @@ import { runPacedLoadApart, type PacedLoadResult } from "./paced-load.js";
 import { measureScaling } from "./scaling.js";
 import { groupSubject, userSubject } from "../../src/core/principal.js";
 import { BENCH_API_TOKEN, grpcApi, measureWrites, seedOverGrpc } from "./seed.js";
-import { measureSnapshotLoad } from "./snapshot-load.js";
+import { measureSnapshotLoad, snapshotStores } from "./snapshot-load.js";
 import { measureStoreRoundTrips } from "./store-round-trips.js";
 import { signTokens, webhookBody } from "./tokens.js";
 import { buildWorkload, type Workload, type WorkloadSize } from "./workload.js";
@@ -211,13 +211,16 @@ try {
   log(`scaling (in-process Authorizer.authorize, warm token): ${JSON.stringify(scaling.nsPerDecision)} ns`);
 
   const snapshots = [];
-  for (const rows of plan.grantRows) {
-    const figure = await measureSnapshotLoad(rows);
-    snapshots.push(figure);
-    log(
-      `snapshot of ${rows} grant rows: store load ${figure.loadMs} ms + index ${figure.indexMs} ms, ` +
-        `rss ${figure.rssBeforeMb} → ${figure.rssAfterMb} MB (snapshot heap ${figure.snapshotHeapMb} MB)`,
-    );
+  for (const store of await snapshotStores()) {
+    for (const rows of plan.grantRows) {
+      const figure = await measureSnapshotLoad(store, rows);
+      snapshots.push(figure);
+      log(
+        `snapshot of ${rows} grant rows from ${store}, in a fresh process: store load ${figure.loadMs} ms + ` +
+          `index ${figure.indexMs} ms, rss ${figure.rssBeforeMb} → ${figure.rssAfterMb} MB, ` +
+          `peak ${figure.rssPeakMb} MB (snapshot heap ${figure.snapshotHeapMb} MB)`,
+      );
+    }
   }
 
   Object.assign(figures, {
