@@ -34,6 +34,13 @@ function selects(selector: Record<string, string> | undefined, labels: Record<st
   return Object.entries(selector ?? {}).every(([key, value]) => labels[key] === value);
 }
 
+/** The Secret volume mounted read-only in `container` whose mount holds the file `path`, if any. */
+function secretVolumeHolding(pod: ReturnType<typeof podTemplate>, container: Container, path: string) {
+  const mount = container.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));
+  const volume = pod.spec.volumes?.find((v) => v.name === mount?.name);
+  return mount?.readOnly === true && volume?.secret ? volume.secret : undefined;
+}
+
 const dirs = kustomizationDirs();
 
 describe.skipIf(!hasKubectl)(
@@ -134,6 +141,9 @@ describe.skipIf(!hasKubectl)(
             for (const variable of container.env ?? []) {
               // A *_FILE variable holds a path; the file's Secret volume is checked below.
               if (!SECRET_VARIABLES.test(variable.name) || variable.name.endsWith("_FILE")) continue;
+              // So does GRPC_TLS_KEY, a file of a Secret volume.
+              if (variable.value !== undefined && secretVolumeHolding(pod, container, variable.value))
+                continue;
               expect(variable.value, `${container.name} ${variable.name}`).toBeUndefined();
               expect(variable.valueFrom?.secretKeyRef, `${container.name} ${variable.name}`).toBeDefined();
             }
@@ -220,6 +230,32 @@ describe.skipIf(!hasKubectl)(
           expect(secret.data ?? {}, secret.metadata.name).toEqual({});
           expect(secret.stringData ?? {}, secret.metadata.name).toEqual({});
         }
+      });
+    });
+
+    describe("the gRPC API over mutual TLS", () => {
+      const dir = dirs.find((d) => shortName(d) === "deploy/k8s/examples/grpc-mtls")!;
+      const deployment = hasKubectl ? render(dir).find((o) => o.kind === "Deployment")! : undefined;
+
+      it("gives the sidecar its certificate, key and client CA from one required Secret, as cert-manager writes it", () => {
+        const pod = podTemplate(deployment!);
+        const sidecar = sidecarOf(deployment!)!;
+        const files = ["GRPC_TLS_CERT", "GRPC_TLS_KEY", "GRPC_TLS_CLIENT_CA"].map((name) => {
+          const path = envValue(sidecar, name);
+          expect(path, name).toMatch(/^\//);
+          const secret = secretVolumeHolding(pod, sidecar, path!);
+          expect(secret, `${name}: a read-only Secret volume holding ${path}`).toBeDefined();
+          expect(secret?.optional).not.toBe(true);
+          const file = path!.slice(path!.lastIndexOf("/") + 1);
+          // Each file is the Secret's key of the same name (all keys when no items are listed).
+          const items = secret?.items;
+          if (items) expect(items.find((item) => item.path === file)?.key).toBe(file);
+          return { secret: secret!.secretName, file };
+        });
+        expect(new Set(files.map((f) => f.secret))).toEqual(new Set(["rolemapper-grpc-tls"]));
+        expect(files.map((f) => f.file)).toEqual(["tls.crt", "tls.key", "ca.crt"]);
+        // The REST API authenticates by token only: the tokens stay.
+        expect(envValue(sidecar, "ROLEMAPPER_API_TOKENS_FILE")).toEqual(expect.any(String));
       });
     });
 

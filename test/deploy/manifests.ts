@@ -63,7 +63,10 @@ export interface PodTemplate {
   spec: {
     containers: Container[];
     initContainers?: Container[];
-    volumes?: { name: string; secret?: { secretName: string; optional?: boolean } }[];
+    volumes?: {
+      name: string;
+      secret?: { secretName: string; optional?: boolean; items?: { key: string; path: string }[] };
+    }[];
   };
 }
 
