@@ -3,6 +3,7 @@ import type { Authorizer } from "../core/authorizer.js";
 import type { CoreLogger } from "../core/identity.js";
 import type { MappingService } from "../core/mapping-service.js";
 import { requireApiAuth, type ApiAuth } from "../identity/api-credentials.js";
+import type { GrpcCallTracer } from "../observability/api-tracing.js";
 import { RoleMappingServiceService } from "./gen/rolemapper/v1/rolemapper.js";
 import { addHealthService, type StopHealthWatches } from "./health-service.js";
 import { addReflectionService } from "./reflection.js";
@@ -30,6 +31,8 @@ export interface GrpcServerOptions {
   readonly logger: CoreLogger;
   /** Told of every finished RoleMapping call: method, status code name and seconds (for metrics). */
   readonly onCall?: (method: string, code: string, seconds: number) => void;
+  /** Runs each RoleMapping call in a span, when tracing. */
+  readonly traceCall?: GrpcCallTracer | undefined;
   /** How often an open health Watch re-checks `health` (default 1 s). */
   readonly healthWatchIntervalMs?: number;
 }
@@ -63,6 +66,7 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
       clientCertificates,
       logger: options.logger,
       onCall: options.onCall,
+      traceCall: options.traceCall,
     }),
   );
   const stop = addHealthService(server, {

@@ -2,6 +2,8 @@ import type { handleUnaryCall, Metadata, ServerUnaryCall } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import type { CoreLogger } from "../core/identity.js";
 import { runAsApiCaller } from "../observability/api-caller-scope.js";
+import type { GrpcCallTracer } from "../observability/api-tracing.js";
+import { traceHeaders } from "../observability/trace-context.js";
 import { authenticateCaller, type ApiAuth, type ApiCaller } from "../identity/api-credentials.js";
 import { toGrpcStatus } from "./status.js";
 
@@ -13,6 +15,8 @@ export interface UnaryContext {
   readonly logger: CoreLogger;
   /** Told of every finished call: method, status code name (e.g. "OK") and seconds taken (for metrics). */
   readonly onCall?: ((method: string, code: string, seconds: number) => void) | undefined;
+  /** Runs each call in a span, when tracing. */
+  readonly traceCall?: GrpcCallTracer | undefined;
 }
 
 /** A call's business: the decoded request and the authenticated caller in, the response out. */
@@ -42,7 +46,15 @@ export function unary<Req, Res>(
         handler(call.request, authenticated),
       );
     };
-    run().then(
+    const traced = context.traceCall
+      ? context.traceCall(
+          method,
+          traceHeaders((name) => firstValue(call.metadata, name)),
+          run,
+          (error) => toGrpcStatus(error).code,
+        )
+      : run();
+    traced.then(
       (response) => {
         audit(context, method, caller, status.OK, started);
         callback(null, response);

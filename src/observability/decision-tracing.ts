@@ -1,25 +1,12 @@
-import {
-  context,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type TextMapGetter,
-  type Tracer,
-} from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import type { AuthorizationResult } from "../core/authorizer.js";
+import { callerContext } from "./trace-context.js";
 
 /** Runs one webhook decision inside a span; see decisionTracer. */
 export type DecisionTracer = (
   headers: ReadonlyMap<string, string>,
   decide: () => Promise<AuthorizationResult>,
 ) => Promise<AuthorizationResult>;
-
-const propagator = new W3CTraceContextPropagator();
-const fromHeaders: TextMapGetter<ReadonlyMap<string, string>> = {
-  keys: (headers) => [...headers.keys()],
-  get: (headers, key) => headers.get(key.toLowerCase()),
-};
 
 /**
  * A `decision` span per webhook call, continuing the client's trace when Hasura forwards its `traceparent`
@@ -28,7 +15,7 @@ const fromHeaders: TextMapGetter<ReadonlyMap<string, string>> = {
  */
 export function decisionTracer(tracer: Tracer): DecisionTracer {
   return (headers, decide) => {
-    const parent = propagator.extract(context.active(), headers, fromHeaders);
+    const parent = callerContext(headers);
     return tracer.startActiveSpan("decision", { kind: SpanKind.SERVER }, parent, async (span) => {
       try {
         const result = await decide();

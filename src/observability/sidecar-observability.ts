@@ -1,8 +1,11 @@
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
+import type { RequestHandler } from "express";
 import type { AuthorizationResult } from "../core/authorizer.js";
+import { ROLE_MAPPING_SERVICE_NAME } from "../grpc/server.js";
 import type { CoreLogger, GroupProvider, TokenVerifier } from "../core/identity.js";
 import type { DecisionSink } from "../http/decision-log.js";
 import type { RoleMappingStore } from "../store/port.js";
+import { grpcCallTracer, restTracing, type GrpcCallTracer } from "./api-tracing.js";
 import { decisionTracer } from "./decision-tracing.js";
 import { instrumentStore } from "./metered-store.js";
 import { SidecarMetrics } from "./metrics.js";
@@ -38,6 +41,10 @@ export interface SidecarObservability {
         decide: () => Promise<AuthorizationResult>,
       ) => Promise<AuthorizationResult>)
     | undefined;
+  /** The span of each RoleMapping gRPC call, when tracing. */
+  readonly traceGrpcCall: GrpcCallTracer | undefined;
+  /** Express middleware giving each REST request a span, when tracing. */
+  readonly traceRest: RequestHandler | undefined;
   /** Exports buffered spans and stops tracing. */
   shutdown(): Promise<void>;
 }
@@ -62,6 +69,8 @@ export function createSidecarObservability(options: ObservabilityOptions): Sidec
     wrapGroups: (groups) => (tracer ? tracedGroups(groups, tracer) : groups),
     decisions: (log) => observedDecisions(log, metrics, tracer !== undefined),
     traceDecision: tracer ? decisionTracer(tracer) : undefined,
+    traceGrpcCall: tracer ? grpcCallTracer(tracer, ROLE_MAPPING_SERVICE_NAME) : undefined,
+    traceRest: tracer ? restTracing(tracer) : undefined,
     shutdown: () => tracing?.shutdown() ?? Promise.resolve(),
   };
 }

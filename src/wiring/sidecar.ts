@@ -137,11 +137,14 @@ export async function buildSidecar(
     limits: { maxReceiveMessageBytes: config.grpc.maxMessageBytes },
     logger,
     onCall: (method, code, seconds) => metrics.observeGrpcCall(method, code, seconds),
+    traceCall: observability.traceGrpcCall,
   });
   const adminApp = express();
   adminApp.disable("x-powered-by");
   adminApp.use(healthRoutes(ready));
   adminApp.use(metricsRoute(metrics));
+  // Probes and scrapes above are not traced; the RoleMapping routes below are.
+  if (observability.traceRest) adminApp.use(observability.traceRest);
   // Writes made through REST are audited under the API credential's name.
   adminApp.use(restCallerScope());
   // REST authenticates by bearer token only; with only gRPC client certificates configured it stays off.

@@ -1,7 +1,11 @@
+import { credentials } from "@grpc/grpc-js";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOtlpReceiver } from "./otlp-receiver.js";
-import { startFixture, type SidecarFixture } from "./sidecar-fixture.js";
+import { RoleMappingServiceClient } from "../../src/grpc/gen/rolemapper/v1/rolemapper.js";
+import { bearer, promiseApi } from "../grpc/client.js";
+import { API_TOKEN, startFixture, type SidecarFixture } from "./sidecar-fixture.js";
 
 // Spans of the whole sidecar, caught by an in-memory exporter; then exported over OTLP/HTTP to a local receiver.
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -65,6 +69,83 @@ describe("tracing with an exporter", () => {
     const names = exporter.getFinishedSpans().map((span) => span.name);
     expect(names).toContain("store.setUserRoles");
     expect(names).toContain("store.getRoleGrants");
+  });
+});
+
+describe("tracing the RoleMapping API", () => {
+  const CALLER_SPAN = "b7ad6b7169203331";
+  const traceparent = `00-${TRACE_ID}-${CALLER_SPAN}-01`;
+
+  it("gives each gRPC call a server span in the caller's trace, its store calls under it, and its status", async () => {
+    const client = new RoleMappingServiceClient(
+      `127.0.0.1:${fixture.sidecar.ports().grpcPort}`,
+      credentials.createInsecure(),
+    );
+    try {
+      const metadata = bearer(API_TOKEN);
+      metadata.set("traceparent", traceparent);
+      const api = promiseApi(client, metadata);
+      exporter.reset();
+      await api.setUserRoles({ roleId: "sales", users: ["user:traced_y"] });
+      const spans = exporter.getFinishedSpans();
+      const call = spans.find((span) => span.name === "rolemapper.v1.RoleMappingService/SetUserRoles");
+      expect(call?.kind).toBe(SpanKind.SERVER);
+      expect(call?.spanContext().traceId).toBe(TRACE_ID);
+      expect(parentOf(call as ReadableSpan)).toBe(CALLER_SPAN);
+      expect(call?.attributes).toEqual({
+        "rpc.system": "grpc",
+        "rpc.service": "rolemapper.v1.RoleMappingService",
+        "rpc.method": "SetUserRoles",
+        "rpc.grpc.status_code": 0,
+      });
+      const store = spans.find((span) => span.name === "store.setUserRoles");
+      expect(parentOf(store as ReadableSpan)).toBe(call?.spanContext().spanId);
+
+      exporter.reset();
+      await expect(api.getRole({ roleId: "no_such_role" })).rejects.toMatchObject({ code: 5 });
+      const failed = exporter.getFinishedSpans().find((span) => span.name.endsWith("/GetRole"));
+      expect(failed?.attributes["rpc.grpc.status_code"]).toBe(5);
+      expect(failed?.status.code).toBe(SpanStatusCode.ERROR);
+      expect(JSON.stringify(failed?.attributes)).not.toContain("no_such_role");
+    } finally {
+      client.close();
+    }
+  });
+
+  it("gives each REST call a server span named by its route, never by the ids in its path; probes get none", async () => {
+    exporter.reset();
+    const put = await fetch(`${fixture.admin}/v1/user_roles`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json", traceparent },
+      body: JSON.stringify({ role_id: "sales", users: ["user:rest_y"] }),
+    });
+    expect(put.status).toBe(200);
+    const get = await fetch(`${fixture.admin}/v1/roles/no_such_role`, {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    expect(get.status).toBe(404);
+    expect((await fetch(`${fixture.admin}/healthz`)).status).toBe(200);
+    await expect.poll(() => exporter.getFinishedSpans().length).toBeGreaterThanOrEqual(3);
+
+    const spans = exporter.getFinishedSpans();
+    const write = spans.find((span) => span.name === "PUT /v1/user_roles");
+    expect(write?.kind).toBe(SpanKind.SERVER);
+    expect(write?.spanContext().traceId).toBe(TRACE_ID);
+    expect(parentOf(write as ReadableSpan)).toBe(CALLER_SPAN);
+    expect(write?.attributes).toEqual({
+      "http.request.method": "PUT",
+      "http.route": "/v1/user_roles",
+      "http.response.status_code": 200,
+    });
+    const store = spans.find((span) => span.name === "store.setUserRoles");
+    expect(parentOf(store as ReadableSpan)).toBe(write?.spanContext().spanId);
+
+    const read = spans.find((span) => span.name === "GET /v1/roles/:role_id");
+    expect(read?.attributes["http.response.status_code"]).toBe(404);
+    expect(read?.status.code).not.toBe(SpanStatusCode.ERROR);
+    expect(JSON.stringify(spans.map((span) => [span.name, span.attributes]))).not.toMatch(
+      /no_such_role|healthz/,
+    );
   });
 });
 
