@@ -37,10 +37,11 @@ const BUG_CODES = new Set([
 ]);
 
 /**
- * The core's error for a failed request: timeouts → DeadlineExceededError (of unknown outcome for a write); network failures, 5xx, access
- * denied (a wrong admin secret makes the store unusable, not the caller's input wrong) and database errors →
- * UnavailableError; constraint violations → ConflictError / NotFoundError; a value too long for its column →
- * InvalidArgumentError; validation failures and other data exceptions → HasuraRequestBug.
+ * The core's error for a failed request: timeouts → DeadlineExceededError (of unknown outcome for a write);
+ * network failures, 5xx, access denied (a wrong admin secret makes the store unusable, not the caller's input
+ * wrong) and database errors → UnavailableError; constraint violations → ConflictError / NotFoundError; a
+ * value too long for its column → InvalidArgumentError; validation failures and other data exceptions →
+ * HasuraRequestBug.
  */
 export function toStoreError(operation: string, failure: HasuraFailure): Error {
   switch (failure.kind) {
