@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgumentError, UnavailableError } from "../../src/core/errors.js";
 import { openPgliteClient } from "../../src/store/pglite-client.js";
@@ -51,6 +54,19 @@ describe("SqlStore specifics (PGlite)", () => {
     await db.client.query(`DELETE FROM cascade.roles WHERE role_id = 'r'`);
     expect(await store.listSubjectRoles("user:a")).toEqual([]);
     expect(await store.changeMarker()).not.toBe(marker);
+  });
+
+  it("runs the embedded PostgreSQL with 32 MB of shared buffers, in memory and in a data directory", async () => {
+    // PGlite keeps them in memory that never shrinks; the default 128 MB put a million-grant load over 500 MB.
+    expect(await db.client.query("SHOW shared_buffers")).toEqual([{ shared_buffers: "32MB" }]);
+    const dir = await mkdtemp(join(tmpdir(), "rolemapper-pglite-"));
+    try {
+      const onDisk = await openPgliteClient(dir);
+      expect(await onDisk.query("SHOW shared_buffers")).toEqual([{ shared_buffers: "32MB" }]);
+      await onDisk.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses a page size below 1", async () => {
