@@ -98,7 +98,7 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<PacedLoad
 
 /**
  * runPacedLoad in a process of its own that does nothing else: the benchmark process holds every token and body
- * of the run, and its garbage collections would otherwise show up as the targets' latency.
+ * of the run, and its garbage collections could otherwise show up as the targets' latency.
  */
 export async function runPacedLoadApart(options: PacedLoadOptions): Promise<PacedLoadResult> {
   const child = fork(fileURLToPath(new URL("./paced-load-child.ts", import.meta.url)), [], {
