@@ -15,7 +15,7 @@ export interface HasuraErrorEntry {
 /** What went wrong with one request, before it is turned into the core's error. */
 export type HasuraFailure =
   | { readonly kind: "timeout"; readonly cause: unknown; readonly write: boolean }
-  | { readonly kind: "unreachable"; readonly cause: unknown }
+  | { readonly kind: "unreachable"; readonly cause: unknown; readonly write: boolean }
   | { readonly kind: "http"; readonly status: number }
   | { readonly kind: "graphql"; readonly errors: readonly HasuraErrorEntry[] };
 
@@ -37,11 +37,11 @@ const BUG_CODES = new Set([
 ]);
 
 /**
- * The core's error for a failed request: timeouts → DeadlineExceededError (of unknown outcome for a write);
- * network failures, 5xx, access denied (a wrong admin secret makes the store unusable, not the caller's input
- * wrong) and database errors → UnavailableError; constraint violations → ConflictError / NotFoundError; a
- * value too long for its column → InvalidArgumentError; validation failures and other data exceptions →
- * HasuraRequestBug.
+ * The core's error for a failed request: timeouts → DeadlineExceededError; network failures, 5xx, access denied
+ * (a wrong admin secret makes the store unusable, not the caller's input wrong) and database errors →
+ * UnavailableError; constraint violations → ConflictError / NotFoundError; a value too long for its column →
+ * InvalidArgumentError; validation failures and other data exceptions → HasuraRequestBug. A write that timed out,
+ * or lost its connection once the request went out, is said to be of unknown outcome.
  */
 export function toStoreError(operation: string, failure: HasuraFailure): Error {
   switch (failure.kind) {
@@ -55,12 +55,33 @@ export function toStoreError(operation: string, failure: HasuraFailure): Error {
         { cause: failure.cause },
       );
     case "unreachable":
-      return new UnavailableError(`Hasura unreachable for ${operation}`, { cause: failure.cause });
+      // A connection lost after the request went out leaves a write's fate unknown, like a timeout.
+      return new UnavailableError(
+        failure.write && !neverSent(failure.cause)
+          ? `Hasura connection lost during ${operation}; the write may still be applied, read it back to know`
+          : `Hasura unreachable for ${operation}`,
+        { cause: failure.cause },
+      );
     case "http":
       return new UnavailableError(`Hasura answered ${operation} with HTTP ${failure.status}`);
     case "graphql":
       return fromGraphQLErrors(operation, failure.errors);
   }
+}
+
+// Failures to connect at all: the request never reached Hasura.
+const CONNECT_FAILURES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+function neverSent(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  return typeof cause?.code === "string" && CONNECT_FAILURES.has(cause.code);
 }
 
 function fromGraphQLErrors(operation: string, errors: readonly HasuraErrorEntry[]): Error {

@@ -81,5 +81,5 @@ function classify(error: unknown, write: boolean): HasuraFailure {
   const name = (error as { name?: unknown }).name;
   if (name === "TimeoutError" || name === "AbortError") return { kind: "timeout", cause: error, write };
   // A body that is not GraphQL JSON (a proxy's error page) says the server is not Hasura as we need it.
-  return { kind: "unreachable", cause: error };
+  return { kind: "unreachable", cause: error, write };
 }

@@ -158,6 +158,28 @@ describe("HasuraStore: failures", () => {
     );
   });
 
+  it("says of a write whose connection was lost once sent that it may still be applied", async () => {
+    const fake = await fakeHasura((res) => res.socket?.destroy());
+    const store = createHasuraStore({ url: fake.url, adminSecret: "s" });
+    const write = await store.setUserRoles("r", ["user:a"]).catch((error: unknown) => error);
+    expect(write).toBeInstanceOf(UnavailableError);
+    expect((write as Error).message).toBe(
+      "Hasura connection lost during set user roles; the write may still be applied, read it back to know",
+    );
+    const read = await store.getRole("r").catch((error: unknown) => error);
+    expect((read as Error).message).toBe("Hasura unreachable for get role");
+  });
+
+  it("says of a write that could not connect only that Hasura is unreachable", async () => {
+    const fake = await fakeHasura(() => undefined);
+    await new Promise((resolve) => servers.pop()!.close(resolve));
+    const write = await createHasuraStore({ url: fake.url, adminSecret: "s" })
+      .setUserRoles("r", ["user:a"])
+      .catch((error: unknown) => error);
+    expect(write).toBeInstanceOf(UnavailableError);
+    expect((write as Error).message).toBe("Hasura unreachable for set user roles");
+  });
+
   it("reports a 5xx answer without GraphQL errors as UnavailableError", async () => {
     const fake = await fakeHasura((res) => {
       res.writeHead(502, { "content-type": "text/html" });
