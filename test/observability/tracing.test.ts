@@ -76,6 +76,13 @@ describe("tracing the RoleMapping API", () => {
   const CALLER_SPAN = "b7ad6b7169203331";
   const traceparent = `00-${TRACE_ID}-${CALLER_SPAN}-01`;
 
+  /** A server span continuing the caller's trace, as sent in `traceparent`. */
+  function expectCallerServerSpan(span: ReadableSpan | undefined): void {
+    expect(span?.kind).toBe(SpanKind.SERVER);
+    expect(span?.spanContext().traceId).toBe(TRACE_ID);
+    expect(parentOf(span as ReadableSpan)).toBe(CALLER_SPAN);
+  }
+
   it("gives each gRPC call a server span in the caller's trace, its store calls under it, and its status", async () => {
     const client = new RoleMappingServiceClient(
       `127.0.0.1:${fixture.sidecar.ports().grpcPort}`,
@@ -89,9 +96,7 @@ describe("tracing the RoleMapping API", () => {
       await api.setUserRoles({ roleId: "sales", users: ["user:traced_y"] });
       const spans = exporter.getFinishedSpans();
       const call = spans.find((span) => span.name === "rolemapper.v1.RoleMappingService/SetUserRoles");
-      expect(call?.kind).toBe(SpanKind.SERVER);
-      expect(call?.spanContext().traceId).toBe(TRACE_ID);
-      expect(parentOf(call as ReadableSpan)).toBe(CALLER_SPAN);
+      expectCallerServerSpan(call);
       expect(call?.attributes).toEqual({
         "rpc.system": "grpc",
         "rpc.service": "rolemapper.v1.RoleMappingService",
@@ -129,9 +134,7 @@ describe("tracing the RoleMapping API", () => {
 
     const spans = exporter.getFinishedSpans();
     const write = spans.find((span) => span.name === "PUT /v1/user_roles");
-    expect(write?.kind).toBe(SpanKind.SERVER);
-    expect(write?.spanContext().traceId).toBe(TRACE_ID);
-    expect(parentOf(write as ReadableSpan)).toBe(CALLER_SPAN);
+    expectCallerServerSpan(write);
     expect(write?.attributes).toEqual({
       "http.request.method": "PUT",
       "http.route": "/v1/user_roles",
