@@ -35,6 +35,7 @@ export function configSummary(config: Config): Record<string, unknown> {
     snapshot_max_lag_s: config.snapshot.maxLagMs / 1000,
     snapshot_max_staleness_s: config.snapshot.maxStalenessMs / 1000,
     allow_introspection: config.webhook.allowIntrospection,
+    reserved_role_ids: config.reservedRoleIds,
     audit_allowed_sample: config.audit.allowedSample,
     tracing: config.otlpEndpoint !== undefined,
   };

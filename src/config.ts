@@ -1,5 +1,6 @@
 import { EnvReader } from "./config-env.js";
 import { InvalidArgumentError } from "./core/errors.js";
+import { parseReservedRoleIds, reservedRoleIds } from "./core/reserved-roles.js";
 import { isMultiTenantJwksUrl, requireTenantGuid } from "./identity/azure-tenant.js";
 import { parseClaimPath } from "./identity/claims-path.js";
 import {
@@ -56,6 +57,8 @@ export interface Config {
     readonly maxStalenessMs: number;
   };
   readonly limits: { readonly maxSubjects: number; readonly maxRootFields: number };
+  /** Role ids never written through the API nor answered by the webhook; always includes `admin`. */
+  readonly reservedRoleIds: readonly string[];
   readonly identity: {
     readonly jwksUrl: string | undefined;
     readonly algorithms: readonly string[];
@@ -217,6 +220,9 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       maxSubjects: env.int("MAX_SUBJECTS_PER_CALL", 100_000, 1, 10_000_000),
       maxRootFields: env.int("MAX_ROOT_FIELDS_PER_ROLE", 1_000, 1, 100_000),
     },
+    reservedRoleIds: checked(env, [...reservedRoleIds()], () =>
+      parseReservedRoleIds(env.raw("RESERVED_ROLE_IDS")),
+    ),
     identity: {
       jwksUrl,
       algorithms: checked(env, ["RS256"], () =>

@@ -100,6 +100,27 @@ describe("loadConfig", () => {
       /^ALLOW_INTROSPECTION: expected true or false/,
     ],
     ["a sample rate over 1", { AUDIT_ALLOWED_SAMPLE: "2" }, /^AUDIT_ALLOWED_SAMPLE/],
+    [
+      "reserved role ids that are not JSON",
+      { RESERVED_ROLE_IDS: "anonymous" },
+      /^RESERVED_ROLE_IDS: expected a JSON list of role ids/,
+    ],
+    [
+      "reserved role ids not in a list",
+      { RESERVED_ROLE_IDS: '"anonymous"' },
+      /^RESERVED_ROLE_IDS: expected a list/,
+    ],
+    [
+      "an empty reserved role id",
+      { RESERVED_ROLE_IDS: '["anonymous",""]' },
+      /^RESERVED_ROLE_IDS\[1\]: must not/,
+    ],
+    [
+      "a reserved role id not a string",
+      { RESERVED_ROLE_IDS: "[7]" },
+      /^RESERVED_ROLE_IDS\[0\]: expected a string/,
+    ],
+    ["a reserved role id twice", { RESERVED_ROLE_IDS: '["a","a"]' }, /^RESERVED_ROLE_IDS\[1\]: duplicate/],
   ])("refuses %s, naming the variable", (_name, env, expected) => {
     expect(problemsOf(env)).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
   });
@@ -161,5 +182,24 @@ describe("loadConfig", () => {
     expect(config.identity.userClaims).toEqual(["unique_name", "upn"]);
     expect(config.identity.audience).toEqual(["api://one"]);
     expect(config.identity.issuer).toEqual(["a", "b"]);
+  });
+});
+
+describe("RESERVED_ROLE_IDS", () => {
+  it.each([
+    { name: "unset: admin only", value: undefined, expected: ["admin"] },
+    { name: "an empty list: admin only", value: "[]", expected: ["admin"] },
+    {
+      name: "extra ids, admin added",
+      value: '["anonymous","public"]',
+      expected: ["admin", "anonymous", "public"],
+    },
+    { name: "admin listed too: once", value: '["anonymous","admin"]', expected: ["admin", "anonymous"] },
+    // Compared exactly as Hasura compares role names: Admin is another role, kept as given.
+    { name: "case kept as given", value: '["Admin"]', expected: ["admin", "Admin"] },
+  ])("$name", ({ value, expected }) => {
+    const config = loadConfig(value === undefined ? {} : { RESERVED_ROLE_IDS: value });
+    expect(config.reservedRoleIds).toEqual(expected);
+    expect(Object.isFrozen(config.reservedRoleIds)).toBe(true);
   });
 });

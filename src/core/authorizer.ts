@@ -56,6 +56,8 @@ export interface Explanation {
   readonly rootFields: readonly string[];
   readonly heldRoles: readonly string[];
   readonly candidateRoles: readonly string[];
+  /** Reserved roles (Hasura's admin, RESERVED_ROLE_IDS) the subjects hold in the store: never answered. */
+  readonly reservedRoles: readonly string[];
 }
 
 /** What the authorizer is built from. */
@@ -83,6 +85,8 @@ interface CachedPrincipal {
   snapshot: Snapshot | undefined;
   version: number;
   heldRoles: ReadonlySet<string>;
+  /** Whether the subjects hold a reserved role in the store (only changes the reason of a denial). */
+  holdsReserved: boolean;
 }
 
 const ROLE_HEADER = "x-hasura-role";
@@ -118,12 +122,14 @@ export class Authorizer {
       operations = this.analyze(input.request);
       const snapshot = this.deps.snapshot();
       const requestedRole = input.headers.get(ROLE_HEADER);
+      const roles = rolesOf(principal, snapshot);
       const decision = decide(
         {
-          heldRoles: heldRolesOf(principal, snapshot),
+          heldRoles: roles.heldRoles,
           operations,
           requestedRole,
           allowIntrospection: this.deps.allowIntrospection,
+          holdsReservedRole: roles.holdsReserved,
         },
         snapshot,
       );
@@ -151,12 +157,14 @@ export class Authorizer {
     const operation = this.deps.operations.analyze(input.query, input.operationName || undefined);
     const snapshot = this.deps.snapshot();
     const heldRoles = snapshot.rolesOf(user, groups);
+    const reservedRoles = [...snapshot.reservedRolesOf(user, groups)].sort();
     const decision = decide(
       {
         heldRoles,
         operations: [operation],
         requestedRole: input.requestedRole || undefined,
         allowIntrospection: this.deps.allowIntrospection,
+        holdsReservedRole: reservedRoles.length > 0,
       },
       snapshot,
     );
@@ -169,6 +177,7 @@ export class Authorizer {
       rootFields: decision.rootFields,
       heldRoles: [...heldRoles].sort(),
       candidateRoles: candidateRoles(decision.rootFields, snapshot),
+      reservedRoles,
     };
   }
 
@@ -180,6 +189,7 @@ export class Authorizer {
       snapshot: undefined,
       version: -1,
       heldRoles: new Set(),
+      holdsReserved: false,
     };
     this.principals.set(verified, principal);
     return principal;
@@ -230,13 +240,14 @@ export class Authorizer {
 }
 
 // The caller's role set, recomputed only when the snapshot was replaced or changed since it was last computed.
-function heldRolesOf(principal: CachedPrincipal, snapshot: Snapshot): ReadonlySet<string> {
+function rolesOf(principal: CachedPrincipal, snapshot: Snapshot): CachedPrincipal {
   if (principal.snapshot !== snapshot || principal.version !== snapshot.version) {
     principal.heldRoles = snapshot.rolesOf(principal.user, principal.groups);
+    principal.holdsReserved = snapshot.reservedRolesOf(principal.user, principal.groups).size > 0;
     principal.snapshot = snapshot;
     principal.version = snapshot.version;
   }
-  return principal.heldRoles;
+  return principal;
 }
 
 function describe(operations: readonly Operation[] | null): {

@@ -10,7 +10,8 @@ export type DecisionReason =
   | "no_role_for_fields"
   | "role_not_held"
   | "role_not_allowed_for_fields"
-  | "role_required";
+  | "role_required"
+  | "reserved_role";
 
 /** What the decision rules need: the caller's roles and what it wants to run. */
 export interface DecisionInput {
@@ -21,6 +22,8 @@ export interface DecisionInput {
   /** The role asked for in `X-Hasura-Role`, if any. */
   readonly requestedRole: string | undefined;
   readonly allowIntrospection: boolean;
+  /** True when the caller's subjects hold a reserved role in the store (never among `heldRoles`). */
+  readonly holdsReservedRole?: boolean;
 }
 
 /** The outcome of the decision rules. */
@@ -37,12 +40,15 @@ const TYPENAME = "__typename";
 const INTROSPECTION_FIELDS: ReadonlySet<string> = new Set(["__schema", "__type"]);
 
 /**
- * Applies DESIGN.md's rules: no roles → deny; mutations → deny; the role must be mapped to every root field of
- * every operation in the batch and held by the caller; a requested role must satisfy both.
+ * Applies DESIGN.md's rules: a reserved role (Hasura's admin) asked for → deny; no roles → deny; mutations →
+ * deny; the role must be mapped to every root field of every operation in the batch and held by the caller; a
+ * requested role must satisfy both.
  */
 export function decide(input: DecisionInput, snapshot: Snapshot): Decision {
   const { heldRoles, requestedRole } = input;
-  if (heldRoles.size === 0) return deny("no_roles", []);
+  // Checked first, whatever else the request holds: asking for a reserved role is worth its own reason.
+  if (requestedRole !== undefined && snapshot.isReserved(requestedRole)) return deny("reserved_role", []);
+  if (heldRoles.size === 0) return deny(input.holdsReservedRole ? "reserved_role" : "no_roles", []);
   if (input.operations === null) return decideWithoutRequest(heldRoles, requestedRole);
 
   const fields = new Set<string>();

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, NotFoundError } from "./errors.js";
 import type { Role, RoleGrants } from "./mapping.js";
 import { GROUP_PREFIX, USER_PREFIX } from "./principal.js";
+import { refuseReserved, reservedRoleIds } from "./reserved-roles.js";
 import type { SnapshotSync } from "./snapshot-sync.js";
 import { requireId, requireIdList } from "./validation.js";
 import type { RoleMappingStore } from "../store/port.js";
@@ -36,12 +37,14 @@ export class MappingService {
     private readonly store: RoleMappingStore,
     private readonly sync: SnapshotSync,
     private readonly limits: MappingLimits = DEFAULT_MAPPING_LIMITS,
+    /** Role ids no write may create or grant (Hasura's `admin` is always among them). */
+    private readonly reserved: ReadonlySet<string> = reservedRoleIds(),
   ) {}
 
   /** Creates or updates a role; afterwards it maps exactly the given root fields. */
   async upsertRole(input: { roleId: unknown; componentId: unknown; rootFields: unknown }): Promise<Role> {
     const role: Role = {
-      roleId: requireId("role_id", input.roleId),
+      roleId: this.writableRoleId(input.roleId),
       componentId: requireId("component_id", input.componentId),
       rootFields: requireIdList("graphql_root_field_names", input.rootFields, this.limits.maxRootFields),
     };
@@ -54,7 +57,7 @@ export class MappingService {
 
   /** Afterwards exactly these `user:` subjects hold the role. */
   async setUserRoles(roleId: unknown, users: unknown): Promise<RoleGrants> {
-    const id = requireId("role_id", roleId);
+    const id = this.writableRoleId(roleId);
     const list = requireIdList("users", users, this.limits.maxSubjects, USER_PREFIX);
     return this.sync.write(async (snapshot) => {
       const grants = await this.store.setUserRoles(id, list);
@@ -65,13 +68,18 @@ export class MappingService {
 
   /** Afterwards exactly these `group:` subjects hold the role. */
   async setGroupRoles(roleId: unknown, groups: unknown): Promise<RoleGrants> {
-    const id = requireId("role_id", roleId);
+    const id = this.writableRoleId(roleId);
     const list = requireIdList("groups", groups, this.limits.maxSubjects, GROUP_PREFIX);
     return this.sync.write(async (snapshot) => {
       const grants = await this.store.setGroupRoles(id, list);
       snapshot?.replaceGrants(id, GROUP_PREFIX, grants.groups);
       return grants;
     });
+  }
+
+  // A reserved id may be read and deleted (cleaning up rows written outside the API), never written or granted.
+  private writableRoleId(roleId: unknown): string {
+    return refuseReserved("role_id", requireId("role_id", roleId), this.reserved);
   }
 
   /** Removes the role and every mapping of it; NotFoundError when there is no such role. */

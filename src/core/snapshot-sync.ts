@@ -1,5 +1,6 @@
 import { UnavailableError } from "./errors.js";
 import type { CoreLogger } from "./identity.js";
+import { reservedRoleIds } from "./reserved-roles.js";
 import { SerialQueue } from "./serial.js";
 import { Snapshot } from "./snapshot.js";
 import type { RoleMappingStore } from "../store/port.js";
@@ -15,6 +16,8 @@ export interface SnapshotSyncOptions {
   readonly logger: CoreLogger;
   /** Writes allowed to wait for the store at once; more fail with UnavailableError (default 1000). */
   readonly maxQueuedWrites?: number;
+  /** Role ids left out of every snapshot (default: Hasura's `admin` only). */
+  readonly reservedRoles?: ReadonlySet<string>;
   readonly now?: () => number;
 }
 
@@ -27,6 +30,8 @@ export interface SnapshotStats {
   readonly staleForMs: number;
   readonly roles: number;
   readonly grants: number;
+  /** Role and grant rows of reserved role ids the last load left out. */
+  readonly reservedRowsIgnored: number;
 }
 
 /**
@@ -47,6 +52,7 @@ export class SnapshotSync {
   private readonly maxQueuedWrites: number;
   private queuedWrites = 0;
   private readonly now: () => number;
+  private readonly reservedRoles: ReadonlySet<string>;
 
   constructor(
     private readonly store: RoleMappingStore,
@@ -54,6 +60,7 @@ export class SnapshotSync {
   ) {
     this.now = options.now ?? Date.now;
     this.maxQueuedWrites = options.maxQueuedWrites ?? 1_000;
+    this.reservedRoles = options.reservedRoles ?? reservedRoleIds();
   }
 
   /**
@@ -99,13 +106,16 @@ export class SnapshotSync {
 
   /** The snapshot's age and size, for metrics; `loaded` is false (and the rest zero) before the first load. */
   stats(): SnapshotStats {
-    if (!this.current) return { loaded: false, ageMs: 0, staleForMs: 0, roles: 0, grants: 0 };
+    if (!this.current) {
+      return { loaded: false, ageMs: 0, staleForMs: 0, roles: 0, grants: 0, reservedRowsIgnored: 0 };
+    }
     return {
       loaded: true,
       ageMs: this.now() - this.lastFullLoad,
       staleForMs: this.staleForMs(),
       roles: this.current.roleCount,
       grants: this.current.grants,
+      reservedRowsIgnored: this.current.ignoredReserved.rows,
     };
   }
 
@@ -156,10 +166,22 @@ export class SnapshotSync {
     // The marker is read first: a write landing during the load moves it again and triggers another load.
     const marker = await this.store.changeMarker();
     const data = await this.store.loadAll();
-    this.current = Snapshot.from(data);
+    this.current = Snapshot.from(data, this.reservedRoles);
     this.marker = marker;
     this.lastFullLoad = this.now();
     this.contact();
+    this.noteReserved(this.current);
+  }
+
+  // Rows written outside the API (SQL, Hasura's console) can map a reserved role: once per load, say so.
+  private noteReserved(snapshot: Snapshot): void {
+    const ignored = snapshot.ignoredReserved;
+    if (ignored.rows === 0) return;
+    this.options.logger.error(
+      { event: "reserved_roles_ignored", role_ids: ignored.roleIds, rows: ignored.rows },
+      "the store maps reserved role ids (Hasura's admin, RESERVED_ROLE_IDS): their rows are ignored and the " +
+        "webhook never answers them; delete these roles (DeleteRole)",
+    );
   }
 
   // Logged once when decisions start failing closed, not once per refused request.

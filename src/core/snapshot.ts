@@ -1,23 +1,39 @@
 import type { Grant, MappingData, Role } from "./mapping.js";
 import { GROUP_PREFIX } from "./principal.js";
+import { reservedRoleIds } from "./reserved-roles.js";
 
 const EMPTY: ReadonlySet<string> = new Set();
+const ADMIN_ONLY = reservedRoleIds();
+
+/** What a build left out: the reserved role ids found in the data, and how many role and grant rows they had. */
+export interface IgnoredReserved {
+  readonly roleIds: readonly string[];
+  readonly rows: number;
+}
 
 /**
  * The mappings indexed for decisions: a decision is a few hash lookups, whatever the number of roles.
  * Writes made through the core are applied in place, so the next decision on this replica sees them.
+ * Reserved roles (Hasura's `admin`, RESERVED_ROLE_IDS) are left out when it is built, so that no decision can
+ * ever choose one; who holds them in the store is kept apart, only for ExplainDecision.
  */
 export class Snapshot {
   private readonly roles = new Map<string, Role>();
   private readonly rolesByField = new Map<string, Set<string>>();
   private readonly rolesBySubject = new Map<string, Set<string>>();
   private readonly subjectsByRole = new Map<string, Set<string>>();
+  private readonly reservedBySubject = new Map<string, Set<string>>();
+  private readonly ignoredRoleIds = new Set<string>();
+  private ignoredRows = 0;
   private grantCount = 0;
   private changes = 0;
 
-  /** Builds the indexes from everything a store holds. */
-  static from(data: MappingData): Snapshot {
-    const snapshot = new Snapshot();
+  /** An empty snapshot that never indexes the `reserved` role ids (by default Hasura's `admin`). */
+  constructor(private readonly reserved: ReadonlySet<string> = ADMIN_ONLY) {}
+
+  /** Builds the indexes from everything a store holds, leaving out the rows of reserved role ids. */
+  static from(data: MappingData, reserved: ReadonlySet<string> = ADMIN_ONLY): Snapshot {
+    const snapshot = new Snapshot(reserved);
     for (const role of data.roles) snapshot.putRole(role);
     for (const grant of data.userGrants) snapshot.addGrant(grant);
     for (const grant of data.groupGrants) snapshot.addGrant(grant);
@@ -37,6 +53,25 @@ export class Snapshot {
   /** Counts the changes applied in place: a value derived from this snapshot stays valid while it is unchanged. */
   get version(): number {
     return this.changes;
+  }
+
+  /** The reserved role ids found in the data it was built from, and their role and grant rows. */
+  get ignoredReserved(): IgnoredReserved {
+    return { roleIds: [...this.ignoredRoleIds].sort(), rows: this.ignoredRows };
+  }
+
+  /** True for a role id the webhook must never answer. */
+  isReserved(roleId: string): boolean {
+    return this.reserved.has(roleId);
+  }
+
+  /** The reserved roles a user and its groups hold in the store (never among `rolesOf`). */
+  reservedRolesOf(user: string, groups: readonly string[]): Set<string> {
+    const result = new Set<string>();
+    if (this.reservedBySubject.size === 0) return result;
+    for (const subject of [user, ...groups])
+      for (const role of this.reservedBySubject.get(subject) ?? []) result.add(role);
+    return result;
   }
 
   /** The role, if present. */
@@ -63,6 +98,7 @@ export class Snapshot {
 
   /** Creates or replaces a role and its root fields; its grants stay. */
   putRole(role: Role): void {
+    if (this.reserved.has(role.roleId)) return this.ignore(role.roleId);
     this.changes++;
     const previous = this.roles.get(role.roleId);
     if (previous) for (const field of previous.rootFields) removeFrom(this.rolesByField, field, role.roleId);
@@ -72,6 +108,7 @@ export class Snapshot {
 
   /** Removes a role with all its root fields and grants. */
   deleteRole(roleId: string): void {
+    if (this.reserved.has(roleId)) return this.forgetReserved(roleId);
     const role = this.roles.get(roleId);
     if (!role) return;
     this.changes++;
@@ -83,6 +120,7 @@ export class Snapshot {
 
   /** Makes exactly `subjects` of one kind (`user:` or `group:` prefix) hold the role. */
   replaceGrants(roleId: string, prefix: string, subjects: readonly string[]): void {
+    if (this.reserved.has(roleId)) return;
     this.changes++;
     const wanted = new Set(subjects);
     for (const subject of [...(this.subjectsByRole.get(roleId) ?? [])]) {
@@ -102,12 +140,30 @@ export class Snapshot {
   }
 
   private addGrant(grant: Grant): void {
+    if (this.reserved.has(grant.roleId)) {
+      addTo(this.reservedBySubject, grant.subject, grant.roleId);
+      return this.ignore(grant.roleId);
+    }
     const subjects = this.subjectsByRole.get(grant.roleId) ?? new Set<string>();
     if (subjects.has(grant.subject)) return;
     subjects.add(grant.subject);
     this.subjectsByRole.set(grant.roleId, subjects);
     addTo(this.rolesBySubject, grant.subject, grant.roleId);
     this.grantCount++;
+  }
+
+  // Deleting a reserved role is how operators clean the store up: its holders stop being listed at once.
+  private forgetReserved(roleId: string): void {
+    this.changes++;
+    for (const [subject, roles] of this.reservedBySubject) {
+      roles.delete(roleId);
+      if (roles.size === 0) this.reservedBySubject.delete(subject);
+    }
+  }
+
+  private ignore(roleId: string): void {
+    this.ignoredRoleIds.add(roleId);
+    this.ignoredRows++;
   }
 
   private removeGrant(subject: string, roleId: string): void {

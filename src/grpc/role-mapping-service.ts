@@ -94,6 +94,7 @@ async function explain(
     rootFields: [...explanation.rootFields],
     heldRoles: [...explanation.heldRoles],
     candidateRoles: [...explanation.candidateRoles],
+    reservedRoles: [...explanation.reservedRoles],
   };
 }
 
@@ -107,5 +108,6 @@ function denied(reason: string): ExplainDecisionResponse {
     rootFields: [],
     heldRoles: [],
     candidateRoles: [],
+    reservedRoles: [],
   };
 }

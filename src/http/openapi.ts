@@ -69,7 +69,8 @@ export function openApiDocument(): OpenApiDocument {
       },
       "/v1/roles": {
         put: put(
-          "Create or update a role; afterwards it maps exactly the listed root fields (400 on a role_id or component_id clash)",
+          "Create or update a role; afterwards it maps exactly the listed root fields (400 on a role_id or component_id " +
+            "clash, or a reserved role_id: admin and RESERVED_ROLE_IDS)",
           "GraphqlRootFieldNameRoleMappings",
         ),
       },
@@ -105,13 +106,15 @@ export function openApiDocument(): OpenApiDocument {
       },
       "/v1/user_roles": {
         put: put(
-          "Replace the users holding a role: listed users are added, unlisted ones removed (400 when the role does not exist)",
+          "Replace the users holding a role: listed users are added, unlisted ones removed (400 when the role does not " +
+            "exist or its id is reserved)",
           "UserRoleMappings",
         ),
       },
       "/v1/group_roles": {
         put: put(
-          "Replace the groups holding a role: listed groups are added, unlisted ones removed (400 when the role does not exist)",
+          "Replace the groups holding a role: listed groups are added, unlisted ones removed (400 when the role does not " +
+            "exist or its id is reserved)",
           "GroupRoleMappings",
         ),
       },

@@ -17,6 +17,8 @@ export interface SnapshotGauges {
   readonly staleForMs: number;
   readonly roles: number;
   readonly grants: number;
+  /** Role and grant rows of reserved role ids the last load left out. */
+  readonly reservedRowsIgnored: number;
 }
 
 /** Values read at each scrape rather than counted as they happen. */
@@ -197,6 +199,12 @@ export class SidecarMetrics {
     );
     gauge("snapshot_roles", "Roles in the snapshot", (s) => s.roles);
     gauge("snapshot_grants", "User and group grants in the snapshot", (s) => s.grants);
+    // A gauge, not a counter: every reload reads the same rows again; this is how many the store holds now.
+    gauge(
+      "snapshot_reserved_rows_ignored",
+      "Role and grant rows of reserved role ids (admin, RESERVED_ROLE_IDS) the last snapshot load ignored",
+      (s) => s.reservedRowsIgnored,
+    );
   }
 
   private watchCaches(caches: Readonly<Record<string, () => CacheCounts>>): void {

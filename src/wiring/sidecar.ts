@@ -13,6 +13,7 @@ import type { Config } from "../config.js";
 import { Authorizer } from "../core/authorizer.js";
 import { MappingService } from "../core/mapping-service.js";
 import { OperationCache } from "../core/operation-cache.js";
+import { reservedRoleIds } from "../core/reserved-roles.js";
 import { SnapshotSync } from "../core/snapshot-sync.js";
 import { DecisionLog } from "../http/decision-log.js";
 import { createWebhookApp } from "../http/webhook-app.js";
@@ -72,17 +73,20 @@ export async function buildSidecar(
   });
   const { metrics } = observability;
   const store = observability.wrapStore(overrides.store ?? (await openStore(config.store, logger)));
+  const reservedRoles = reservedRoleIds(config.reservedRoleIds);
   const sync = new SnapshotSync(store, {
     refreshMs: config.snapshot.refreshMs,
     pollMs: Math.max(50, Math.min(1000, config.snapshot.maxLagMs / 2)),
     maxStalenessMs: config.snapshot.maxStalenessMs,
     logger,
+    reservedRoles,
   });
-  const service = new MappingService(store, sync, {
-    maxSubjects: config.limits.maxSubjects,
-    maxRootFields: config.limits.maxRootFields,
-    maxPageSize: 1000,
-  });
+  const service = new MappingService(
+    store,
+    sync,
+    { maxSubjects: config.limits.maxSubjects, maxRootFields: config.limits.maxRootFields, maxPageSize: 1000 },
+    reservedRoles,
+  );
   const identity = buildIdentity(
     config,
     logger,

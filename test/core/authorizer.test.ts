@@ -21,6 +21,8 @@ const TOKENS = {
   bob: { unique_name: "bob@corp.com", groups: ["Analysts"] },
   carol: { unique_name: "carol@corp.com" },
   nobody: { unique_name: "nobody@corp.com" },
+  mallory: { unique_name: "mallory@corp.com", groups: ["ops"] },
+  eve: { unique_name: "eve@corp.com" },
   anonymous: { sub: "123" },
 };
 
@@ -287,6 +289,7 @@ describe("Authorizer.explain", () => {
       rootFields: ["orders"],
       heldRoles: ["r_both", "r_orders"],
       candidateRoles: ["r_both", "r_orders"],
+      reservedRoles: [],
     });
   });
 
@@ -334,5 +337,92 @@ describe("Authorizer.explain", () => {
     await expect(authorizer.explain({ user: "user:dave", query: "{" })).rejects.toBeInstanceOf(
       OperationError,
     );
+  });
+});
+
+describe("Authorizer and Hasura's admin role held in the store", () => {
+  // As rows written with SQL could leave them: mallory holds only admin (directly and through ops), eve also
+  // holds r_orders. admin is mapped to the very fields asked for, so only its reservation keeps it out.
+  const withAdmin = () =>
+    snapshotOf(
+      { admin: ["orders", "customers"], r_orders: ["orders"], Admin: ["customers"] },
+      {
+        "user:mallory_corp.com": ["admin"],
+        "group:ops": ["admin"],
+        "user:eve_corp.com": ["admin", "r_orders"],
+      },
+    );
+
+  it.each([
+    {
+      who: "mallory",
+      role: undefined,
+      request: one("{ orders { id } }"),
+      expected: ["deny", "reserved_role"],
+    },
+    { who: "mallory", role: "admin", request: one("{ orders { id } }"), expected: ["deny", "reserved_role"] },
+    { who: "mallory", role: undefined, request: null, expected: ["deny", "reserved_role"] },
+    { who: "mallory", role: "admin", request: null, expected: ["deny", "reserved_role"] },
+    { who: "eve", role: undefined, request: one("{ orders { id } }"), expected: ["allow", "allowed"] },
+    { who: "eve", role: "admin", request: one("{ orders { id } }"), expected: ["deny", "reserved_role"] },
+    {
+      who: "eve",
+      role: undefined,
+      request: one("{ customers { id } }"),
+      expected: ["deny", "no_role_for_fields"],
+    },
+    { who: "eve", role: "Admin", request: one("{ customers { id } }"), expected: ["deny", "role_not_held"] },
+    { who: "eve", role: undefined, request: null, expected: ["allow", "allowed"] },
+  ])("$who asking $role for $request.query → $expected", async ({ who, role, request, expected }) => {
+    const snapshot = withAdmin();
+    const { authorizer } = setup({ snapshot: () => snapshot });
+    const headers: Record<string, string> = { Authorization: `Bearer ${who}` };
+    if (role !== undefined) headers["X-Hasura-Role"] = role;
+    const result = await authorizer.authorize(input(headers, request));
+    expect([result.outcome, result.reason]).toEqual(expected);
+    if (result.outcome === "allow") expect(result.role).toBe("r_orders");
+  });
+
+  it("follows a cleanup of the reserved rows for a warm caller", async () => {
+    const snapshot = withAdmin();
+    const { authorizer } = setup({ snapshot: () => snapshot });
+    const ask = () => authorizer.authorize(input({ Authorization: "Bearer mallory" }));
+    expect(await ask()).toMatchObject({ outcome: "deny", reason: "reserved_role" });
+    snapshot.deleteRole("admin");
+    expect(await ask()).toMatchObject({ outcome: "deny", reason: "no_roles" });
+  });
+
+  it("explains: reserved roles held in the store are listed apart, never held nor candidates", async () => {
+    const snapshot = withAdmin();
+    const { authorizer } = setup({ snapshot: () => snapshot });
+    expect(await authorizer.explain({ token: "mallory", query: "{ orders { id } }" })).toEqual({
+      allowed: false,
+      role: undefined,
+      reason: "reserved_role",
+      user: "user:mallory_corp.com",
+      groups: ["group:ops"],
+      rootFields: [],
+      heldRoles: [],
+      candidateRoles: [],
+      reservedRoles: ["admin"],
+    });
+    expect(
+      await authorizer.explain({
+        user: "user:eve_corp.com",
+        query: "{ orders { id } }",
+        requestedRole: "admin",
+      }),
+    ).toMatchObject({
+      allowed: false,
+      reason: "reserved_role",
+      heldRoles: ["r_orders"],
+      reservedRoles: ["admin"],
+    });
+    expect(await authorizer.explain({ token: "eve", query: "{ orders { id } }" })).toMatchObject({
+      allowed: true,
+      role: "r_orders",
+      candidateRoles: ["r_orders"],
+      reservedRoles: ["admin"],
+    });
   });
 });

@@ -1,15 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { candidateRoles, decide, type Decision } from "../../src/core/decision.js";
 import type { Operation } from "../../src/core/operation.js";
+import { reservedRoleIds } from "../../src/core/reserved-roles.js";
+import { Snapshot } from "../../src/core/snapshot.js";
 import { op, q, snapshotOf } from "./fixtures.js";
 
 // One output port per role, as the provisioner creates them; r_both spans two ports, a_first/z_last share one.
+// `Admin` is an ordinary role: Hasura's role names are case-sensitive, only `admin` is its superuser.
 const snapshot = snapshotOf({
   r_orders: ["orders", "orders_aggregate"],
   r_customers: ["customers"],
   r_both: ["orders", "customers"],
   a_first: ["shipments"],
   z_last: ["shipments"],
+  Admin: ["audit"],
 });
 
 interface Row {
@@ -18,6 +22,8 @@ interface Row {
   readonly operations: readonly Operation[] | null;
   readonly requested?: string;
   readonly introspection?: boolean;
+  /** The caller's subjects hold a reserved role in the store. */
+  readonly holdsReserved?: boolean;
   readonly expected: Partial<Decision>;
 }
 
@@ -153,7 +159,7 @@ const rows: Row[] = [
     name: "requested role unknown",
     held: ["r_orders"],
     operations: [q("orders")],
-    requested: "admin",
+    requested: "sales_admin",
     expected: deny("role_not_held"),
   },
   {
@@ -176,6 +182,91 @@ const rows: Row[] = [
     operations: [q("__typename")],
     requested: "r_orders",
     expected: allow("r_orders", []),
+  },
+  // reserved roles (Hasura's admin): never answered, asked for or not
+  {
+    name: "admin asked for, another fitting role held",
+    held: ["r_orders"],
+    operations: [q("orders")],
+    requested: "admin",
+    expected: deny("reserved_role", []),
+  },
+  {
+    name: "admin asked for with no role held",
+    held: [],
+    operations: [q("orders")],
+    requested: "admin",
+    expected: deny("reserved_role"),
+  },
+  {
+    name: "admin asked for in a mutation: the reserved role is the reason",
+    held: ["r_orders"],
+    operations: [op("mutation", "orders")],
+    requested: "admin",
+    expected: deny("reserved_role"),
+  },
+  {
+    name: "admin asked for at connection_init",
+    held: ["r_orders"],
+    operations: null,
+    requested: "admin",
+    expected: deny("reserved_role"),
+  },
+  {
+    name: "admin asked for by a caller holding it in the store",
+    held: [],
+    operations: [q("orders")],
+    requested: "admin",
+    holdsReserved: true,
+    expected: deny("reserved_role"),
+  },
+  {
+    name: "only a reserved role held in the store, none asked",
+    held: [],
+    operations: [q("orders")],
+    holdsReserved: true,
+    expected: deny("reserved_role", []),
+  },
+  {
+    name: "only a reserved role held in the store, connection_init",
+    held: [],
+    operations: null,
+    holdsReserved: true,
+    expected: deny("reserved_role"),
+  },
+  {
+    name: "a reserved role held beside a fitting one: the fitting one, as if the reserved were absent",
+    held: ["r_orders"],
+    operations: [q("orders")],
+    holdsReserved: true,
+    expected: allow("r_orders"),
+  },
+  {
+    name: "a reserved role held beside one that does not fit",
+    held: ["r_customers"],
+    operations: [q("orders")],
+    holdsReserved: true,
+    expected: deny("no_role_for_fields", ["orders"]),
+  },
+  {
+    name: "ADMIN asked for: not reserved (case-sensitive), and not held",
+    held: ["r_orders"],
+    operations: [q("orders")],
+    requested: "ADMIN",
+    expected: deny("role_not_held"),
+  },
+  {
+    name: "Admin asked for and held: an ordinary role",
+    held: ["Admin"],
+    operations: [q("audit")],
+    requested: "Admin",
+    expected: allow("Admin", ["audit"]),
+  },
+  {
+    name: "Admin chosen without asking: an ordinary role",
+    held: ["Admin", "r_orders"],
+    operations: [q("audit")],
+    expected: allow("Admin"),
   },
   // batches
   {
@@ -264,13 +355,14 @@ const rows: Row[] = [
 ];
 
 describe("decide", () => {
-  it.each(rows)("$name", ({ held, operations, requested, introspection, expected }) => {
+  it.each(rows)("$name", ({ held, operations, requested, introspection, holdsReserved, expected }) => {
     const decision = decide(
       {
         heldRoles: new Set(held),
         operations,
         requestedRole: requested,
         allowIntrospection: introspection ?? false,
+        holdsReservedRole: holdsReserved ?? false,
       },
       snapshot,
     );
@@ -308,6 +400,44 @@ describe("decide", () => {
     expect(decide(input, live).reason).toBe("no_role_for_fields");
     live.putRole({ roleId: "r_orders", componentId: "c-r_orders", rootFields: ["orders", "invoices"] });
     expect(decide(input, live)).toMatchObject({ allowed: true, role: "r_orders" });
+  });
+});
+
+describe("decide with RESERVED_ROLE_IDS", () => {
+  // The snapshot is built as the store holds it: anonymous and admin rows are left out when it is built.
+  const reserved = Snapshot.from(
+    {
+      roles: [
+        { roleId: "anonymous", componentId: "c-anonymous", rootFields: ["orders"] },
+        { roleId: "admin", componentId: "c-admin", rootFields: ["orders"] },
+        { roleId: "r_orders", componentId: "c-r_orders", rootFields: ["orders"] },
+      ],
+      userGrants: [
+        { subject: "user:ann", roleId: "anonymous" },
+        { subject: "user:ann", roleId: "admin" },
+      ],
+      groupGrants: [],
+    },
+    reservedRoleIds(["anonymous"]),
+  );
+  const decideFor = (requestedRole: string | undefined, held: string[]) =>
+    decide(
+      { heldRoles: new Set(held), operations: [q("orders")], requestedRole, allowIntrospection: false },
+      reserved,
+    );
+
+  it.each([
+    { requested: "anonymous", held: ["r_orders"], reason: "reserved_role" },
+    { requested: "admin", held: ["r_orders"], reason: "reserved_role" },
+    { requested: "Anonymous", held: ["r_orders"], reason: "role_not_held" },
+    { requested: undefined, held: ["r_orders"], reason: "allowed" },
+  ])("asked for $requested → $reason", ({ requested, held, reason }) => {
+    expect(decideFor(requested, held).reason).toBe(reason);
+  });
+
+  it("never offers a reserved role as a candidate", () => {
+    expect(candidateRoles(["orders"], reserved)).toEqual(["r_orders"]);
+    expect([...reserved.rolesForField("orders")]).toEqual(["r_orders"]);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   UnavailableError,
 } from "../../src/core/errors.js";
 import { MappingService } from "../../src/core/mapping-service.js";
+import { reservedRoleIds } from "../../src/core/reserved-roles.js";
 import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { FakeStore } from "../support/fake-store.js";
 import { RecordingLogger } from "../support/quiet-logger.js";
@@ -17,7 +18,10 @@ afterEach(() => {
   for (const sync of syncs.splice(0)) sync.stop();
 });
 
-async function setup(limits = { maxSubjects: 3, maxRootFields: 3, maxPageSize: 2 }) {
+async function setup(
+  limits = { maxSubjects: 3, maxRootFields: 3, maxPageSize: 2 },
+  reserved?: ReadonlySet<string>,
+) {
   const store = new FakeStore();
   const sync = new SnapshotSync(store, {
     refreshMs: 3_600_000,
@@ -27,7 +31,7 @@ async function setup(limits = { maxSubjects: 3, maxRootFields: 3, maxPageSize: 2
   });
   syncs.push(sync);
   await sync.start();
-  const service = new MappingService(store, sync, limits);
+  const service = new MappingService(store, sync, limits, reserved);
   // What the webhook would answer for this user and query on this replica, right now.
   const decideFor = (user: string, groups: string[], field: string) => {
     const snapshot = sync.fresh();
@@ -184,6 +188,20 @@ describe("MappingService refuses bad input, naming the field", () => {
     { name: "page size not an integer", call: (s) => s.listRoles(1.5, ""), field: "page_size" },
     { name: "page token forged", call: (s) => s.listRoles(1, "bm90IGEgdG9rZW4"), field: "page_token" },
     { name: "subject without a kind", call: (s) => s.listSubjectRoles("alice"), field: "subject" },
+    // Hasura's superuser role is never written or granted, whatever else the call carries.
+    {
+      name: "admin upserted",
+      call: (s) => s.upsertRole({ roleId: "admin", componentId: "c", rootFields: ["orders"] }),
+      field: "role_id",
+    },
+    {
+      name: "admin upserted with a bad component too: role_id named first",
+      call: (s) => s.upsertRole({ roleId: "admin", componentId: "", rootFields: [] }),
+      field: "role_id",
+    },
+    { name: "admin granted to users", call: (s) => s.setUserRoles("admin", ["user:a"]), field: "role_id" },
+    { name: "admin granted to groups", call: (s) => s.setGroupRoles("admin", ["group:g"]), field: "role_id" },
+    { name: "admin emptied of users", call: (s) => s.setUserRoles("admin", []), field: "role_id" },
   ];
 
   it.each(cases)("$name → $field", async ({ call, field }) => {
@@ -228,5 +246,56 @@ describe("MappingService store failures", () => {
       await rejection(service.upsertRole({ roleId: "r", componentId: "c", rootFields: ["orders"] })),
     ).toBeInstanceOf(UnavailableError);
     expect(sync.fresh().rolesForField("orders").size).toBe(0);
+  });
+});
+
+describe("MappingService and reserved role ids", () => {
+  const reserved = reservedRoleIds(["anonymous"]);
+
+  it.each([
+    {
+      name: "admin",
+      roleId: "admin",
+      why: /"admin" is a reserved role id: it is Hasura's admin role, which bypasses every permission/,
+    },
+    { name: "a RESERVED_ROLE_IDS entry", roleId: "anonymous", why: /"anonymous" .*RESERVED_ROLE_IDS/ },
+  ])("refuses $name in every write, saying why, and stores nothing", async ({ roleId, why }) => {
+    const { service, store, sync } = await setup(undefined, reserved);
+    const writes = [
+      service.upsertRole({ roleId, componentId: "c", rootFields: ["orders"] }),
+      service.setUserRoles(roleId, ["user:a"]),
+      service.setGroupRoles(roleId, ["group:g"]),
+    ];
+    for (const write of writes) {
+      const error = await rejection(write);
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).field).toBe("role_id");
+      expect((error as Error).message).toMatch(why);
+    }
+    expect(await store.getRole(roleId)).toBeUndefined();
+    expect(sync.fresh().rolesForField("orders").size).toBe(0);
+  });
+
+  it("compares exactly, as Hasura does: Admin and ADMIN are ordinary roles", async () => {
+    const { service, decideFor } = await setup(undefined, reserved);
+    for (const roleId of ["Admin", "ADMIN", "admin ", "Anonymous"]) {
+      await service.upsertRole({ roleId, componentId: `c-${roleId}`, rootFields: [`f_${roleId}`] });
+      await service.setUserRoles(roleId, ["user:a"]);
+      expect(decideFor("user:a", [], `f_${roleId}`)).toMatchObject({ allowed: true, role: roleId });
+    }
+  });
+
+  it("reads and deletes a reserved role written outside the API: deleting is how it is cleaned up", async () => {
+    const { service, store, sync } = await setup();
+    await store.upsertRole({ roleId: "admin", componentId: "c-admin", rootFields: ["orders"] });
+    await store.setUserRoles("admin", ["user:mallory"]);
+    await sync.reload();
+    expect(sync.stats().reservedRowsIgnored).toBe(2);
+    expect(await service.getRole("admin")).toMatchObject({ roleId: "admin" });
+    expect(await service.getRoleGrants("admin")).toMatchObject({ users: ["user:mallory"] });
+    await service.deleteRole("admin");
+    expect(await store.getRole("admin")).toBeUndefined();
+    await sync.reload();
+    expect(sync.stats().reservedRowsIgnored).toBe(0);
   });
 });

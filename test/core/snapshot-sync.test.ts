@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/core/errors.js";
+import { reservedRoleIds } from "../../src/core/reserved-roles.js";
 import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { FakeStore } from "../support/fake-store.js";
 import { RecordingLogger } from "../support/quiet-logger.js";
@@ -180,5 +181,62 @@ describe("SnapshotSync", () => {
     expect([...sync.fresh().rolesOf("user:alice", [])]).toEqual(["r_orders"]);
     // The queue goes on after a failure.
     await expect(sync.write(async () => 1)).resolves.toBe(1);
+  });
+
+  it("leaves reserved roles written outside the API out, with one error line per load and a count", async () => {
+    const store = new FakeStore({
+      roles: [
+        { roleId: "admin", componentId: "c-admin", rootFields: ["orders"] },
+        { roleId: "anonymous", componentId: "c-anonymous", rootFields: ["orders"] },
+      ],
+      userGrants: [{ subject: "user:mallory", roleId: "admin" }],
+      groupGrants: [{ subject: "group:ops", roleId: "anonymous" }],
+    });
+    const logger = new RecordingLogger();
+    const sync = new SnapshotSync(store, {
+      refreshMs: HOUR,
+      pollMs: HOUR,
+      maxStalenessMs: HOUR,
+      logger,
+      reservedRoles: reservedRoleIds(["anonymous"]),
+    });
+    syncs.push(sync);
+    await sync.start();
+    expect(sync.fresh().rolesOf("user:mallory", ["group:ops"]).size).toBe(0);
+    expect(sync.stats()).toMatchObject({ roles: 0, grants: 0, reservedRowsIgnored: 4 });
+    expect(logger.entries).toEqual([
+      {
+        level: "error",
+        obj: { event: "reserved_roles_ignored", role_ids: ["admin", "anonymous"], rows: 4 },
+        msg: expect.stringMatching(/reserved role ids .* ignored .*never answers/),
+      },
+    ]);
+    // Once per load, not per poll or decision.
+    await sync.poll();
+    expect(logger.entries).toHaveLength(1);
+    store.grantOutside({ subject: "user:eve", roleId: "admin" });
+    await sync.poll();
+    expect(logger.entries).toHaveLength(2);
+    expect(sync.stats().reservedRowsIgnored).toBe(5);
+    // Deleted through the API (the way to clean up), the next load is quiet and counts nothing.
+    await store.deleteRole("admin");
+    await store.deleteRole("anonymous");
+    await sync.poll();
+    expect(logger.entries).toHaveLength(2);
+    expect(sync.stats().reservedRowsIgnored).toBe(0);
+  });
+
+  it("reserves Hasura's admin role when given no reserved ids", async () => {
+    const store = new FakeStore({
+      roles: [{ roleId: "admin", componentId: "c-admin", rootFields: ["orders"] }],
+      userGrants: [{ subject: "user:mallory", roleId: "admin" }],
+    });
+    const logger = new RecordingLogger();
+    const sync = new SnapshotSync(store, { refreshMs: HOUR, pollMs: HOUR, maxStalenessMs: HOUR, logger });
+    syncs.push(sync);
+    await sync.start();
+    expect(sync.fresh().rolesOf("user:mallory", []).size).toBe(0);
+    expect(sync.stats().reservedRowsIgnored).toBe(2);
+    expect(logger.events()).toEqual(["reserved_roles_ignored"]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { reservedRoleIds } from "../../src/core/reserved-roles.js";
 import { Snapshot } from "../../src/core/snapshot.js";
 import { snapshotOf } from "./fixtures.js";
 
@@ -80,5 +81,86 @@ describe("Snapshot", () => {
       groupGrants: [],
     });
     expect(snapshot.grants).toBe(1);
+  });
+});
+
+describe("Snapshot and reserved roles", () => {
+  // As rows written with SQL or through Hasura's console could leave them: admin mapped and granted.
+  const data = {
+    roles: [
+      { roleId: "admin", componentId: "c-admin", rootFields: ["orders", "payroll"] },
+      { roleId: "anonymous", componentId: "c-anonymous", rootFields: ["orders"] },
+      { roleId: "Admin", componentId: "c-Admin", rootFields: ["audit"] },
+      { roleId: "r_orders", componentId: "c-r_orders", rootFields: ["orders"] },
+    ],
+    userGrants: [
+      { subject: "user:mallory", roleId: "admin" },
+      { subject: "user:mallory", roleId: "r_orders" },
+      { subject: "user:ann", roleId: "Admin" },
+    ],
+    groupGrants: [
+      { subject: "group:ops", roleId: "admin" },
+      { subject: "group:ops", roleId: "anonymous" },
+    ],
+  };
+
+  it.each([
+    {
+      name: "admin only, by default",
+      reserved: undefined,
+      roles: 3,
+      grants: 3,
+      ignored: { roleIds: ["admin"], rows: 3 },
+      answerable: ["anonymous", "r_orders"],
+      mallory: ["admin"],
+      ops: ["admin"],
+    },
+    {
+      name: "admin and RESERVED_ROLE_IDS",
+      reserved: reservedRoleIds(["anonymous"]),
+      roles: 2,
+      grants: 2,
+      ignored: { roleIds: ["admin", "anonymous"], rows: 5 },
+      answerable: ["r_orders"],
+      mallory: ["admin"],
+      ops: ["admin", "anonymous"],
+    },
+  ])("leaves reserved rows out and counts them: $name", ({ reserved, roles, grants, ignored, ...held }) => {
+    const snapshot = Snapshot.from(data, reserved);
+    expect(snapshot.roleCount).toBe(roles);
+    expect(snapshot.grants).toBe(grants);
+    expect(snapshot.ignoredReserved).toEqual(ignored);
+    expect(snapshot.role("admin")).toBeUndefined();
+    expect([...snapshot.rolesForField("payroll")]).toEqual([]);
+    expect([...snapshot.rolesOf("user:mallory", ["group:ops"])].sort()).toEqual(held.answerable);
+    expect([...snapshot.reservedRolesOf("user:mallory", [])]).toEqual(held.mallory);
+    expect([...snapshot.reservedRolesOf("user:nobody", ["group:ops"])].sort()).toEqual(held.ops);
+    // Role names are case-sensitive, as in Hasura: Admin is an ordinary role.
+    expect(snapshot.isReserved("Admin")).toBe(false);
+    expect([...snapshot.rolesOf("user:ann", [])]).toEqual(["Admin"]);
+    expect(snapshot.grantsOf("admin")).toEqual({ users: [], groups: [] });
+  });
+
+  it("counts nothing when the store holds no reserved role", () => {
+    expect(base().ignoredReserved).toEqual({ roleIds: [], rows: 0 });
+    expect(base().reservedRolesOf("user:alice_corp.com", ["group:sales"]).size).toBe(0);
+  });
+
+  it("ignores in-place writes of a reserved role", () => {
+    const snapshot = base();
+    snapshot.putRole({ roleId: "admin", componentId: "c-admin", rootFields: ["orders"] });
+    snapshot.replaceGrants("admin", "user:", ["user:alice_corp.com"]);
+    expect([...snapshot.rolesForField("orders")]).toEqual(["r_orders"]);
+    expect([...snapshot.rolesOfSubject("user:alice_corp.com")]).toEqual(["r_orders"]);
+    expect(snapshot.reservedRolesOf("user:alice_corp.com", []).size).toBe(0);
+  });
+
+  it("forgets who holds a reserved role once it is deleted, as a changed snapshot", () => {
+    const snapshot = Snapshot.from(data);
+    const version = snapshot.version;
+    snapshot.deleteRole("admin");
+    expect(snapshot.reservedRolesOf("user:mallory", ["group:ops"]).size).toBe(0);
+    expect(snapshot.version).toBeGreaterThan(version);
+    expect([...snapshot.rolesOf("user:mallory", [])]).toEqual(["r_orders"]);
   });
 });

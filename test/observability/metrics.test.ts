@@ -56,6 +56,7 @@ describe("/metrics on the admin listener", () => {
   it("reports the snapshot's age and size", () => {
     expect(sample(text, "rolemapper_snapshot_roles")).toBe(1);
     expect(sample(text, "rolemapper_snapshot_grants")).toBe(2);
+    expect(sample(text, "rolemapper_snapshot_reserved_rows_ignored")).toBe(0);
     expect(sample(text, "rolemapper_snapshot_age_seconds")).toBeGreaterThanOrEqual(0);
     expect(sample(text, "rolemapper_snapshot_store_contact_age_seconds")).toBeGreaterThanOrEqual(0);
     expect(sample(text, "rolemapper_ready")).toBe(1);

@@ -164,7 +164,10 @@ export interface ExplainDecisionResponse {
   allowed: boolean;
   /** The role the webhook would grant; empty when denied. */
   role: string;
-  /** A stable snake_case code: allowed, no_roles, mutation, introspection, no_role_for_fields, role_not_held, … */
+  /**
+   * A stable snake_case code: allowed, no_roles, reserved_role, mutation, introspection, no_role_for_fields,
+   * role_not_held, …
+   */
   reason: string;
   /** The user subject the decision was made for. */
   user: string;
@@ -176,6 +179,11 @@ export interface ExplainDecisionResponse {
   heldRoles: string[];
   /** The roles mapped to every root field of the operation, sorted. */
   candidateRoles: string[];
+  /**
+   * Reserved roles (Hasura's admin, RESERVED_ROLE_IDS) the user or its groups hold in the store, sorted. They
+   * are never answered, so they are not among held_roles or candidate_roles.
+   */
+  reservedRoles: string[];
 }
 
 function createBaseRole(): Role {
@@ -1899,6 +1907,7 @@ function createBaseExplainDecisionResponse(): ExplainDecisionResponse {
     rootFields: [],
     heldRoles: [],
     candidateRoles: [],
+    reservedRoles: [],
   };
 }
 
@@ -1927,6 +1936,9 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
     }
     for (const v of message.candidateRoles) {
       writer.uint32(66).string(v!);
+    }
+    for (const v of message.reservedRoles) {
+      writer.uint32(74).string(v!);
     }
     return writer;
   },
@@ -2008,6 +2020,14 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
             message.candidateRoles.push(reader.string());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.reservedRoles.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2042,6 +2062,11 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
         : globalThis.Array.isArray(object?.candidate_roles)
         ? object.candidate_roles.map((e: any) => globalThis.String(e))
         : [],
+      reservedRoles: globalThis.Array.isArray(object?.reservedRoles)
+        ? object.reservedRoles.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.reserved_roles)
+        ? object.reserved_roles.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -2071,6 +2096,9 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
     if (message.candidateRoles?.length) {
       obj.candidateRoles = message.candidateRoles;
     }
+    if (message.reservedRoles?.length) {
+      obj.reservedRoles = message.reservedRoles;
+    }
     return obj;
   },
 
@@ -2087,6 +2115,7 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
     message.rootFields = object.rootFields?.map((e) => e) || [];
     message.heldRoles = object.heldRoles?.map((e) => e) || [];
     message.candidateRoles = object.candidateRoles?.map((e) => e) || [];
+    message.reservedRoles = object.reservedRoles?.map((e) => e) || [];
     return message;
   },
 };
