@@ -9,6 +9,7 @@ export function configSummary(config: Config): Record<string, unknown> {
     webhook: `${config.webhook.host}:${config.webhook.port}`,
     admin_http: `${config.admin.host}:${config.admin.port}`,
     grpc: `${config.grpc.host}:${config.grpc.port}`,
+    metrics: `${config.metrics.host}:${config.metrics.port}`,
     grpc_mtls: config.grpc.tls !== undefined,
     api_tokens: config.api.tokens.length,
     api_tokens_file: config.api.tokensFile,

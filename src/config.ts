@@ -30,6 +30,8 @@ export interface Config {
     readonly operationCacheChars: number;
   };
   readonly admin: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number };
+  /** The listener of `/metrics` and the probes, apart from the API so that scrapers need no API access. */
+  readonly metrics: { readonly host: string; readonly port: number };
   readonly grpc: {
     readonly host: string;
     readonly port: number;
@@ -192,6 +194,10 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       port: env.int("ADMIN_HTTP_PORT", 8093, ...PORT),
       bodyLimitBytes: env.int("ADMIN_BODY_LIMIT_BYTES", 32 * MIB, 1024, 512 * MIB),
     },
+    metrics: {
+      host: env.string("METRICS_HOST", apiHost),
+      port: env.int("METRICS_PORT", 8094, ...PORT),
+    },
     grpc: {
       host: env.string("GRPC_HOST", apiHost),
       port: env.int("GRPC_PORT", 50051, ...PORT),
@@ -262,8 +268,18 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       0,
     );
   }
+  checkMetricsPort(env, config);
   if (env.problems.length > 0) throw new ConfigError(env.problems);
   return deepFreeze(config);
+}
+
+// The metrics listener binds beside the others: a port shared with one of them would fail at start instead.
+function checkMetricsPort(env: EnvReader, config: Config): void {
+  const { port } = config.metrics;
+  const taken = [config.webhook.port, config.admin.port, config.grpc.port];
+  if (port !== 0 && taken.includes(port)) {
+    env.fail("METRICS_PORT", "must differ from WEBHOOK_PORT, ADMIN_HTTP_PORT and GRPC_PORT", String(port), 0);
+  }
 }
 
 function readAzure(env: EnvReader): NonNullable<Config["groups"]["azure"]> {

@@ -31,6 +31,7 @@ describe("loadConfig", () => {
     // Without credentials in development mode the API stays on localhost.
     expect(config.admin.host).toBe("127.0.0.1");
     expect(config.grpc.host).toBe("127.0.0.1");
+    expect(config.metrics).toEqual({ host: "127.0.0.1", port: 8094 });
     expect(config.identity.tokenHeaders).toEqual(["Authorization"]);
     expect(config.identity.userClaims).toEqual(["unique_name"]);
     expect(Object.isFrozen(config.webhook)).toBe(true);
@@ -123,6 +124,25 @@ describe("loadConfig", () => {
     ["a reserved role id twice", { RESERVED_ROLE_IDS: '["a","a"]' }, /^RESERVED_ROLE_IDS\[1\]: duplicate/],
   ])("refuses %s, naming the variable", (_name, env, expected) => {
     expect(problemsOf(env)).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
+  });
+
+  it("serves metrics and probes on a listener of their own, beyond loopback outside development mode", () => {
+    expect(loadConfig(PRODUCTION).metrics).toEqual({ host: "0.0.0.0", port: 8094 });
+    expect(loadConfig({ ...PRODUCTION, METRICS_HOST: "10.0.0.7", METRICS_PORT: "9464" }).metrics).toEqual({
+      host: "10.0.0.7",
+      port: 9464,
+    });
+    // Port 0 (an ephemeral port) never clashes.
+    expect(problemsOf({ METRICS_PORT: "0", ADMIN_HTTP_PORT: "0" })).toEqual([]);
+  });
+
+  it.each([
+    ["out of range", { METRICS_PORT: "65536" }, /^METRICS_PORT: expected an integer from 0 to 65535/],
+    ["the admin listener's port", { METRICS_PORT: "8093" }, /^METRICS_PORT: must differ from/],
+    ["the webhook's port", { WEBHOOK_PORT: "9000", METRICS_PORT: "9000" }, /^METRICS_PORT: must differ from/],
+    ["the gRPC port", { METRICS_PORT: "50051" }, /^METRICS_PORT: must differ from/],
+  ])("refuses a METRICS_PORT that is %s", (_name, env, expected) => {
+    expect(problemsOf(env)).toEqual([expect.stringMatching(expected)]);
   });
 
   it("reports every bad variable at once", () => {

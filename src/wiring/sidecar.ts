@@ -18,7 +18,6 @@ import { SnapshotSync } from "../core/snapshot-sync.js";
 import { DecisionLog } from "../http/decision-log.js";
 import { createWebhookApp } from "../http/webhook-app.js";
 import { countInFlight } from "../observability/in-flight.js";
-import { metricsRoute } from "../observability/metrics-route.js";
 import { restCallerScope } from "../observability/rest-caller-scope.js";
 import { createSidecarObservability } from "../observability/sidecar-observability.js";
 import type { SidecarMetrics } from "../observability/metrics.js";
@@ -26,12 +25,14 @@ import { openStore } from "../store/open-store.js";
 import type { RoleMappingStore } from "../store/port.js";
 import { buildIdentity, remoteKeySource, type KeySource } from "./identity.js";
 import { listen, type Listening } from "./listen.js";
+import { createMetricsApp } from "./metrics-app.js";
 
 /** The bound ports, as actually listening (useful when configured as 0). */
 export interface SidecarAddresses {
   readonly webhookPort: number;
   readonly adminPort: number;
   readonly grpcPort: number;
+  readonly metricsPort: number;
 }
 
 /** A built sidecar: nothing listens until start(). */
@@ -39,7 +40,7 @@ export interface Sidecar {
   readonly service: MappingService;
   readonly authorizer: Authorizer;
   readonly sync: SnapshotSync;
-  /** This instance's Prometheus metrics (served at /metrics on the admin listener). */
+  /** This instance's Prometheus metrics (served at /metrics on the metrics listener). */
   readonly metrics: SidecarMetrics;
   start(): Promise<SidecarAddresses>;
   /** The bound ports; throws before start(). */
@@ -47,6 +48,7 @@ export interface Sidecar {
   /**
    * Readiness off; for `drainMs` the listeners still answer but close each connection after its response;
    * then they stop accepting, in-flight requests finish within `graceMs`, the store is closed and spans flushed.
+   * Calling it again returns the first call's promise.
    */
   stop(graceMs: number, drainMs?: number): Promise<void>;
 }
@@ -145,9 +147,9 @@ export async function buildSidecar(
   });
   const adminApp = express();
   adminApp.disable("x-powered-by");
+  // Kept beside the metrics listener's probes for checks that already call the admin port.
   adminApp.use(healthRoutes(ready));
-  adminApp.use(metricsRoute(metrics));
-  // Probes and scrapes above are not traced; the RoleMapping routes below are.
+  // The probes above are not traced; the RoleMapping routes below are.
   if (observability.traceRest) adminApp.use(observability.traceRest);
   // Writes made through REST are audited under the API credential's name.
   adminApp.use(restCallerScope());
@@ -173,6 +175,7 @@ export async function buildSidecar(
   const listeners: Listening[] = [];
   let grpcBound = false;
   let addresses: SidecarAddresses | undefined;
+  let stopped: Promise<void> | undefined;
   return {
     service,
     authorizer,
@@ -184,6 +187,12 @@ export async function buildSidecar(
       listeners.push(webhook);
       const admin = await listen(adminApp, config.admin.host, config.admin.port);
       listeners.push(admin);
+      const metricsListener = await listen(
+        createMetricsApp(ready, metrics),
+        config.metrics.host,
+        config.metrics.port,
+      );
+      listeners.push(metricsListener);
       for (const listener of listeners) closeConnectionsWhen(listener.server, () => stopping);
       await sync.start();
       const grpcPort = await bindGrpcServer(
@@ -193,25 +202,34 @@ export async function buildSidecar(
         grpcServerCredentials(tls),
       );
       grpcBound = true;
-      addresses = { webhookPort: webhook.port, adminPort: admin.port, grpcPort };
+      addresses = {
+        webhookPort: webhook.port,
+        adminPort: admin.port,
+        grpcPort,
+        metricsPort: metricsListener.port,
+      };
       return addresses;
     },
     ports() {
       if (!addresses) throw new Error("the sidecar is not started");
       return addresses;
     },
-    async stop(graceMs, drainMs = 0) {
-      stopping = true;
-      // Requests already on their way over kept-alive connections are answered, not reset, while the
-      // clients learn (Connection: close) to open new connections, which will find the port closed.
-      if (drainMs > 0 && listeners.length > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
-      sync.stop();
-      await Promise.all([
-        ...listeners.map((listener) => listener.close(graceMs)),
-        grpcBound ? shutdownGrpcServer(grpcServer, graceMs) : Promise.resolve(),
-      ]);
-      await store.close();
-      await observability.shutdown();
+    stop(graceMs, drainMs = 0) {
+      // A second call (a second signal, a test's teardown) waits for the first instead of closing twice.
+      stopped ??= (async () => {
+        stopping = true;
+        // Requests already on their way over kept-alive connections are answered, not reset, while the
+        // clients learn (Connection: close) to open new connections, which will find the port closed.
+        if (drainMs > 0 && listeners.length > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+        sync.stop();
+        await Promise.all([
+          ...listeners.map((listener) => listener.close(graceMs)),
+          grpcBound ? shutdownGrpcServer(grpcServer, graceMs) : Promise.resolve(),
+        ]);
+        await store.close();
+        await observability.shutdown();
+      })();
+      return stopped;
     },
   };
 }

@@ -94,7 +94,12 @@ async function measureProcess(
   grantRows: number,
   storeEnv: Record<string, string>,
 ): Promise<FootprintFigure> {
-  const [webhookPort, adminPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
+  const [webhookPort, adminPort, grpcPort, metricsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const env = {
     PATH: process.env.PATH ?? "",
     NODE_ENV: "production",
@@ -107,6 +112,8 @@ async function measureProcess(
     ADMIN_HTTP_PORT: String(adminPort),
     GRPC_HOST: "127.0.0.1",
     GRPC_PORT: String(grpcPort),
+    METRICS_HOST: "127.0.0.1",
+    METRICS_PORT: String(metricsPort),
     LOG_LEVEL: "warn",
     SHUTDOWN_DRAIN_S: "0",
     ...storeEnv,

@@ -81,6 +81,8 @@ export async function startSidecar(ctx: BenchContext, level: "warn" | "info"): P
       ADMIN_HTTP_PORT: "0",
       GRPC_HOST: "127.0.0.1",
       GRPC_PORT: "0",
+      METRICS_HOST: "127.0.0.1",
+      METRICS_PORT: "0",
       LOG_LEVEL: level,
       MAX_SUBJECTS_PER_CALL: "100000",
     },

@@ -120,6 +120,7 @@ const { child, webhookPort, adminPort } = await startSidecar({
   WEBHOOK_PORT: "0",
   ADMIN_HTTP_PORT: "0",
   GRPC_PORT: "0",
+  METRICS_PORT: "0",
   LOG_LEVEL: "info",
   NODE_ENV: "development",
 });

@@ -78,6 +78,8 @@ describe.skipIf(!hasMain)(
         ADMIN_HTTP_PORT: String(await freePort()),
         GRPC_HOST: "127.0.0.1",
         GRPC_PORT: String(await freePort()),
+        METRICS_HOST: "127.0.0.1",
+        METRICS_PORT: String(await freePort()),
         ROLEMAPPING_STORE: "embedded",
         ROLEMAPPING_DATA_DIR: join(work, "data"),
         ROLEMAPPER_API_TOKENS: "deploy-test-token",
@@ -104,9 +106,9 @@ describe.skipIf(!hasMain)(
       });
       const started = start("node", ["dist/main.js"], app, env);
       try {
-        const healthz = await waitFor200(`http://127.0.0.1:${env.ADMIN_HTTP_PORT}/healthz`, started, 60_000);
+        const healthz = await waitFor200(`http://127.0.0.1:${env.METRICS_PORT}/healthz`, started, 60_000);
         expect(healthz.status, started.output()).toBe(200);
-        const readyz = await fetch(`http://127.0.0.1:${env.ADMIN_HTTP_PORT}/readyz`);
+        const readyz = await fetch(`http://127.0.0.1:${env.METRICS_PORT}/readyz`);
         expect(readyz.status, started.output()).not.toBe(200);
       } finally {
         started.child.kill("SIGKILL");
@@ -118,7 +120,7 @@ describe.skipIf(!hasMain)(
       const env = await productionEnv({ JWKS_URL: jwksUrl });
       const started = start("node", ["dist/main.js"], app, env);
       try {
-        const healthz = await waitFor200(`http://127.0.0.1:${env.ADMIN_HTTP_PORT}/healthz`, started, 60_000);
+        const healthz = await waitFor200(`http://127.0.0.1:${env.METRICS_PORT}/healthz`, started, 60_000);
         expect(healthz.status, started.output()).toBe(200);
         const webhook = await fetch(`http://127.0.0.1:${env.WEBHOOK_PORT}/v1/health`);
         // A JSON string, as the previous service answered.

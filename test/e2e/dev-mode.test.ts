@@ -22,6 +22,7 @@ beforeAll(async () => {
     WEBHOOK_PORT: "0",
     ADMIN_HTTP_PORT: "0",
     GRPC_PORT: "0",
+    METRICS_PORT: "0",
   });
   sidecar = await startSidecar(config, log.logger);
   base = `http://127.0.0.1:${sidecar.ports().webhookPort}`;

@@ -20,6 +20,7 @@ let output = "";
 let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 let webhook: string;
 let admin: string;
+let metrics: string;
 let token: string;
 
 const lines = (): Record<string, unknown>[] =>
@@ -46,7 +47,12 @@ async function until(what: string, check: () => boolean | Promise<boolean>): Pro
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "rolemapper-lifecycle-"));
-  const [webhookPort, adminPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
+  const [webhookPort, adminPort, grpcPort, metricsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: join(import.meta.dirname, "../.."),
     env: {
@@ -55,6 +61,7 @@ beforeAll(async () => {
       WEBHOOK_PORT: String(webhookPort),
       ADMIN_HTTP_PORT: String(adminPort),
       GRPC_PORT: String(grpcPort),
+      METRICS_PORT: String(metricsPort),
       ROLEMAPPER_API_TOKENS: `ops:${API_SECRET}`,
       LOG_LEVEL: "info",
     },
@@ -66,6 +73,7 @@ beforeAll(async () => {
   await until("the listening line", () => lines().some((line) => line.event === "listening"));
   webhook = `http://127.0.0.1:${webhookPort}/v1/authenticate`;
   admin = `http://127.0.0.1:${adminPort}`;
+  metrics = `http://127.0.0.1:${metricsPort}`;
   const issuer = await openDevIssuer(dataDir);
   token = await issuer.mint({ user: "alice@example.com", groups: ["analysts"] });
 }, 60_000);
@@ -155,7 +163,7 @@ describe("the process lifecycle", () => {
   it("on SIGTERM turns unready, finishes every request in flight, refuses new ones, and exits 0", async () => {
     const slow = Array.from({ length: SLOW_REQUESTS }, () => slowRequest());
     await until("the slow requests to be in flight", async () => {
-      const text = await (await fetch(`${admin}/metrics`)).text();
+      const text = await (await fetch(`${metrics}/metrics`)).text();
       return (sample(text, "rolemapper_webhook_in_flight") ?? 0) >= SLOW_REQUESTS;
     });
     const outcomes: Outcome[] = [];

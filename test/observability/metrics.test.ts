@@ -87,12 +87,13 @@ describe("/metrics on the admin listener", () => {
     expect(sample(text, "rolemapper_nodejs_heap_size_used_bytes")).toBeGreaterThan(0);
   });
 
-  it("is served in the Prometheus text format, and not on the webhook listener", async () => {
-    const response = await fetch(`${fixture.admin}/metrics`);
+  it("is served in the Prometheus text format on the metrics listener, and not on the webhook or admin one", async () => {
+    const response = await fetch(`${fixture.metrics}/metrics`);
     expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
     await response.arrayBuffer();
     const webhookPort = fixture.sidecar.ports().webhookPort;
     expect((await fetch(`http://127.0.0.1:${webhookPort}/metrics`)).status).toBe(404);
+    expect((await fetch(`${fixture.admin}/metrics`)).status).toBe(404);
   });
 });
 

@@ -20,12 +20,14 @@ export interface SidecarFixture {
   readonly issuer: JwksIssuer;
   readonly log: MemoryLogger;
   readonly admin: string;
+  /** The metrics listener (`/metrics` and the probes). */
+  readonly metrics: string;
   readonly grpc: RoleMappingApi;
   /** Posts one webhook call as Hasura does; `headers` are the client's. */
   ask(headers: Record<string, string>, query?: string): Promise<number>;
   /** A token for alice, member of group `analysts`. */
   aliceToken(): Promise<string>;
-  /** The admin listener's /metrics text. */
+  /** The metrics listener's /metrics text. */
   scrape(): Promise<string>;
   close(): Promise<void>;
 }
@@ -47,6 +49,7 @@ export async function startFixture(
     WEBHOOK_PORT: "0",
     ADMIN_HTTP_PORT: "0",
     GRPC_PORT: "0",
+    METRICS_PORT: "0",
     ...env,
   });
   const sidecar = await startSidecar(config, log.logger, spanExporter ? { spanExporter } : {});
@@ -59,11 +62,13 @@ export async function startFixture(
   });
   await sidecar.service.setGroupRoles("sales", ["group:analysts"]);
   const admin = `http://127.0.0.1:${ports.adminPort}`;
+  const metrics = `http://127.0.0.1:${ports.metricsPort}`;
   return {
     sidecar,
     issuer,
     log,
     admin,
+    metrics,
     grpc: promiseApi(client, bearer(API_TOKEN)),
     async ask(headers, query = "{ sales_orders { id } }") {
       const response = await fetch(`http://127.0.0.1:${ports.webhookPort}/v1/authenticate`, {
@@ -76,7 +81,7 @@ export async function startFixture(
     },
     aliceToken: () => issuer.sign({ unique_name: "alice@corp.com", groups: ["analysts"] }),
     async scrape() {
-      const response = await fetch(`${admin}/metrics`);
+      const response = await fetch(`${metrics}/metrics`);
       return response.text();
     },
     async close() {

@@ -31,6 +31,7 @@ export async function runSidecar(issuer: JwksIssuer, env: Record<string, string>
     WEBHOOK_PORT: "0",
     ADMIN_HTTP_PORT: "0",
     GRPC_PORT: "0",
+    METRICS_PORT: "0",
     ...env,
   });
   const sidecar = await startSidecar(config, log.logger);

@@ -27,9 +27,11 @@ const BASE_ENV: Record<string, string> = {
   WEBHOOK_HOST: "127.0.0.1",
   ADMIN_HTTP_HOST: "127.0.0.1",
   GRPC_HOST: "127.0.0.1",
+  METRICS_HOST: "127.0.0.1",
   WEBHOOK_PORT: "0",
   ADMIN_HTTP_PORT: "0",
   GRPC_PORT: "0",
+  METRICS_PORT: "0",
   LOG_LEVEL: "silent",
 };
 
@@ -75,7 +77,12 @@ function portCapturingLogger(into: { ports?: SidecarAddresses }) {
       const text = chunk.toString();
       if (text.includes('"event":"listening"')) {
         const line = JSON.parse(text) as SidecarAddresses;
-        into.ports = { webhookPort: line.webhookPort, adminPort: line.adminPort, grpcPort: line.grpcPort };
+        into.ports = {
+          webhookPort: line.webhookPort,
+          adminPort: line.adminPort,
+          grpcPort: line.grpcPort,
+          metricsPort: line.metricsPort,
+        };
       }
       done();
     },
