@@ -18,6 +18,15 @@ export interface RoleGrants {
   readonly groups: readonly string[];
 }
 
+/**
+ * A granted group name bound to the directory object id it had when granted: `group` is the subject
+ * (`group:<name>`), `objectId` the Entra object id. Names are not unique in Entra; ids are.
+ */
+export interface GroupPin {
+  readonly group: string;
+  readonly objectId: string;
+}
+
 /** Everything the decision needs, as loaded from a store. */
 export interface MappingData {
   readonly roles: readonly Role[];

@@ -7,6 +7,8 @@ export const STORE_METHODS = [
   "upsertRole",
   "setUserRoles",
   "setGroupRoles",
+  "loadGroupPins",
+  "pinGroups",
   "deleteRole",
   "getRole",
   "getRoleByComponent",

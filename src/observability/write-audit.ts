@@ -1,5 +1,5 @@
 import type { CoreLogger } from "../core/identity.js";
-import type { RoleGrants } from "../core/mapping.js";
+import type { GroupPin, RoleGrants } from "../core/mapping.js";
 import type { RoleMappingStore } from "../store/port.js";
 import { currentApiCaller } from "./api-caller-scope.js";
 import { errorCode } from "./error-code.js";
@@ -62,17 +62,23 @@ export function auditWrites(store: RoleMappingStore, options: WriteAuditOptions)
   }
 
   const setGrants = (kind: "users" | "groups", operation: string) =>
-    async function (roleId: string, subjects: readonly string[]): Promise<RoleGrants> {
+    async function (
+      roleId: string,
+      subjects: readonly string[],
+      pins?: readonly GroupPin[],
+    ): Promise<RoleGrants> {
       const previous = await grantsBefore(roleId);
-      const method = kind === "users" ? store.setUserRoles : store.setGroupRoles;
       return audited(
         operation,
         roleId,
         previous === null ? null : { [kind]: previous?.[kind].length ?? 0 },
-        () => method.call(store, roleId, subjects),
+        () =>
+          kind === "users"
+            ? store.setUserRoles(roleId, subjects)
+            : store.setGroupRoles(roleId, subjects, pins),
         (grants) => ({
           after: { [kind]: grants[kind].length },
-          extra: difference(previous?.[kind], grants[kind]),
+          extra: { ...difference(previous?.[kind], grants[kind]), ...(pins ? { pinned: pins.length } : {}) },
         }),
       );
     };
@@ -133,7 +139,9 @@ function bindAll(store: RoleMappingStore): RoleMappingStore {
     changeMarker: () => store.changeMarker(),
     upsertRole: (role) => store.upsertRole(role),
     setUserRoles: (roleId, users) => store.setUserRoles(roleId, users),
-    setGroupRoles: (roleId, groups) => store.setGroupRoles(roleId, groups),
+    setGroupRoles: (roleId, groups, pins) => store.setGroupRoles(roleId, groups, pins),
+    loadGroupPins: () => store.loadGroupPins(),
+    pinGroups: (pins) => store.pinGroups(pins),
     deleteRole: (roleId) => store.deleteRole(roleId),
     getRole: (roleId) => store.getRole(roleId),
     getRoleByComponent: (componentId) => store.getRoleByComponent(componentId),

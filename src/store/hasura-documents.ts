@@ -19,6 +19,10 @@ export interface HasuraDocuments {
   readonly upsertRole: string;
   readonly setUserRoles: string;
   readonly setGroupRoles: string;
+  readonly setGroupRolesPinned: string;
+  readonly loadGroupPinsPage: string;
+  readonly pinAbsentGroups: string;
+  readonly readGroupPins: string;
   readonly deleteRole: string;
 }
 
@@ -97,6 +101,30 @@ export function hasuraDocuments(n: HasuraNames): HasuraDocuments {
 
     setUserRoles: replaceGrants(n, "SetUserRoles", n.userRoles, "user", "user_roles_pkey"),
     setGroupRoles: replaceGrants(n, "SetGroupRoles", n.groupRoles, "group", "group_roles_pkey"),
+    setGroupRolesPinned: replaceGrants(
+      n,
+      "SetGroupRolesPinned",
+      n.groupRoles,
+      "group",
+      "group_roles_pkey",
+      true,
+    ),
+
+    // The pin table is read only where group names are pinned: other deployments need not track it.
+    loadGroupPinsPage: `query LoadGroupPinsPage($where: ${n.groupPins}_bool_exp!, $limit: Int!) {
+  pins: ${n.groupPins}(where: $where, order_by: [{ group: asc }], limit: $limit) { group object_id }
+}`,
+
+    // `update_columns: []` is ON CONFLICT DO NOTHING: a pin already stored stays, whoever wrote it.
+    pinAbsentGroups: `mutation PinAbsentGroups($pins: [${n.groupPins}_insert_input!]!) {
+  pin: insert_${n.groupPins}(objects: $pins, on_conflict: { constraint: group_pins_pkey, update_columns: [] }) {
+    affected_rows
+  }
+}`,
+
+    readGroupPins: `query ReadGroupPins($groups: [String!]!) {
+  pins: ${n.groupPins}(where: { group: { _in: $groups } }) { group object_id }
+}`,
 
     // Children first: deployments whose foreign keys lack ON DELETE CASCADE must work too.
     deleteRole: `mutation DeleteRole($roleId: String!) {
@@ -110,12 +138,30 @@ export function hasuraDocuments(n: HasuraNames): HasuraDocuments {
 
 // 1. Lock the role row (an update setting role_id to itself), so concurrent replacements of one role run one
 //    after the other and the last one wins whole; null when the role is missing (→ NotFoundError).
-// 2-3. Remove the unlisted subjects, add the listed ones and refresh their last_update (the column default).
+// 2. With `pinned`: store each listed group's pin, replacing an older one (pinned_at back to its default, now).
+// 3-4. Remove the unlisted subjects, add the listed ones and refresh their last_update (the column default).
 //    A missing role also fails here, on the foreign key.
-// 4. Read the grants as they now stand, from inside the same transaction.
-function replaceGrants(n: HasuraNames, name: string, table: string, column: string, pkey: string): string {
-  return `mutation ${name}($roleId: String!, $subjects: [String!]!, $rows: [${table}_insert_input!]!) {
-  lockRole: update_${n.roles}_by_pk(pk_columns: { role_id: $roleId }, _set: { role_id: $roleId }) { role_id }
+// 5. Read the grants as they now stand, from inside the same transaction.
+function replaceGrants(
+  n: HasuraNames,
+  name: string,
+  table: string,
+  column: string,
+  pkey: string,
+  pinned = false,
+): string {
+  const pinVariable = pinned ? `, $pins: [${n.groupPins}_insert_input!]!` : "";
+  const pin = pinned
+    ? `
+  pin: insert_${n.groupPins}(
+    objects: $pins
+    on_conflict: { constraint: group_pins_pkey, update_columns: [object_id, pinned_at] }
+  ) {
+    affected_rows
+  }`
+    : "";
+  return `mutation ${name}($roleId: String!, $subjects: [String!]!, $rows: [${table}_insert_input!]!${pinVariable}) {
+  lockRole: update_${n.roles}_by_pk(pk_columns: { role_id: $roleId }, _set: { role_id: $roleId }) { role_id }${pin}
   dropUnlisted: delete_${table}(where: { role_id: { _eq: $roleId }, ${column}: { _nin: $subjects } }) {
     affected_rows
   }

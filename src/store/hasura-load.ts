@@ -1,7 +1,13 @@
 import type { DocumentNode } from "graphql";
-import type { Grant, MappingData, Role } from "../core/mapping.js";
+import type { Grant, GroupPin, MappingData, Role } from "../core/mapping.js";
 import type { HasuraStoreParts } from "./hasura-rows.js";
 import { toRole, type RoleRow } from "./hasura-rows.js";
+
+/** A pin as the documents select it. */
+export interface PinRow {
+  readonly group: string;
+  readonly object_id: string;
+}
 
 interface GrantRow {
   readonly subject: string;
@@ -75,4 +81,22 @@ async function loadGrants(
     last = page.grants[page.grants.length - 1];
   }
   return grants;
+}
+
+/** Every group pin, page by page (keyset on the primary key, `group`). */
+export async function loadGroupPinsPaged(parts: HasuraStoreParts, pageSize: number): Promise<GroupPin[]> {
+  const pins: GroupPin[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const where = after === undefined ? {} : { group: { _gt: after } };
+    const page = await parts.transport.request<{ pins: PinRow[] }>(
+      "load group pins",
+      parts.documents.loadGroupPinsPage,
+      { where, limit: pageSize },
+    );
+    for (const row of page.pins) pins.push({ group: row.group, objectId: row.object_id });
+    if (page.pins.length < pageSize) break;
+    after = page.pins[page.pins.length - 1]!.group;
+  }
+  return pins;
 }

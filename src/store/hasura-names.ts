@@ -11,6 +11,7 @@ export interface HasuraNames {
   readonly rootFieldNames: string;
   readonly userRoles: string;
   readonly groupRoles: string;
+  readonly groupPins: string;
   readonly version: string;
 }
 
@@ -34,6 +35,7 @@ export function hasuraNames(schema: string): HasuraNames {
     rootFieldNames: `${prefix}role_graphql_root_field_names`,
     userRoles: `${prefix}user_roles`,
     groupRoles: `${prefix}group_roles`,
+    groupPins: `${prefix}group_pins`,
     version: `${prefix}rolemapping_version`,
   };
 }

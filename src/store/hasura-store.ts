@@ -1,8 +1,8 @@
 import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import type { CoreLogger } from "../core/identity.js";
-import type { MappingData, Role, RoleGrants } from "../core/mapping.js";
+import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
 import { GROUP_PREFIX, USER_PREFIX } from "../core/principal.js";
-import { loadAllPaged } from "./hasura-load.js";
+import { loadAllPaged, loadGroupPinsPaged, type PinRow } from "./hasura-load.js";
 import { hasuraNames } from "./hasura-names.js";
 import { prepareDocuments, toRole, type HasuraStoreParts, type RoleRow } from "./hasura-rows.js";
 import { createHasuraTransport } from "./hasura-transport.js";
@@ -85,9 +85,38 @@ export class HasuraStore implements RoleMappingStore {
     return this.replaceGrants("set user roles", "setUserRoles", roleId, users, "user");
   }
 
-  /** Afterwards exactly `groups` hold the role; one request. */
-  setGroupRoles(roleId: string, groups: readonly string[]): Promise<RoleGrants> {
-    return this.replaceGrants("set group roles", "setGroupRoles", roleId, groups, "group");
+  /**
+   * Afterwards exactly `groups` hold the role and `pins` are stored; one request. Without pins the document
+   * leaves the pin table alone, so deployments that never pin need not track it.
+   */
+  setGroupRoles(
+    roleId: string,
+    groups: readonly string[],
+    pins: readonly GroupPin[] = [],
+  ): Promise<RoleGrants> {
+    if (pins.length === 0)
+      return this.replaceGrants("set group roles", "setGroupRoles", roleId, groups, "group");
+    return this.replaceGrants("set group roles", "setGroupRolesPinned", roleId, groups, "group", {
+      pins: pins.map(toPinRow),
+    });
+  }
+
+  /** Every group pin, page by page. */
+  loadGroupPins(): Promise<GroupPin[]> {
+    return loadGroupPinsPaged(this.parts, this.pageSize);
+  }
+
+  /**
+   * Stores the pins of groups that have none, then reads what is stored for them: two requests, the second
+   * reading whatever the first or any other writer left.
+   */
+  async pinGroups(pins: readonly GroupPin[]): Promise<GroupPin[]> {
+    if (pins.length === 0) return [];
+    await this.request("pin groups", "pinAbsentGroups", { pins: pins.map(toPinRow) });
+    const data = await this.request<{ pins: PinRow[] }>("read group pins", "readGroupPins", {
+      groups: pins.map((pin) => pin.group),
+    });
+    return data.pins.map((row) => ({ group: row.group, objectId: row.object_id }));
   }
 
   /** Removes the role's root fields, grants and the role in one request. */
@@ -156,15 +185,17 @@ export class HasuraStore implements RoleMappingStore {
 
   private async replaceGrants(
     operation: string,
-    document: "setUserRoles" | "setGroupRoles",
+    document: "setUserRoles" | "setGroupRoles" | "setGroupRolesPinned",
     roleId: string,
     subjects: readonly string[],
     column: "user" | "group",
+    extra: Record<string, unknown> = {},
   ): Promise<RoleGrants> {
     const data = await this.request<{ lockRole: unknown; grants: GrantsRow | null }>(operation, document, {
       roleId,
       subjects,
       rows: subjects.map((subject) => ({ [column]: subject, role_id: roleId })),
+      ...extra,
     });
     if (data.grants === null) throw new NotFoundError(`role "${roleId}" not found`);
     return toGrants(data.grants);
@@ -177,6 +208,10 @@ export class HasuraStore implements RoleMappingStore {
   ): Promise<T> {
     return this.parts.transport.request<T>(operation, this.parts.documents[document], variables);
   }
+}
+
+function toPinRow(pin: GroupPin): PinRow {
+  return { group: pin.group, object_id: pin.objectId };
 }
 
 function toGrants(row: GrantsRow): RoleGrants {

@@ -1,4 +1,4 @@
-import type { MappingData, Role, RoleGrants } from "../core/mapping.js";
+import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
 
 /** One page of roles in stable `role_id` order; `nextAfter` is the last `role_id` when more may follow. */
 export interface RolePage {
@@ -20,8 +20,21 @@ export interface RoleMappingStore {
   upsertRole(role: Role): Promise<Role>;
   /** Afterwards exactly `users` (subjects `user:…`) hold the role. NotFound when the role is missing. */
   setUserRoles(roleId: string, users: readonly string[]): Promise<RoleGrants>;
-  /** Afterwards exactly `groups` (subjects `group:…`) hold the role. NotFound when the role is missing. */
-  setGroupRoles(roleId: string, groups: readonly string[]): Promise<RoleGrants>;
+  /**
+   * Afterwards exactly `groups` (subjects `group:…`) hold the role, and `pins` are stored in the same transaction,
+   * replacing earlier pins of those groups. NotFound when the role is missing (and then no pin is written).
+   */
+  setGroupRoles(roleId: string, groups: readonly string[], pins?: readonly GroupPin[]): Promise<RoleGrants>;
+  /**
+   * Every group pin. Called only when group names are pinned (Entra display names): the stores of other
+   * deployments may not have the pin table.
+   */
+  loadGroupPins(): Promise<GroupPin[]>;
+  /**
+   * Stores each pin whose group has none yet, in one transaction, and returns the pins now stored for those
+   * groups: the first writer wins, so replicas pinning the same name at once end with the same pin.
+   */
+  pinGroups(pins: readonly GroupPin[]): Promise<GroupPin[]>;
   /** Removes the role and all its mappings; returns false when there was none. */
   deleteRole(roleId: string): Promise<boolean>;
   getRole(roleId: string): Promise<Role | undefined>;

@@ -25,10 +25,16 @@ export function quoteSchema(schema: string): string {
  * console) takes its mappings with it. Tables of existing deployments are left as they are and may lack the
  * cascade, so the store never relies on it: deleteRole removes the children itself in the same transaction.
  *
- * The change marker is one row in `rolemapping_version`, bumped by statement-level triggers on the four tables:
- * edits made outside the API move it too, and it becomes visible atomically with the edit's commit.
+ * The change marker is one row in `rolemapping_version`, bumped by statement-level triggers on the four tables
+ * and the pin table: edits made outside the API move it too, and it becomes visible atomically with the edit's
+ * commit. Both migration files in one list: deploy/sql/001_rolemapping.sql, then 002_group_pins.sql.
  */
 export function migrationStatements(schema: string): string[] {
+  return [...baseStatements(schema), ...groupPinStatements(schema)];
+}
+
+// deploy/sql/001_rolemapping.sql: the four tables of the previous service, the change marker and its triggers.
+function baseStatements(schema: string): string[] {
   const s = quoteSchema(schema);
   const statements = [
     `CREATE SCHEMA IF NOT EXISTS ${s}`,
@@ -85,8 +91,30 @@ $body$`,
   return statements;
 }
 
+// deploy/sql/002_group_pins.sql: each granted group name bound to the Entra object id it had when granted. Not a
+// child of roles: a pin belongs to the name, whichever roles grant it. Its trigger moves the change marker too,
+// so a pin made by one replica reaches every other.
+function groupPinStatements(schema: string): string[] {
+  const s = quoteSchema(schema);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${s}.group_pins (
+  "group" varchar(255) NOT NULL,
+  object_id varchar(255) NOT NULL,
+  pinned_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT group_pins_pkey PRIMARY KEY ("group")
+)`,
+    triggerStatement(s, "group_pins"),
+  ];
+}
+
 /** The four mapping tables, in the order they are created. */
 export const TABLES = ["roles", "role_graphql_root_field_names", "user_roles", "group_roles"] as const;
+
+/** The migration files shipped in deploy/sql/, in the order they are applied. */
+export const MIGRATION_FILES = ["001_rolemapping.sql", "002_group_pins.sql"] as const;
+
+/** One of the migration files. */
+export type MigrationFile = (typeof MIGRATION_FILES)[number];
 
 // CREATE OR REPLACE TRIGGER needs PostgreSQL 14; the catalog check keeps older servers and re-runs working.
 function triggerStatement(s: string, table: string): string {
@@ -105,16 +133,28 @@ END
 $body$`;
 }
 
-/** The migration as one SQL script, as shipped in deploy/sql/ (runnable with psql). */
-export function migrationScript(schema: string): string {
+/** One migration file as one SQL script, as shipped in deploy/sql/ (runnable with psql). */
+export function migrationScript(schema: string, file: MigrationFile = "001_rolemapping.sql"): string {
+  const [header, statements] =
+    file === "001_rolemapping.sql"
+      ? [BASE_HEADER(schema), baseStatements(schema)]
+      : [PINS_HEADER(schema), groupPinStatements(schema)];
   return (
-    `-- Role mapping tables, change marker and triggers for schema "${schema}".\n` +
-    `-- Idempotent: safe to apply again. Existing tables keep their columns and constraints; only the\n` +
-    `-- role_id indexes and the change-marker triggers are added to them.\n` +
-    `-- New foreign keys cascade on delete; the service deletes a role's mappings itself, so older tables\n` +
-    `-- without the cascade work as well. Statement triggers bump rolemapping_version on every change.\n` +
+    header +
     `-- Generated from src/store/sql-schema.ts; keep them equal (test/store/sql-schema.test.ts checks).\n\n` +
-    migrationStatements(schema).join(";\n\n") +
+    statements.join(";\n\n") +
     ";\n"
   );
 }
+
+const BASE_HEADER = (schema: string) =>
+  `-- Role mapping tables, change marker and triggers for schema "${schema}".\n` +
+  `-- Idempotent: safe to apply again. Existing tables keep their columns and constraints; only the\n` +
+  `-- role_id indexes and the change-marker triggers are added to them.\n` +
+  `-- New foreign keys cascade on delete; the service deletes a role's mappings itself, so older tables\n` +
+  `-- without the cascade work as well. Statement triggers bump rolemapping_version on every change.\n`;
+
+const PINS_HEADER = (schema: string) =>
+  `-- Group pins for schema "${schema}": each granted group name bound to the Entra object id it had when\n` +
+  `-- granted (GROUPS_PROVIDER=azure with AZURE_GROUP_NAME_ATTRIBUTE=displayName reads and writes them).\n` +
+  `-- Apply after 001_rolemapping.sql, whose change-marker function its trigger calls. Idempotent.\n`;

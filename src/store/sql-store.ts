@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "../core/errors.js";
-import type { MappingData, Role, RoleGrants } from "../core/mapping.js";
+import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
 import { GROUP_PREFIX } from "../core/principal.js";
 import type { RoleMappingStore, RolePage } from "./port.js";
 import type { SqlClient, SqlQueryable } from "./sql-client.js";
@@ -7,6 +7,7 @@ import { RETRYABLE_SQLSTATES, sqlState, toStoreError } from "./sql-errors.js";
 import { grantsQuery, groupTable, toGrants, userTable, type GrantTable } from "./sql-grants.js";
 import { DEFAULT_LOAD_PAGE_SIZE, loadAllPaged } from "./sql-load.js";
 import { migrateSchema } from "./sql-migrate.js";
+import { pinAbsentIn, selectPins } from "./sql-pins.js";
 import { DEFAULT_SCHEMA, quoteSchema } from "./sql-schema.js";
 import { deleteRoleIn, replaceGrantsIn, upsertRoleIn } from "./sql-writes.js";
 
@@ -90,9 +91,23 @@ export class SqlStore implements RoleMappingStore {
     return this.replaceGrants(this.users, roleId, users);
   }
 
-  /** Afterwards exactly `groups` hold the role, each with a fresh last_update. */
-  setGroupRoles(roleId: string, groups: readonly string[]): Promise<RoleGrants> {
-    return this.replaceGrants(this.groups, roleId, groups);
+  /** Afterwards exactly `groups` hold the role, each with a fresh last_update; `pins` stored with them. */
+  setGroupRoles(
+    roleId: string,
+    groups: readonly string[],
+    pins: readonly GroupPin[] = [],
+  ): Promise<RoleGrants> {
+    return this.write((tx) => replaceGrantsIn(tx, this.s, this.groups, roleId, groups, pins));
+  }
+
+  /** Every group pin. */
+  loadGroupPins(): Promise<GroupPin[]> {
+    return this.read(() => selectPins(this.client, this.s));
+  }
+
+  /** Stores the pins of groups that have none; the pins stored for those groups afterwards. */
+  pinGroups(pins: readonly GroupPin[]): Promise<GroupPin[]> {
+    return this.write((tx) => pinAbsentIn(tx, this.s, pins));
   }
 
   /** Removes the role, its root fields and its grants in one transaction. */

@@ -1,7 +1,8 @@
 import { ConflictError, NotFoundError, UnavailableError } from "../core/errors.js";
-import type { Role, RoleGrants } from "../core/mapping.js";
+import type { GroupPin, Role, RoleGrants } from "../core/mapping.js";
 import type { SqlQueryable, SqlRow } from "./sql-client.js";
 import { grantsQuery, toGrants, type GrantTable } from "./sql-grants.js";
+import { upsertPinsIn } from "./sql-pins.js";
 
 // Every write first locks the role row(s) it touches, before any statement that fires the change-marker
 // trigger: all writers then take their locks in the same order (role rows, then the marker row) and
@@ -49,17 +50,23 @@ export async function upsertRoleIn(tx: SqlQueryable, s: string, role: Role): Pro
   return { roleId: role.roleId, componentId: role.componentId, rootFields: fields };
 }
 
-/** Makes exactly `subjects` hold the role inside `tx`, each with a fresh last_update; NotFound without role. */
+/**
+ * Makes exactly `subjects` hold the role inside `tx`, each with a fresh last_update, and stores `pins` with
+ * them; NotFound without role.
+ */
 export async function replaceGrantsIn(
   tx: SqlQueryable,
   s: string,
   kind: GrantTable,
   roleId: string,
   subjects: readonly string[],
+  pins: readonly GroupPin[] = [],
 ): Promise<RoleGrants> {
   const wanted = [...new Set(subjects)];
   // The row lock queues concurrent replacements of this role: each one applies whole, the last one wins.
   if (!(await lockRole(tx, s, roleId))) throw new NotFoundError(`role "${roleId}" not found`);
+  // Pins before grants: a pin written on first use also locks pin rows before the change marker's row.
+  await upsertPinsIn(tx, s, pins);
   // Arrays instead of one statement per subject: 10,000 subjects are still a handful of statements.
   await tx.query(
     `DELETE FROM ${kind.table} WHERE role_id = $1 AND ${kind.column} NOT IN (SELECT unnest($2::text[]))`,

@@ -41,7 +41,15 @@ type Relationship = string;
 
 const HASURA_DIR = join(ROOT, "deploy", "hasura");
 const SCHEMA_SQL = join(ROOT, "deploy", "sql", "001_rolemapping.sql");
-const TABLES = ["roles", "role_graphql_root_field_names", "user_roles", "group_roles", "rolemapping_version"];
+const PINS_SQL = join(ROOT, "deploy", "sql", "002_group_pins.sql");
+const TABLES = [
+  "roles",
+  "role_graphql_root_field_names",
+  "user_roles",
+  "group_roles",
+  "group_pins",
+  "rolemapping_version",
+];
 
 const tablesYaml = parse(readFileSync(join(HASURA_DIR, "tables.yaml"), "utf8")) as TableEntry[];
 const trackAll = JSON.parse(readFileSync(join(HASURA_DIR, "track-tables.json"), "utf8")) as {
@@ -49,6 +57,10 @@ const trackAll = JSON.parse(readFileSync(join(HASURA_DIR, "track-tables.json"), 
   args: BulkArg[];
 };
 const trackVersion = JSON.parse(readFileSync(join(HASURA_DIR, "track-version-table.json"), "utf8")) as {
+  type: string;
+  args: BulkArg[];
+};
+const trackPins = JSON.parse(readFileSync(join(HASURA_DIR, "track-group-pins-table.json"), "utf8")) as {
   type: string;
   args: BulkArg[];
 };
@@ -71,7 +83,7 @@ function bulkRelationships(): Relationship[] {
 }
 
 describe("Hasura metadata for the role mapping tables", () => {
-  it("tracks the four tables and the version table of schema rolemapping, in both forms", () => {
+  it("tracks the four tables, the pin table and the version table of schema rolemapping, in both forms", () => {
     expect(tablesYaml.map((e) => e.table)).toEqual(TABLES.map((name) => ({ schema: "rolemapping", name })));
     const tracked = trackAll.args.filter((a) => a.type === "pg_track_table").map((a) => a.args.table);
     expect(tracked).toEqual(TABLES.map((name) => ({ schema: "rolemapping", name })));
@@ -99,6 +111,18 @@ describe("Hasura metadata for the role mapping tables", () => {
     ]);
   });
 
+  it("offers the pin table alone for deployments whose other tables are tracked already", () => {
+    expect(trackPins).toEqual({
+      type: "bulk",
+      args: [
+        {
+          type: "pg_track_table",
+          args: { source: "default", table: { schema: "rolemapping", name: "group_pins" } },
+        },
+      ],
+    });
+  });
+
   describe.skipIf(!existsSync(SCHEMA_SQL))(
     existsSync(SCHEMA_SQL)
       ? "against deploy/sql/001_rolemapping.sql"
@@ -108,6 +132,7 @@ describe("Hasura metadata for the role mapping tables", () => {
         const db = new PGlite();
         try {
           await db.exec(readFileSync(SCHEMA_SQL, "utf8"));
+          await db.exec(readFileSync(PINS_SQL, "utf8"));
           const tables = await db.query<{ table_name: string }>(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'rolemapping'",
           );

@@ -77,6 +77,27 @@ describe("HasuraStore: one request per write", () => {
   });
 });
 
+describe("HasuraStore: group pins", () => {
+  it("sets groups with their pins in one request, and loads the pins in pages", async () => {
+    const o = await open(2);
+    await o.store.upsertRole({ roleId: "r", componentId: "c", rootFields: ["a"] });
+    const groups = ["group:a", "group:b", "group:c"];
+    const pins = groups.map((group, i) => ({ group, objectId: `id-${i}` }));
+    expect(await requestsDuring(o, () => o.store.setGroupRoles("r", groups, pins))).toBe(1);
+    let loaded: unknown;
+    // 2 + 1 pins.
+    expect(await requestsDuring(o, async () => (loaded = await o.store.loadGroupPins()))).toBe(2);
+    expect(loaded).toEqual(pins);
+  });
+
+  it("sets groups without pins by a document that leaves the pin table alone", async () => {
+    const o = await open();
+    await o.store.upsertRole({ roleId: "r", componentId: "c", rootFields: ["a"] });
+    await o.db.client.query(`DROP TABLE "${o.schema}".group_pins`);
+    expect((await o.store.setGroupRoles("r", ["group:a"])).groups).toEqual(["group:a"]);
+  });
+});
+
 describe("HasuraStore: atomic writes", () => {
   it("keeps the previous users when a set fails part-way (a value longer than the column)", async () => {
     const o = await open();

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConflictError, NotFoundError } from "../../src/core/errors.js";
-import type { Role } from "../../src/core/mapping.js";
+import type { GroupPin, Role } from "../../src/core/mapping.js";
 import type { RoleMappingStore } from "../../src/store/port.js";
 
 /** A store opened for one test, with whatever the adapter's hooks need to reach behind it. */
@@ -22,6 +22,9 @@ const role = (n: number | string, fields: string[] = []): Role => ({
   componentId: `component-${n}`,
   rootFields: fields,
 });
+
+const pin = (name: string, objectId: string): GroupPin => ({ group: `group:${name}`, objectId });
+const sortedPins = (pins: readonly GroupPin[]) => [...pins].sort((a, b) => a.group.localeCompare(b.group));
 
 const users = (prefix: string, count: number): string[] =>
   Array.from({ length: count }, (_, i) => `user:${prefix}-${String(i).padStart(5, "0")}`);
@@ -265,6 +268,73 @@ export function describeStoreContract<T extends StoreUnderTest>(
         expect(grants.users).toEqual([...second].sort());
         expect(await store.listSubjectRoles(first[0]!)).toEqual([]);
         expect(await store.listSubjectRoles(second[0]!)).toEqual(["role-1"]);
+      });
+    });
+
+    describe("group pins", () => {
+      it("stores the pins with the groups in one call, replacing a name's earlier pin", async () => {
+        await store.upsertRole(role(1));
+        await store.upsertRole(role(2));
+        const grants = await store.setGroupRoles(
+          "role-1",
+          ["group:a", "group:b"],
+          [pin("a", "id-a1"), pin("b", "id-b")],
+        );
+        expect(grants.groups).toEqual(["group:a", "group:b"]);
+        expect(sortedPins(await store.loadGroupPins())).toEqual([pin("a", "id-a1"), pin("b", "id-b")]);
+        // Granting the name again (to any role) re-pins it; the other name keeps its pin.
+        await store.setGroupRoles("role-2", ["group:a"], [pin("a", "id-a2")]);
+        expect(sortedPins(await store.loadGroupPins())).toEqual([pin("a", "id-a2"), pin("b", "id-b")]);
+        expect((await store.getRoleGrants("role-1"))?.groups).toEqual(["group:a", "group:b"]);
+      });
+
+      it("writes no pin when the role is missing", async () => {
+        await expect(
+          store.setGroupRoles("role-missing", ["group:a"], [pin("a", "id-a")]),
+        ).rejects.toBeInstanceOf(NotFoundError);
+        expect(await store.loadGroupPins()).toEqual([]);
+      });
+
+      it("keeps the pins of a name when its grants go, and of a deleted role's groups", async () => {
+        await store.upsertRole(role(1));
+        await store.setGroupRoles("role-1", ["group:a"], [pin("a", "id-a")]);
+        await store.setGroupRoles("role-1", []);
+        await store.deleteRole("role-1");
+        expect(await store.loadGroupPins()).toEqual([pin("a", "id-a")]);
+      });
+
+      it("pins only names without a pin, and answers the pins stored for every name asked", async () => {
+        await store.upsertRole(role(1));
+        await store.setGroupRoles("role-1", ["group:a"], [pin("a", "id-a")]);
+        const stored = await store.pinGroups([pin("a", "id-other"), pin("c", "id-c")]);
+        expect(sortedPins(stored)).toEqual([pin("a", "id-a"), pin("c", "id-c")]);
+        expect(sortedPins(await store.loadGroupPins())).toEqual([pin("a", "id-a"), pin("c", "id-c")]);
+        expect(await store.pinGroups([])).toEqual([]);
+      });
+
+      it("gives every one of many concurrent first pins of a name the same answer", async () => {
+        const answers = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            store.pinGroups([pin("shared", `id-${i}`), pin(`own-${i}`, "x")]),
+          ),
+        );
+        const shared = answers.map((answer) => answer.find((p) => p.group === "group:shared")?.objectId);
+        expect(new Set(shared).size).toBe(1);
+        expect(await store.loadGroupPins()).toContainEqual(pin("shared", shared[0]!));
+        expect(await store.loadGroupPins()).toHaveLength(9);
+      });
+
+      it("moves the change marker when a pin is written", async () => {
+        const before = await store.changeMarker();
+        await store.pinGroups([pin("a", "id-a")]);
+        expect(await store.changeMarker()).not.toBe(before);
+      });
+
+      it("leaves the grants and loadAll as they are", async () => {
+        await store.upsertRole(role(1));
+        await store.pinGroups([pin("a", "id-a")]);
+        expect(await store.loadAll()).toEqual({ roles: [role(1)], userGrants: [], groupGrants: [] });
+        expect(await store.listSubjectRoles("group:a")).toEqual([]);
       });
     });
 

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, UnavailableError } from "../../src/core/errors.js";
-import type { Grant, MappingData, Role, RoleGrants } from "../../src/core/mapping.js";
+import type { Grant, GroupPin, MappingData, Role, RoleGrants } from "../../src/core/mapping.js";
 import type { RoleMappingStore, RolePage } from "../../src/store/port.js";
 
 /**
@@ -9,6 +9,8 @@ import type { RoleMappingStore, RolePage } from "../../src/store/port.js";
 export class FakeStore implements RoleMappingStore {
   private readonly roles = new Map<string, Role>();
   private readonly grants = new Map<string, Set<string>>();
+  /** Group pins: subject → object id. */
+  readonly pins = new Map<string, string>();
   private version = 0;
   /** When true, every call rejects with UnavailableError. */
   down = false;
@@ -69,8 +71,26 @@ export class FakeStore implements RoleMappingStore {
     return this.replace(roleId, "user:", users);
   }
 
-  async setGroupRoles(roleId: string, groups: readonly string[]): Promise<RoleGrants> {
-    return this.replace(roleId, "group:", groups);
+  async setGroupRoles(
+    roleId: string,
+    groups: readonly string[],
+    pins: readonly GroupPin[] = [],
+  ): Promise<RoleGrants> {
+    const grants = this.replace(roleId, "group:", groups);
+    for (const pin of pins) this.pins.set(pin.group, pin.objectId);
+    return grants;
+  }
+
+  async loadGroupPins(): Promise<GroupPin[]> {
+    this.check();
+    return [...this.pins].map(([group, objectId]) => ({ group, objectId }));
+  }
+
+  async pinGroups(pins: readonly GroupPin[]): Promise<GroupPin[]> {
+    this.check();
+    for (const pin of pins) if (!this.pins.has(pin.group)) this.pins.set(pin.group, pin.objectId);
+    this.touch();
+    return pins.map((pin) => ({ group: pin.group, objectId: this.pins.get(pin.group) as string }));
   }
 
   async deleteRole(roleId: string): Promise<boolean> {

@@ -9,6 +9,7 @@ export function trackedMappingTables(schema: string): TrackedTable[] {
     { schema, table: "role_graphql_root_field_names", name: names.rootFieldNames },
     { schema, table: "user_roles", name: names.userRoles },
     { schema, table: "group_roles", name: names.groupRoles },
+    { schema, table: "group_pins", name: names.groupPins },
     { schema, table: "rolemapping_version", name: names.version },
   ];
 }
