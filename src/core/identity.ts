@@ -18,6 +18,29 @@ export interface GroupProvider {
   groupsOf(claims: Readonly<Record<string, unknown>>): Promise<readonly string[]>;
 }
 
+/** A group as a directory lists it: its immutable object id, and its display name when the listing has one. */
+export interface DirectoryGroup {
+  readonly id: string;
+  /** Absent for groups from a token's `groups` claim (ids only) and for groups without a usable name. */
+  readonly name?: string | undefined;
+}
+
+/**
+ * Resolves the groups of a verified caller from a directory whose group names are not unique (Entra display
+ * names), each with its object id: a name then counts only through its pin. Rejects like GroupProvider.
+ */
+export interface DirectoryGroupProvider {
+  directoryGroupsOf(claims: Readonly<Record<string, unknown>>): Promise<readonly DirectoryGroup[]>;
+}
+
+/**
+ * Looks names up in that directory: the object ids of every group whose name is exactly `name` (none, one, or
+ * several). Rejects with UnavailableError / DeadlineExceededError when the directory cannot say.
+ */
+export interface GroupDirectory {
+  holdersOf(name: string): Promise<readonly string[]>;
+}
+
 /** The minimal logger the core writes to; pino satisfies it. */
 export interface CoreLogger {
   info(obj: object, msg?: string): void;

@@ -1,9 +1,16 @@
 import { InvalidArgumentError } from "../core/errors.js";
-import type { CoreLogger, GroupProvider } from "../core/identity.js";
+import type {
+  CoreLogger,
+  DirectoryGroup,
+  DirectoryGroupProvider,
+  GroupDirectory,
+  GroupProvider,
+} from "../core/identity.js";
 import { isGuid } from "./azure-tenant.js";
 import { createClientCredentialsTokenSource } from "./azure-token.js";
 import type { AccessTokenSource, AzureTokenSourceOptions } from "./azure-token.js";
 import { groupsFromClaim } from "./claims-groups.js";
+import { createGraphGroupDirectory } from "./graph-group-directory.js";
 import { listTransitiveGroups } from "./graph-listing.js";
 import type { GraphListingOptions, GroupNameAttribute } from "./graph-listing.js";
 import { DEFAULT_RETRY } from "./http-retry.js";
@@ -41,8 +48,12 @@ export interface GraphGroupsOptions {
   readonly logger?: CoreLogger;
 }
 
-/** A GroupProvider with a per-user cache that counts its hits and misses. */
-export interface CachingGroupProvider extends GroupProvider {
+/**
+ * The caller's Graph groups, cached per user: as id and display name pairs (`directoryGroupsOf`, for pinned
+ * names), or as names of the configured attribute (`groupsOf`). Display names are not unique: the sidecar uses
+ * `groupsOf` only with AZURE_GROUP_NAME_ATTRIBUTE=id, and pins display names (src/core/group-pinning.ts).
+ */
+export interface CachingGroupProvider extends GroupProvider, DirectoryGroupProvider {
   stats(): CacheStats;
 }
 
@@ -57,8 +68,14 @@ export type AzureGroupsOptions = Omit<GraphGroupsOptions, "tokens"> &
     readonly onHttpAttempt?: (target: IdentityTarget, attempt: HttpAttempt) => void;
   };
 
-/** The Azure group provider: client-credentials tokens plus Graph lookups, from one options object. */
-export function createAzureGroupProvider(options: AzureGroupsOptions): CachingGroupProvider {
+/** The Azure group provider and the name lookups, sharing one client-credentials token source. */
+export interface AzureGraph {
+  readonly groups: CachingGroupProvider;
+  readonly directory: GroupDirectory;
+}
+
+/** The Azure group provider and name directory: client-credentials tokens plus Graph calls, from one options object. */
+export function createAzureGraph(options: AzureGroupsOptions): AzureGraph {
   const report = options.onHttpAttempt;
   const retryTo = (target: IdentityTarget): Partial<RetryPolicy> | undefined =>
     report ? { ...options.retry, onAttempt: (attempt) => report(target, attempt) } : options.retry;
@@ -68,12 +85,28 @@ export function createAzureGroupProvider(options: AzureGroupsOptions): CachingGr
     ...options,
     ...(tokenRetry ? { retry: tokenRetry } : {}),
   });
-  return createGraphGroupProvider({ ...options, tokens, ...(graphRetry ? { retry: graphRetry } : {}) });
+  const graphOptions = { ...options, tokens, ...(graphRetry ? { retry: graphRetry } : {}) };
+  return {
+    groups: createGraphGroupProvider(graphOptions),
+    directory: createGraphGroupDirectory({
+      tokens,
+      graphBaseUrl: new URL(options.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL),
+      maxPages: options.maxPages ?? 20,
+      retry: { ...DEFAULT_RETRY, ...graphOptions.retry },
+      budgetMs: options.budgetMs ?? 10_000,
+    }),
+  };
+}
+
+/** The Azure group provider alone. */
+export function createAzureGroupProvider(options: AzureGroupsOptions): CachingGroupProvider {
+  return createAzureGraph(options).groups;
 }
 
 /**
  * Groups of the token's `oid` from Microsoft Graph (transitive memberships), cached per user with one lookup
- * in flight per user. A failure rejects (UnavailableError / DeadlineExceededError); it is never an empty list.
+ * in flight per user; or, when trusted and complete, the object ids of the token's own `groups` claim. A failure
+ * rejects (UnavailableError / DeadlineExceededError); it is never an empty list.
  */
 export function createGraphGroupProvider(options: GraphGroupsOptions): CachingGroupProvider {
   const nameAttribute = options.nameAttribute ?? "displayName";
@@ -91,25 +124,58 @@ export function createGraphGroupProvider(options: GraphGroupsOptions): CachingGr
     retry,
     ...(options.logger ? { logger: options.logger } : {}),
   };
-  const cache = new SingleFlightCache<readonly string[]>({
+  const cache = new SingleFlightCache<readonly DirectoryGroup[]>({
     maxEntries: options.cacheMaxEntries ?? 10_000,
     errorTtlMs: options.errorTtlMs ?? 5_000,
     now: retry.now,
   });
   const maxTokenGroups = options.maxTokenGroups ?? 1000;
+  // The memos keep a warm caller's answer the same object, which the authorizer's principal cache relies on.
+  const fromToken = new WeakMap<object, readonly DirectoryGroup[]>();
+  const names = new WeakMap<readonly DirectoryGroup[], readonly string[]>();
+
+  // The token's own groups (object ids), when trusted and complete; else undefined.
+  function tokenGroups(claims: Readonly<Record<string, unknown>>): readonly DirectoryGroup[] | undefined {
+    if (!options.trustTokenGroups || !Array.isArray(claims.groups) || hasGroupsOverage(claims))
+      return undefined;
+    let groups = fromToken.get(claims);
+    if (!groups) {
+      groups = Object.freeze(groupsFromClaim(claims.groups, "groups", maxTokenGroups).map((id) => ({ id })));
+      fromToken.set(claims, groups);
+    }
+    return groups;
+  }
+
+  function listedGroups(claims: Readonly<Record<string, unknown>>): Promise<readonly DirectoryGroup[]> {
+    const oid = claims.oid;
+    if (!isGuid(oid)) throw rejectToken("oid_missing", "token has no valid oid claim to look up groups");
+    const key = oid.toLowerCase();
+    return cache.get(key, async () => {
+      const groups = await listTransitiveGroups(key, retry.now() + budgetMs, listing);
+      return { value: Object.freeze(groups), expiresAt: retry.now() + ttlMs };
+    });
+  }
+
+  // Names of the configured attribute; a token's groups are ids whatever the attribute, as they always were.
+  function namesOf(groups: readonly DirectoryGroup[], fromClaim: boolean): readonly string[] {
+    let named = names.get(groups);
+    if (!named) {
+      const byId = fromClaim || nameAttribute === "id";
+      named = Object.freeze([
+        ...new Set(groups.flatMap((g) => (byId ? [g.id] : g.name === undefined ? [] : [g.name]))),
+      ]);
+      names.set(groups, named);
+    }
+    return named;
+  }
 
   return {
+    async directoryGroupsOf(claims) {
+      return tokenGroups(claims) ?? listedGroups(claims);
+    },
     async groupsOf(claims) {
-      if (options.trustTokenGroups && Array.isArray(claims.groups) && !hasGroupsOverage(claims)) {
-        return groupsFromClaim(claims.groups, "groups", maxTokenGroups);
-      }
-      const oid = claims.oid;
-      if (!isGuid(oid)) throw rejectToken("oid_missing", "token has no valid oid claim to look up groups");
-      const key = oid.toLowerCase();
-      return cache.get(key, async () => {
-        const groups = await listTransitiveGroups(key, retry.now() + budgetMs, listing);
-        return { value: Object.freeze(groups), expiresAt: retry.now() + ttlMs };
-      });
+      const own = tokenGroups(claims);
+      return own ? namesOf(own, true) : namesOf(await listedGroups(claims), false);
     },
     stats: () => cache.stats(),
   };

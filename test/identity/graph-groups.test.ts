@@ -77,6 +77,29 @@ describe("Microsoft Graph group provider", () => {
     expect(await provider({ nameAttribute: "id" }).groupsOf({ oid: OID })).toEqual([id]);
   });
 
+  it("lists each group with its id and display name, the same object while cached", async () => {
+    const a = group("a");
+    const nameless = group(null);
+    graph.users.set(OID, [a, directoryRole("Global Reader"), nameless]);
+    const groups = provider();
+    const listed = await groups.directoryGroupsOf({ oid: OID });
+    expect(listed).toEqual([
+      { id: a.id, name: "a" },
+      { id: nameless.id, name: undefined },
+    ]);
+    expect(await groups.directoryGroupsOf({ oid: OID })).toBe(listed);
+    expect(await groups.groupsOf({ oid: OID })).toBe(await groups.groupsOf({ oid: OID }));
+  });
+
+  it("gives a trusted token's groups as ids without names, the same object for the same claims", async () => {
+    const v1 = entraV1().claims;
+    const trusted = provider({ trustTokenGroups: true });
+    const groups = await trusted.directoryGroupsOf(v1);
+    expect(groups).toEqual((v1.groups as string[]).map((id) => ({ id })));
+    expect(await trusted.directoryGroupsOf(v1)).toBe(groups);
+    expect(graph.graphRequests).toBe(0);
+  });
+
   it("honours Retry-After on 429 and 503, then succeeds", async () => {
     graph.users.set(OID, [group("a")]);
     graph.faults.push({ status: 429, retryAfter: "2" }, { status: 503, retryAfter: "1" });

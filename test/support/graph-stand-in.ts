@@ -3,6 +3,8 @@ import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
+const GROUP_TYPE = "#microsoft.graph.group";
+
 /** A directory object as transitiveMemberOf returns it. */
 export interface DirectoryObject {
   "@odata.type": string;
@@ -12,7 +14,7 @@ export interface DirectoryObject {
 
 /** A group object. */
 export function group(displayName: string | null, id: string = randomUUID()): DirectoryObject {
-  return { "@odata.type": "#microsoft.graph.group", id, displayName };
+  return { "@odata.type": GROUP_TYPE, id, displayName };
 }
 
 /** A directory role (transitiveMemberOf lists these too; they are not groups). */
@@ -27,8 +29,9 @@ export interface Fault {
 }
 
 /**
- * Microsoft identity platform token endpoint plus Microsoft Graph transitiveMemberOf, on 127.0.0.1:
- * pages, throttling with Retry-After, 5xx storms, token expiry and call counters.
+ * Microsoft identity platform token endpoint plus Microsoft Graph transitiveMemberOf and the `/groups` name
+ * filter, on 127.0.0.1: pages, throttling with Retry-After, 5xx storms, token expiry and call counters. Groups
+ * are those listed in memberships plus those created with createGroup(); two may share one display name.
  */
 export class GraphStandIn {
   readonly tenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -36,6 +39,10 @@ export class GraphStandIn {
   readonly clientSecret = "stand-in-secret";
   /** Memberships by user object id. */
   readonly users = new Map<string, DirectoryObject[]>();
+  /** Groups with no member yet (createGroup), by id; groups in memberships exist as well. */
+  private readonly created = new Map<string, DirectoryObject>();
+  /** `/groups` requests received (every page and retry). */
+  groupLookups = 0;
   /** Objects per page (Graph's own limit is $top). */
   pageSize = 999;
   /** Seconds a token lives (expires_in). */
@@ -80,6 +87,37 @@ export class GraphStandIn {
     return `${this.url}/v1.0`;
   }
 
+  /** Creates a group (Entra lets any user do so, and does not keep display names unique). */
+  createGroup(displayName: string, id: string = randomUUID()): DirectoryObject {
+    const created = group(displayName, id);
+    this.created.set(id, created);
+    return created;
+  }
+
+  /** Adds `member` to the user's memberships (creating the user's entry when needed). */
+  addMember(oid: string, member: DirectoryObject): void {
+    this.users.set(oid, [...(this.users.get(oid) ?? []), member]);
+  }
+
+  /** Deletes a group: gone from the directory and from every membership. */
+  deleteGroup(id: string): void {
+    this.created.delete(id);
+    for (const [oid, objects] of this.users)
+      this.users.set(
+        oid,
+        objects.filter((o) => o.id !== id),
+      );
+  }
+
+  /** Every group of the directory, by id. */
+  private groups(): Map<string, DirectoryObject> {
+    const all = new Map(this.created);
+    for (const objects of this.users.values()) {
+      for (const object of objects) if (object["@odata.type"] === GROUP_TYPE) all.set(object.id, object);
+    }
+    return all;
+  }
+
   /** Makes every token issued so far invalid, as if it had expired or been revoked. */
   expireTokens(): void {
     this.validTokens.clear();
@@ -98,6 +136,7 @@ export class GraphStandIn {
     }
     const match = /^\/v1\.0\/users\/([^/]+)\/transitiveMemberOf$/.exec(url.pathname);
     if (req.method === "GET" && match?.[1]) return this.memberOf(decodeURIComponent(match[1]), url, req, res);
+    if (req.method === "GET" && url.pathname === "/v1.0/groups") return this.groupsByName(url, req, res);
     json(res, 404, { error: { code: "Request_ResourceNotFound" } });
   }
 
@@ -120,24 +159,51 @@ export class GraphStandIn {
 
   private memberOf(oid: string, url: URL, req: IncomingMessage, res: ServerResponse): void {
     this.graphRequests += 1;
-    if (this.hang) return;
+    if (!this.admitted(req, res)) return;
+    const objects = this.users.get(oid);
+    if (!objects) return json(res, 404, { error: { code: "Request_ResourceNotFound" } });
+    if ((url.searchParams.get("$skiptoken") ?? "0") === "0") this.listings += 1;
+    this.page(objects, url, res);
+  }
+
+  // `$filter=displayName eq '<literal>'` (quotes doubled inside), as Graph reads it; matched regardless of case,
+  // as Entra compares directory strings.
+  private groupsByName(url: URL, req: IncomingMessage, res: ServerResponse): void {
+    this.graphRequests += 1;
+    this.groupLookups += 1;
+    if (!this.admitted(req, res)) return;
+    const filter = /^displayName eq '((?:[^']|'')*)'$/.exec(url.searchParams.get("$filter") ?? "");
+    if (!filter || url.searchParams.get("$select") !== "id,displayName") {
+      return json(res, 400, { error: { code: "Request_UnsupportedQuery" } });
+    }
+    const name = filter[1]!.replaceAll("''", "'").toLowerCase();
+    const found = [...this.groups().values()].filter((g) => g.displayName?.toLowerCase() === name);
+    this.page(
+      found.map((g) => ({ id: g.id, displayName: g.displayName })),
+      url,
+      res,
+    );
+  }
+
+  // The token check, then a hang, a storm or a queued fault; false when the request was answered (or left).
+  private admitted(req: IncomingMessage, res: ServerResponse): boolean {
+    if (this.hang) return false;
     const auth = req.headers.authorization ?? "";
     if (!auth.startsWith("Bearer ") || !this.validTokens.has(auth.slice(7))) {
-      return json(res, 401, {
-        error: { code: "InvalidAuthenticationToken", message: "Access token has expired" },
-      });
+      json(res, 401, { error: { code: "InvalidAuthenticationToken", message: "Access token has expired" } });
+      return false;
     }
     const fault = this.storm !== undefined ? { status: this.storm } : this.faults.shift();
     if (fault) {
       if (fault.retryAfter !== undefined) res.setHeader("Retry-After", fault.retryAfter);
-      return json(res, fault.status, {
-        error: { code: fault.status === 429 ? "TooManyRequests" : "ServiceError" },
-      });
+      json(res, fault.status, { error: { code: fault.status === 429 ? "TooManyRequests" : "ServiceError" } });
+      return false;
     }
-    const objects = this.users.get(oid);
-    if (!objects) return json(res, 404, { error: { code: "Request_ResourceNotFound" } });
+    return true;
+  }
+
+  private page(objects: readonly object[], url: URL, res: ServerResponse): void {
     const skip = Number(url.searchParams.get("$skiptoken") ?? "0");
-    if (skip === 0) this.listings += 1;
     const size = Math.min(this.pageSize, Number(url.searchParams.get("$top") ?? "100"));
     const page = objects.slice(skip, skip + size);
     const body: Record<string, unknown> = { "@odata.context": `${this.graphBaseUrl}/$metadata`, value: page };
