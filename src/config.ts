@@ -1,7 +1,7 @@
 import { EnvReader } from "./config-env.js";
 import { InvalidArgumentError } from "./core/errors.js";
 import { parseReservedRoleIds, reservedRoleIds } from "./core/reserved-roles.js";
-import { isMultiTenantJwksUrl, requireTenantGuid } from "./identity/azure-tenant.js";
+import { isEntraKeySetUrl, requireTenantGuid } from "./identity/azure-tenant.js";
 import { parseClaimPath } from "./identity/claims-path.js";
 import {
   DEFAULT_CLAIM_OPTIONS,
@@ -9,6 +9,7 @@ import {
   parseJwtOptions,
   type ParsedJwtOptions,
 } from "./identity/jwt-options.js";
+import { USER_CLAIM_FORMATS, type UserClaimFormat } from "./identity/user-claim-format.js";
 
 /** Where the role mappings live. */
 export type StoreKind = "embedded" | "postgres" | "hasura";
@@ -69,6 +70,12 @@ export interface Config {
     readonly jwtOptions: ParsedJwtOptions;
     readonly maxTokenBytes: number;
     readonly userClaims: readonly string[];
+    /** What the user claim must look like, so that no two people share a subject. */
+    readonly userClaimFormat: UserClaimFormat;
+    /** Longest validity of a token (from `iat`, or from now), and of its cache entry. */
+    readonly maxTokenLifetimeS: number;
+    /** Entra tenant whose `tid` and `iss` every token must carry (AZURE_TENANT_ID), whatever the group provider. */
+    readonly azureTenantId: string | undefined;
     readonly tokenHeaders: readonly string[];
     readonly tokenCacheMax: number;
   };
@@ -241,6 +248,10 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       ),
       maxTokenBytes: env.int("JWT_MAX_TOKEN_BYTES", 16 * 1024, 256, MIB),
       userClaims: env.stringOrList("USER_CLAIM") ?? ["unique_name"],
+      userClaimFormat: env.oneOf("USER_CLAIM_FORMAT", USER_CLAIM_FORMATS, "email"),
+      maxTokenLifetimeS: env.int("JWT_MAX_TOKEN_LIFETIME_S", 86_400, 60, 31_536_000),
+      // With the Azure group provider readAzure has already checked it; otherwise it still binds tokens.
+      azureTenantId: azure ? azure.tenantId : optionalTenant(env),
       tokenHeaders: env.jsonList("AUTHORIZATION_HEADER_FIELD_NAMES", ["Authorization"]),
       tokenCacheMax: env.int("TOKEN_CACHE_MAX", 10_000, 0, 10_000_000),
     },
@@ -259,14 +270,8 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     },
     otlpEndpoint: env.url("OTEL_EXPORTER_OTLP_ENDPOINT"),
   };
-  if (jwksUrl && isMultiTenantJwksUrl(jwksUrl) && !config.identity.issuer && !azure?.tenantId) {
-    env.fail(
-      "JWKS_URL",
-      "is Microsoft's multi-tenant key set, which signs tokens of every tenant: set JWT_ISSUER, or AZURE_TENANT_ID " +
-        "with the Azure group provider, so that tokens of other tenants are refused",
-      undefined,
-      0,
-    );
+  if (jwksUrl && isEntraKeySetUrl(jwksUrl, azure?.authorityHost ?? env.url("AZURE_AUTHORITY_HOST"))) {
+    requireTenantBinding(env, config.identity);
   }
   checkMetricsPort(env, config);
   if (env.problems.length > 0) throw new ConfigError(env.problems);
@@ -295,6 +300,39 @@ function readAzure(env: EnvReader): NonNullable<Config["groups"]["azure"]> {
     groupNameAttribute: env.oneOf("AZURE_GROUP_NAME_ATTRIBUTE", ["displayName", "id"], "displayName"),
     trustTokenGroups: env.bool("AZURE_TRUST_TOKEN_GROUPS", false),
   };
+}
+
+function optionalTenant(env: EnvReader): string | undefined {
+  const tenant = env.raw("AZURE_TENANT_ID");
+  return tenant === undefined ? undefined : checked(env, undefined, () => requireTenantGuid(tenant));
+}
+
+const ENTRA_WHY =
+  "JWKS_URL is on a Microsoft Entra authority host, whose keys sign the tokens of every tenant: a valid " +
+  "signature alone would admit any Entra user or application in the world";
+
+// Entra keys: a token must be bound to this tenant (issuer or tid) and to this API (audience), or start is refused.
+function requireTenantBinding(env: EnvReader, identity: Config["identity"]): void {
+  const { options } = identity.jwtOptions;
+  const issuerChecked = identity.issuer !== undefined && options.verifyIss;
+  if (!issuerChecked && identity.azureTenantId === undefined) {
+    const unchecked = identity.issuer !== undefined ? " (JWT_OPTIONS turns verify_iss off)" : "";
+    env.fail(
+      "JWT_ISSUER",
+      `or AZURE_TENANT_ID is required${unchecked}: ${ENTRA_WHY}; set your tenant's issuer, or its id`,
+      undefined,
+      0,
+    );
+  }
+  if (identity.audience === undefined || !options.verifyAud) {
+    const unchecked = identity.audience !== undefined ? " (JWT_OPTIONS turns verify_aud off)" : "";
+    env.fail(
+      "JWT_AUDIENCE",
+      `is required${unchecked}: ${ENTRA_WHY}, to any application of yours; set this API's application id (URI)`,
+      undefined,
+      0,
+    );
+  }
 }
 
 // Runs a parser that reports with InvalidArgumentError ("FIELD: message"), recording its complaint instead.

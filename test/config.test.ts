@@ -173,14 +173,82 @@ describe("loadConfig", () => {
     expect(problemsOf({ ...env, ROLEMAPPER_API_TOKENS_FILE: "/run/secrets/tokens" })).toEqual([]);
   });
 
-  it("refuses Microsoft's multi-tenant key set unless the issuer or tenant is checked", () => {
-    const env = { ...PRODUCTION, JWKS_URL: "https://login.microsoftonline.com/common/discovery/v2.0/keys" };
-    expect(problemsOf(env)).toEqual([
-      expect.stringMatching(/^JWKS_URL: is Microsoft's multi-tenant key set/),
+  describe("keys on an Entra authority host, which sign every tenant's tokens", () => {
+    const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const ISSUER = `https://sts.windows.net/${TENANT}/`;
+    const varsOf = (env: Record<string, string>) => problemsOf(env).map((problem) => problem.split(":")[0]);
+
+    it.each([
+      "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+      "https://login.microsoftonline.com/organizations/discovery/v2.0/keys",
+      `https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`,
+      `https://login.microsoftonline.us/${TENANT}/discovery/v2.0/keys`,
+      `https://login.partner.microsoftonline.cn/${TENANT}/discovery/v2.0/keys`,
+      `https://login.chinacloudapi.cn/${TENANT}/discovery/v2.0/keys`,
+    ])("refuses %s without an issuer or tenant and an audience, saying why", (jwksUrl) => {
+      const problems = problemsOf({ ...PRODUCTION, JWKS_URL: jwksUrl });
+      expect(problems).toEqual([
+        expect.stringMatching(/^JWT_ISSUER: or AZURE_TENANT_ID is required: .*every tenant/),
+        expect.stringMatching(/^JWT_AUDIENCE: is required: .*every tenant/),
+      ]);
+      expect(varsOf({ ...PRODUCTION, JWKS_URL: jwksUrl, JWT_ISSUER: ISSUER })).toEqual(["JWT_AUDIENCE"]);
+      expect(varsOf({ ...PRODUCTION, JWKS_URL: jwksUrl, JWT_AUDIENCE: "api://hasura" })).toEqual([
+        "JWT_ISSUER",
+      ]);
+      expect(
+        varsOf({ ...PRODUCTION, JWKS_URL: jwksUrl, JWT_ISSUER: ISSUER, JWT_AUDIENCE: "api://x" }),
+      ).toEqual([]);
+      // The tenant binds tokens whatever the group provider: here groups come from the token's claims.
+      const env = { ...PRODUCTION, JWKS_URL: jwksUrl, AZURE_TENANT_ID: TENANT, JWT_AUDIENCE: "api://x" };
+      expect(loadConfig(env).identity.azureTenantId).toBe(TENANT);
+      expect(loadConfig(env).groups.provider).toBe("claims");
+    });
+
+    it("counts the host of AZURE_AUTHORITY_HOST as an Entra authority", () => {
+      const env = {
+        ...PRODUCTION,
+        AZURE_AUTHORITY_HOST: "https://login.sovereign.example",
+        JWKS_URL: `https://login.sovereign.example/${TENANT}/discovery/v2.0/keys`,
+      };
+      expect(varsOf(env)).toEqual(["JWT_ISSUER", "JWT_AUDIENCE"]);
+      expect(varsOf({ ...env, JWKS_URL: "https://idp.example.com/keys" })).toEqual([]);
+    });
+
+    it("refuses JWT_OPTIONS that turn off the issuer or audience check the keys need", () => {
+      const env = {
+        ...PRODUCTION,
+        JWKS_URL: `https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`,
+        JWT_ISSUER: ISSUER,
+        JWT_AUDIENCE: "api://hasura",
+      };
+      expect(problemsOf({ ...env, JWT_OPTIONS: '{"verify_iss": false, "verify_aud": false}' })).toEqual([
+        expect.stringMatching(
+          /^JWT_ISSUER: or AZURE_TENANT_ID is required \(JWT_OPTIONS turns verify_iss off\)/,
+        ),
+        expect.stringMatching(/^JWT_AUDIENCE: is required \(JWT_OPTIONS turns verify_aud off\)/),
+      ]);
+      // The tenant check does not depend on verify_iss.
+      const tenantBound = { ...env, AZURE_TENANT_ID: TENANT, JWT_OPTIONS: '{"verify_iss": false}' };
+      expect(problemsOf(tenantBound)).toEqual([]);
+    });
+
+    it("checks AZURE_TENANT_ID without the Azure group provider too", () => {
+      expect(problemsOf({ AZURE_TENANT_ID: "contoso.com" })).toEqual([
+        expect.stringMatching(/^AZURE_TENANT_ID: expected the tenant GUID/),
+      ]);
+      expect(loadConfig({}).identity.azureTenantId).toBeUndefined();
+    });
+  });
+
+  it("reads USER_CLAIM_FORMAT (email unless any is chosen) and JWT_MAX_TOKEN_LIFETIME_S", () => {
+    expect(loadConfig({}).identity).toMatchObject({ userClaimFormat: "email", maxTokenLifetimeS: 86_400 });
+    const config = loadConfig({ USER_CLAIM_FORMAT: "any", JWT_MAX_TOKEN_LIFETIME_S: "3600" });
+    expect(config.identity).toMatchObject({ userClaimFormat: "any", maxTokenLifetimeS: 3600 });
+    expect(problemsOf({ USER_CLAIM_FORMAT: "upn", JWT_MAX_TOKEN_LIFETIME_S: "0" })).toEqual([
+      'USER_CLAIM_FORMAT: expected one of email, any (got "upn")',
+      // Its name holds TOKEN, so its value is never echoed, as for every credential-like variable.
+      "JWT_MAX_TOKEN_LIFETIME_S: expected an integer from 60 to 31536000",
     ]);
-    expect(
-      problemsOf({ ...env, JWT_ISSUER: "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/" }),
-    ).toEqual([]);
   });
 
   it("chooses the store from what is set", () => {

@@ -4,8 +4,10 @@
  * Prints a token signed by the development issuer of ROLEMAPPING_DATA_DIR (default ./data).
  */
 import { parseArgs } from "node:util";
-import { isCoreError } from "../core/errors.js";
+import { ConfigError, loadConfig } from "../config.js";
+import { InvalidArgumentError, isCoreError } from "../core/errors.js";
 import { openDevIssuer } from "../identity/dev-issuer.js";
+import { checkUserClaimFormat } from "../identity/user-claim-format.js";
 
 const USAGE = "usage: npm run token -- <user> [--groups a,b] [--ttl seconds]";
 
@@ -36,17 +38,39 @@ async function main(): Promise<number> {
     .filter((group) => group.length > 0);
   const dataDir = process.env.ROLEMAPPING_DATA_DIR || "./data";
   try {
+    checkAgainstSidecar(positionals[0], ttlSeconds);
     const issuer = await openDevIssuer(dataDir);
     const token = await issuer.mint({ user: positionals[0], groups, ttlSeconds });
     console.error(`LOCAL DEVELOPMENT token for ${positionals[0]} (groups: ${groups.join(", ") || "none"})`);
     console.log(token);
     return 0;
   } catch (error) {
-    if (isCoreError(error)) {
+    if (isCoreError(error) || error instanceof ConfigError) {
       console.error(error.message);
       return 2;
     }
     throw error;
+  }
+}
+
+// A token the sidecar of this environment would refuse is not printed: say why instead.
+function checkAgainstSidecar(user: string, ttlSeconds: number): void {
+  const { identity } = loadConfig(process.env);
+  try {
+    checkUserClaimFormat(user.trim(), identity.userClaimFormat, "unique_name");
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new InvalidArgumentError(
+      "user",
+      `${why}: the sidecar refuses it (USER_CLAIM_FORMAT=${identity.userClaimFormat})`,
+    );
+  }
+  if (ttlSeconds > identity.maxTokenLifetimeS) {
+    const max = identity.maxTokenLifetimeS;
+    throw new InvalidArgumentError(
+      "ttl",
+      `the sidecar refuses tokens valid longer than ${max} s (JWT_MAX_TOKEN_LIFETIME_S)`,
+    );
   }
 }
 

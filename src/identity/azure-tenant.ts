@@ -35,19 +35,41 @@ export function requireTenantGuid(value: string, field = "AZURE_TENANT_ID"): str
 }
 
 /**
- * True when `jwksUrl` is Microsoft's shared key set (`/common/` or `/organizations/`), whose keys sign tokens of
- * all tenants: config must then check the issuer or the tenant, or refuse to start.
+ * Hosts of Microsoft Entra's authorities, from Entra's instance discovery metadata (aliases of each cloud): the
+ * global cloud, US Government, China (21Vianet), the closed German cloud and login-us. Keys served from any of
+ * them sign the tokens of every tenant of that cloud.
  */
-export function isMultiTenantJwksUrl(jwksUrl: string): boolean {
-  let url: URL;
+export const ENTRA_AUTHORITY_HOSTS: readonly string[] = [
+  "login.microsoftonline.com",
+  "login.windows.net",
+  "login.microsoft.com",
+  "sts.windows.net",
+  "login.microsoftonline.us",
+  "login.usgovcloudapi.net",
+  "login-us.microsoftonline.com",
+  "login.partner.microsoftonline.cn",
+  "login.chinacloudapi.cn",
+  "login.microsoftonline.de",
+];
+
+/**
+ * True when `jwksUrl` is served by an Entra authority: one of ENTRA_AUTHORITY_HOSTS or the host of
+ * `authorityHost` (AZURE_AUTHORITY_HOST). A tenant's own key URL there does not isolate it: config must then
+ * check the issuer or the tenant, and the audience, or refuse to start.
+ */
+export function isEntraKeySetUrl(jwksUrl: string, authorityHost?: string): boolean {
+  const host = hostOf(jwksUrl);
+  if (host === undefined) return false;
+  return (
+    ENTRA_AUTHORITY_HOSTS.includes(host) || (authorityHost !== undefined && hostOf(authorityHost) === host)
+  );
+}
+
+// The lower-case host name without port or trailing dot, or undefined for what is not a URL.
+function hostOf(raw: string): string | undefined {
   try {
-    url = new URL(jwksUrl);
+    return new URL(raw).hostname.toLowerCase().replace(/\.$/, "");
   } catch {
-    return false;
+    return undefined;
   }
-  const first = url.pathname
-    .split("/")
-    .find((segment) => segment.length > 0)
-    ?.toLowerCase();
-  return first === "common" || first === "organizations";
 }

@@ -10,6 +10,8 @@ export interface ClaimPolicy {
   readonly options: JwtClaimOptions;
   /** Clock tolerance for `exp` and `nbf`. */
   readonly leewaySeconds: number;
+  /** Longest a token may be valid (JWT_MAX_TOKEN_LIFETIME_S): `exp` at most this far from `iat`, and from now. */
+  readonly maxLifetimeSeconds: number;
 }
 
 /** Checks the registered claims of a verified payload at `nowSeconds`; returns `exp`. Throws UnauthenticatedError. */
@@ -43,6 +45,7 @@ export function checkClaims(
   ) {
     throw rejectToken("token_claim_invalid", 'the "iat" claim must be a number');
   }
+  checkLifetime(claims.iat, exp, policy.maxLifetimeSeconds, nowSeconds, leewaySeconds);
   if (options.verifySub && claims.sub !== undefined && typeof claims.sub !== "string") {
     throw rejectToken("token_claim_invalid", 'the "sub" claim must be a string');
   }
@@ -56,6 +59,23 @@ export function checkClaims(
     }
   }
   return exp;
+}
+
+/**
+ * Refuses a token valid for longer than `maxSeconds`, counted from its `iat` and from now: a future `iat` must not
+ * stretch how long a stolen token, or its cache entry, stays good.
+ */
+function checkLifetime(
+  iat: unknown,
+  exp: number,
+  maxSeconds: number,
+  nowSeconds: number,
+  leewaySeconds: number,
+): void {
+  const issued = typeof iat === "number" && Number.isFinite(iat) ? iat : undefined;
+  if ((issued !== undefined && exp - issued > maxSeconds) || exp - nowSeconds > maxSeconds + leewaySeconds) {
+    throw rejectToken("token_lifetime", `token is valid for longer than ${maxSeconds} s`);
+  }
 }
 
 function checkAudience(aud: unknown, accepted: readonly string[] | undefined, strict: boolean): void {

@@ -24,6 +24,8 @@ export interface JwtVerifierOptions {
   readonly claimOptions?: JwtClaimOptions;
   /** Clock tolerance when claimOptions has no leeway (default 30 s). */
   readonly clockToleranceSeconds?: number;
+  /** Tokens valid for longer than this, from `iat` or from now, are refused (default 86 400 s). */
+  readonly maxTokenLifetimeSeconds?: number;
   /** Tokens longer than this many bytes are refused before decoding (default 16 KiB). */
   readonly maxTokenBytes?: number;
   /** Entra tenant GUID: `tid` must equal it and `iss` must be that tenant's v1 or v2 issuer. */
@@ -34,6 +36,8 @@ export interface JwtVerifierOptions {
 
 /** Default bound on token size. */
 export const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
+/** Default bound on how long a token may be valid: one day. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 
 /** A TokenVerifier for signed JWTs (JWS compact form) against a key set. */
 export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
@@ -42,12 +46,17 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   if (!Number.isInteger(maxTokenBytes) || maxTokenBytes < 256) {
     throw new InvalidArgumentError("maxTokenBytes", "expected an integer of at least 256");
   }
+  const maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  if (!Number.isFinite(maxLifetimeSeconds) || maxLifetimeSeconds <= 0) {
+    throw new InvalidArgumentError("maxTokenLifetimeSeconds", "expected a positive number of seconds");
+  }
   const claimOptions = options.claimOptions ?? DEFAULT_CLAIM_OPTIONS;
   const policy: ClaimPolicy = {
     audience: toList(options.audience),
     issuer: toList(options.issuer),
     options: claimOptions,
     leewaySeconds: claimOptions.leewaySeconds ?? options.clockToleranceSeconds ?? 30,
+    maxLifetimeSeconds,
   };
   const tenantId = options.azureTenantId === undefined ? undefined : requireTenantGuid(options.azureTenantId);
   const now = options.now ?? Date.now;

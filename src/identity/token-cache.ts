@@ -6,6 +6,8 @@ import { SingleFlightCache, type CacheStats } from "./single-flight-cache.js";
 export interface TokenCacheOptions {
   /** Most tokens remembered (TOKEN_CACHE_MAX; default 10 000). */
   readonly maxEntries?: number;
+  /** Longest an entry is kept, whatever its `exp` (JWT_MAX_TOKEN_LIFETIME_S in ms; default one day). */
+  readonly maxLifetimeMs?: number;
   /** Clock in milliseconds (tests). */
   readonly now?: () => number;
 }
@@ -21,22 +23,22 @@ export function tokenCacheKey(token: string): string {
 }
 
 /**
- * Wraps a TokenVerifier: a verified token is remembered until its `exp` (never past it, whatever the leeway),
- * and concurrent verifications of one token share one promise. Refusals are not cached.
+ * Wraps a TokenVerifier: a verified token is remembered until its `exp` (never past it, whatever the leeway) and
+ * at most `maxLifetimeMs`, and concurrent verifications of one token share one promise. Refusals are not cached.
  */
 export function createCachingVerifier(
   inner: TokenVerifier,
   options: TokenCacheOptions = {},
 ): CachingVerifier {
-  const cache = new SingleFlightCache<VerifiedToken>({
-    maxEntries: options.maxEntries ?? 10_000,
-    ...(options.now ? { now: options.now } : {}),
-  });
+  const now = options.now ?? Date.now;
+  const maxLifetimeMs = options.maxLifetimeMs ?? 86_400_000;
+  const cache = new SingleFlightCache<VerifiedToken>({ maxEntries: options.maxEntries ?? 10_000, now });
   return {
     verify(token: string): Promise<VerifiedToken> {
       return cache.get(tokenCacheKey(token), async () => {
         const verified = await inner.verify(token);
-        return { value: verified, expiresAt: verified.expiresAt * 1000 };
+        // Bounded here too, so no entry outlives JWT_MAX_TOKEN_LIFETIME_S whatever verifier this wraps.
+        return { value: verified, expiresAt: Math.min(verified.expiresAt * 1000, now() + maxLifetimeMs) };
       });
     },
     stats: () => cache.stats(),

@@ -1,16 +1,19 @@
 import { MAX_ID_LENGTH } from "../core/mapping.js";
 import { rejectToken } from "./token-reasons.js";
+import { checkUserClaimFormat, type UserClaimFormat } from "./user-claim-format.js";
 
 /** The default user claim: Azure's `unique_name`, as the existing service used. */
 export const DEFAULT_USER_CLAIMS: readonly string[] = ["unique_name"];
 
 /**
  * The caller's user name: the first of `claimNames` that holds a non-empty string (e.g. unique_name, then upn,
- * then preferred_username). Throws UnauthenticatedError `user_claim_missing` when none does.
+ * then preferred_username), which must then fit `format` (USER_CLAIM_FORMAT; a misfit is refused, never skipped
+ * for the next claim). Throws UnauthenticatedError `user_claim_missing`, `user_claim_invalid` or a format reason.
  */
 export function userNameFromClaims(
   claims: Readonly<Record<string, unknown>>,
   claimNames: readonly string[] = DEFAULT_USER_CLAIMS,
+  format: UserClaimFormat = "email",
 ): string {
   for (const name of claimNames) {
     const value = Object.hasOwn(claims, name) ? claims[name] : undefined;
@@ -19,6 +22,7 @@ export function userNameFromClaims(
     if (value.length > MAX_ID_LENGTH - "user:".length) {
       throw rejectToken("user_claim_invalid", `the "${name}" claim is too long to be a user name`);
     }
+    checkUserClaimFormat(value, format, name);
     return value;
   }
   throw rejectToken("user_claim_missing", `token has none of the user claims ${claimNames.join(", ")}`);

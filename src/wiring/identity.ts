@@ -42,7 +42,6 @@ export function buildIdentity(
   const parsed = identity.jwtOptions;
   for (const warning of parsed.warnings)
     logger.warn({ event: "config_warning", variable: "JWT_OPTIONS" }, warning);
-  const azure = config.groups.azure;
   const verifier = createJwtVerifier({
     keys: source.keys,
     algorithms: identity.algorithms,
@@ -50,11 +49,15 @@ export function buildIdentity(
     issuer: source.issuer ?? identity.issuer,
     claimOptions: parsed.options,
     maxTokenBytes: identity.maxTokenBytes,
-    azureTenantId: azure?.tenantId,
+    maxTokenLifetimeSeconds: identity.maxTokenLifetimeS,
+    azureTenantId: identity.azureTenantId,
   });
   const cached =
     identity.tokenCacheMax > 0
-      ? createCachingVerifier(verifier, { maxEntries: identity.tokenCacheMax })
+      ? createCachingVerifier(verifier, {
+          maxEntries: identity.tokenCacheMax,
+          maxLifetimeMs: identity.maxTokenLifetimeS * 1000,
+        })
       : undefined;
   const groups = buildGroups(config, logger, onHttpAttempt);
   const caches: Record<string, () => CacheStats> = {};
@@ -63,12 +66,12 @@ export function buildIdentity(
   return {
     verifier: cached ?? verifier,
     groups,
-    userName: (claims) => userNameFromClaims(claims, identity.userClaims),
+    userName: (claims) => userNameFromClaims(claims, identity.userClaims, identity.userClaimFormat),
     caches,
   };
 }
 
-/** The remote key set of JWKS_URL, refusing a multi-tenant key set nobody narrows to one tenant or issuer. */
+/** The remote key set of JWKS_URL (config has refused Entra keys that bind no tenant or no audience). */
 export function remoteKeySource(config: Config, logger: Logger): KeySource {
   const url = config.identity.jwksUrl;
   if (url === undefined) throw new InvalidArgumentError("JWKS_URL", "required outside development mode");

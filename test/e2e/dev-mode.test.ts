@@ -52,6 +52,22 @@ describe("development mode", () => {
     });
   });
 
+  it("refuses a development token whose user is not an address, as it would any token (USER_CLAIM_FORMAT=email)", async () => {
+    const issuer = await openDevIssuer(dataDir);
+    const token = await issuer.mint({ user: "alice_example.com", groups: ["analysts"] });
+    const response = await fetch(`${base}/v1/authenticate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        headers: { Authorization: `Bearer ${token}`, "x-request-id": "dev-not-an-address" },
+        request: { query: "{ sales_orders { id total } }" },
+      }),
+    });
+    expect(response.status).toBe(401);
+    const decision = log.lines().find((line) => line.request_id === "dev-not-an-address");
+    expect(decision).toMatchObject({ outcome: "deny", reason: "user_claim_not_email" });
+  });
+
   it("serves the local issuer's public keys and says loudly that it is development mode", async () => {
     const jwks = (await (await fetch(`${base}/dev/jwks.json`)).json()) as { keys: Record<string, unknown>[] };
     expect(jwks.keys).toHaveLength(1);

@@ -38,6 +38,7 @@ const cases: Record<string, ProviderCase> = {
       JWT_ISSUER: "https://keycloak.example.com/realms/data",
       JWT_AUDIENCE: "hasura",
       USER_CLAIM: "preferred_username",
+      USER_CLAIM_FORMAT: "any",
       GROUPS_CLAIM: "realm_access.roles",
     },
     claims: () => ({
@@ -54,7 +55,7 @@ const cases: Record<string, ProviderCase> = {
     env: {
       JWT_ISSUER: "https://keycloak.example.com/realms/data",
       JWT_AUDIENCE: "hasura",
-      USER_CLAIM: '["email","preferred_username"]',
+      USER_CLAIM: "email",
       GROUPS_CLAIM: "groups",
     },
     claims: () => ({
@@ -88,7 +89,7 @@ const cases: Record<string, ProviderCase> = {
     env: {
       JWT_ISSUER: "https://example.eu.auth0.com/",
       JWT_AUDIENCE: "https://hasura.example.com",
-      USER_CLAIM: '["https://example.com/email","sub"]',
+      USER_CLAIM: "https://example.com/email",
       GROUPS_CLAIM: "https://example.com/groups",
     },
     claims: () => ({

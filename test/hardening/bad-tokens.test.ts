@@ -128,6 +128,22 @@ describe("hostile tokens against a JWKS-configured sidecar", () => {
     }
   });
 
+  it("a user claim spelling a granted user's subject (alice_corp.com for alice@corp.com): 401", async () => {
+    expect(await decide(await issuer.sign({ ...ALICE, unique_name: "alice_corp.com" }))).toBe(401);
+    expect(await decide(await issuer.sign({ ...ALICE, unique_name: "alice@corp_com" }))).toBe(401);
+  });
+
+  it("valid for longer than JWT_MAX_TOKEN_LIFETIME_S (a day), from iat or from now: 401", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const claims of [
+      { iat: now, nbf: now, exp: now + 86_400 + 60 },
+      { iat: now - 30 * 86_400, exp: now + 600 },
+      { iat: undefined, exp: now + 365 * 86_400 },
+    ]) {
+      expect(await decide(await issuer.sign({ ...ALICE, ...claims })), JSON.stringify(claims)).toBe(401);
+    }
+  });
+
   it("a payload that is not a JSON object, and a header that is not JSON: 401", async () => {
     expect(await decide(await issuer.signRaw({}, ["not", "an", "object"]))).toBe(401);
     const [, payload, signature] = (await issuer.sign(ALICE)).split(".");

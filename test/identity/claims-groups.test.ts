@@ -104,8 +104,12 @@ describe("user claim", () => {
   it("tries the configured claims in order (Entra v2 has only preferred_username)", () => {
     const order = ["unique_name", "upn", "preferred_username"];
     expect(userNameFromClaims(entraV2().claims, order)).toBe("bob@contoso.com");
-    expect(userNameFromClaims({ upn: "u@x", preferred_username: "p@x" }, order)).toBe("u@x");
-    expect(userNameFromClaims({ unique_name: "", upn: 5, preferred_username: "p@x" }, order)).toBe("p@x");
+    expect(userNameFromClaims({ upn: "u@x.example", preferred_username: "p@x.example" }, order)).toBe(
+      "u@x.example",
+    );
+    expect(userNameFromClaims({ unique_name: "", upn: 5, preferred_username: "p@x.example" }, order)).toBe(
+      "p@x.example",
+    );
   });
 
   it("refuses a token without any user claim", () => {
@@ -115,20 +119,29 @@ describe("user claim", () => {
   });
 
   it("refuses a name too long for the stored subject", () => {
-    expect(() => userNameFromClaims({ unique_name: "a".repeat(251) })).toThrow(
+    const address = (length: number) => `${"a".repeat(length - "@example.com".length)}@example.com`;
+    expect(() => userNameFromClaims({ unique_name: address(251) })).toThrow(
       expect.objectContaining({ reason: "user_claim_invalid" }),
     );
-    expect(userSubject(userNameFromClaims({ unique_name: "a".repeat(250) }))).toHaveLength(255);
+    expect(userSubject(userNameFromClaims({ unique_name: address(250) }))).toHaveLength(255);
   });
 
   it("gives subjects that replace only the first @ and keep everything else", () => {
+    const countAt = (s: string) => s.split("@").length - 1;
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 100 }), (name) => {
-        const subject = userSubject(userNameFromClaims({ unique_name: name }));
+        const subject = userSubject(name);
         expect(subject.startsWith("user:")).toBe(true);
         expect(subject.length).toBe(name.length + 5);
-        const countAt = (s: string) => s.split("@").length - 1;
         expect(countAt(subject)).toBe(Math.max(0, countAt(name) - 1));
+      }),
+    );
+    // An address claim reaches the subject unchanged but for its one `@`.
+    fc.assert(
+      fc.property(fc.emailAddress(), (address) => {
+        const subject = userSubject(userNameFromClaims({ unique_name: address }));
+        expect(subject).toBe(`user:${address.replace("@", "_")}`);
+        expect(countAt(subject)).toBe(0);
       }),
     );
   });

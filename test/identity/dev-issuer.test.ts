@@ -75,6 +75,23 @@ describe("npm run token", () => {
     });
   });
 
+  it("refuses a user or lifetime the sidecar of this environment would refuse, saying why", async () => {
+    const failure = (args: string[], env: Record<string, string> = {}) =>
+      cli(args, env).then(
+        () => undefined,
+        (e: { code: number; stderr: string; stdout: string }) => e,
+      );
+    const notAddress = await failure(["alice"]);
+    expect(notAddress?.code).toBe(2);
+    expect(notAddress?.stderr).toMatch(/not one e-mail address.*USER_CLAIM_FORMAT=email/);
+    expect(notAddress?.stdout).toBe("");
+    const tooLong = await failure(["bob@example.com", "--ttl", "172800"]);
+    expect(tooLong?.stderr).toMatch(/ttl: .*longer than 86400 s \(JWT_MAX_TOKEN_LIFETIME_S\)/);
+    // Names are fine where the sidecar takes names.
+    const { stdout } = await cli(["alice"], { USER_CLAIM_FORMAT: "any" });
+    expect(stdout.trim().split(".")).toHaveLength(3);
+  });
+
   it("refuses to run when NODE_ENV is production", async () => {
     const error = await cli(["bob@example.com"], { NODE_ENV: "production" }).then(
       () => undefined,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../src/core/errors.js";
-import { isMultiTenantJwksUrl } from "../../src/identity/azure-tenant.js";
 import {
   DEFAULT_CLAIM_OPTIONS,
   parseAlgorithms,
@@ -85,20 +84,5 @@ describe("string-or-list variables", () => {
   it("checks JSON string lists such as AZURE_SCOPES", () => {
     expect(requireStringList("AZURE_SCOPES", ["https://graph.microsoft.com/.default"])).toHaveLength(1);
     expect(() => requireStringList("AZURE_SCOPES", "x")).toThrow(/AZURE_SCOPES/);
-  });
-});
-
-describe("multi-tenant JWKS detection", () => {
-  it.each([
-    ["https://login.microsoftonline.com/common/discovery/v2.0/keys", true],
-    ["https://login.microsoftonline.com/organizations/discovery/v2.0/keys", true],
-    ["https://login.microsoftonline.com/Common/discovery/keys", true],
-    ["https://login.microsoftonline.us/common/discovery/v2.0/keys", true],
-    ["https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/discovery/v2.0/keys", false],
-    ["https://example.okta.com/oauth2/default/v1/keys", false],
-    ["https://idp.example.com/realms/common/protocol/openid-connect/certs", false],
-    ["not a url", false],
-  ])("%s → %s", (url, expected) => {
-    expect(isMultiTenantJwksUrl(url)).toBe(expected);
   });
 });

@@ -75,6 +75,35 @@ describe("JWT verification against a JWKS", () => {
     );
   });
 
+  describe("JWT_MAX_TOKEN_LIFETIME_S", () => {
+    const day = 86_400;
+    it.each([
+      ["a day from iat", { iat: now(), exp: now() + day }, "accepted"],
+      ["a day and a second from iat", { iat: now(), exp: now() + day + 1 }, "token_lifetime"],
+      ["issued a week ago for eight days", { iat: now() - 7 * day, exp: now() + day }, "token_lifetime"],
+      ["no iat, a day from now", { iat: undefined, exp: now() + day }, "accepted"],
+      ["no iat, a year from now", { iat: undefined, exp: now() + 365 * day }, "token_lifetime"],
+      // A future iat must not stretch the time a token (or its cache entry) stays good.
+      [
+        "iat a week ahead, valid an hour after it",
+        { iat: now() + 7 * day, exp: now() + 7 * day + 3600 },
+        "token_lifetime",
+      ],
+    ])("%s: %s", async (_name, claims, expected) => {
+      const verdict = verifier()
+        .verify(await issuer.sign(claims))
+        .then(() => "accepted");
+      expect(expected === "accepted" ? await verdict : await reason(verdict)).toBe(expected);
+    });
+
+    it("follows the configured bound", async () => {
+      const token = await issuer.sign({ iat: now(), exp: now() + 7200 });
+      expect(await reason(verifier({ maxTokenLifetimeSeconds: 3600 }).verify(token))).toBe("token_lifetime");
+      await expect(verifier({ maxTokenLifetimeSeconds: 7200 }).verify(token)).resolves.toBeDefined();
+      expect(() => verifier({ maxTokenLifetimeSeconds: 0 })).toThrow(/maxTokenLifetimeSeconds/);
+    });
+  });
+
   it("refuses a token with an audience when none is configured, as PyJWT does", async () => {
     const v = verifier({ audience: undefined });
     expect(await reason(v.verify(await issuer.sign({})))).toBe("token_bad_audience");

@@ -43,6 +43,31 @@ describe("verified-token cache", () => {
     expect(seen).toHaveLength(2);
   });
 
+  it("never keeps an entry longer than the token lifetime bound, whatever the exp", async () => {
+    const { inner, seen } = countingVerifier();
+    let clock = 1_000_000_000;
+    const cached = createCachingVerifier(inner, { now: () => clock, maxLifetimeMs: 3_600_000 });
+    const token = `tok:${clock / 1000 + 365 * 86_400}`;
+    await cached.verify(token);
+    clock += 3_599_999;
+    await cached.verify(token);
+    expect(seen).toHaveLength(1);
+    clock += 1;
+    await cached.verify(token);
+    expect(seen).toHaveLength(2);
+  });
+
+  it("bounds entries to a day by default", async () => {
+    const { inner, seen } = countingVerifier();
+    let clock = 1_000_000_000;
+    const cached = createCachingVerifier(inner, { now: () => clock });
+    const token = `tok:${clock / 1000 + 365 * 86_400}`;
+    await cached.verify(token);
+    clock += 86_400_000;
+    await cached.verify(token);
+    expect(seen).toHaveLength(2);
+  });
+
   it("shares one verification among concurrent calls for a token", async () => {
     const { inner, seen } = countingVerifier();
     const cached = createCachingVerifier(inner);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.js";
-import type { Sidecar } from "../../src/wiring/sidecar.js";
+import type { Sidecar, SidecarOverrides } from "../../src/wiring/sidecar.js";
 import { startSidecar } from "../../src/wiring/start.js";
 import type { JwksIssuer } from "./jwks-issuer.js";
 import { memoryLogger, type MemoryLogger } from "./quiet-logger.js";
@@ -18,8 +18,15 @@ export interface RunningSidecar {
   stop(): Promise<void>;
 }
 
-/** Starts a sidecar verifying `issuer`'s tokens; `env` adds or overrides variables (store, snapshot timing). */
-export async function runSidecar(issuer: JwksIssuer, env: Record<string, string>): Promise<RunningSidecar> {
+/**
+ * Starts a sidecar verifying `issuer`'s tokens; `env` adds or overrides variables (store, snapshot timing), and
+ * `overrides` replaces parts the configuration would build (e.g. an in-memory store).
+ */
+export async function runSidecar(
+  issuer: JwksIssuer,
+  env: Record<string, string>,
+  overrides: SidecarOverrides = {},
+): Promise<RunningSidecar> {
   const dataDir = mkdtempSync(join(tmpdir(), "rolemapper-test-"));
   const log = memoryLogger();
   const config = loadConfig({
@@ -34,7 +41,7 @@ export async function runSidecar(issuer: JwksIssuer, env: Record<string, string>
     METRICS_PORT: "0",
     ...env,
   });
-  const sidecar = await startSidecar(config, log.logger);
+  const sidecar = await startSidecar(config, log.logger, overrides);
   const url = `http://127.0.0.1:${sidecar.ports().webhookPort}/v1/authenticate`;
   const post = async (body: unknown) => {
     const response = await fetch(url, {
