@@ -39,6 +39,7 @@ export function configSummary(config: Config): Record<string, unknown> {
     snapshot_max_staleness_s: config.snapshot.maxStalenessMs / 1000,
     allow_introspection: config.webhook.allowIntrospection,
     reserved_role_ids: config.reservedRoleIds,
+    websocket_session_max_s: config.webhook.websocketSessionMaxS,
     audit_allowed_sample: config.audit.allowedSample,
     tracing: config.otlpEndpoint !== undefined,
   };

@@ -1,4 +1,5 @@
 import { EnvReader } from "./config-env.js";
+import { DEFAULT_WEBSOCKET_SESSION_MAX_S } from "./core/authorizer.js";
 import { InvalidArgumentError } from "./core/errors.js";
 import { parseReservedRoleIds, reservedRoleIds } from "./core/reserved-roles.js";
 import { isEntraKeySetUrl, requireTenantGuid } from "./identity/azure-tenant.js";
@@ -29,6 +30,8 @@ export interface Config {
     readonly maxBatch: number;
     readonly allowIntrospection: boolean;
     readonly operationCacheChars: number;
+    /** Longest a websocket session (and its role) lasts before Hasura must ask again, in seconds. */
+    readonly websocketSessionMaxS: number;
   };
   readonly admin: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number };
   /** The listener of `/metrics` and the probes, apart from the API so that scrapers need no API access. */
@@ -195,6 +198,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       maxBatch: env.int("MAX_BATCH_OPERATIONS", 50, 1, 10_000),
       allowIntrospection: env.bool("ALLOW_INTROSPECTION", false),
       operationCacheChars: env.int("OPERATION_CACHE_CHARS", 16 * MIB, 0, 1024 * MIB),
+      websocketSessionMaxS: env.int("WEBSOCKET_SESSION_MAX_S", DEFAULT_WEBSOCKET_SESSION_MAX_S, 1, 86_400),
     },
     admin: {
       host: env.string("ADMIN_HTTP_HOST", apiHost),

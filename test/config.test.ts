@@ -122,6 +122,13 @@ describe("loadConfig", () => {
       /^RESERVED_ROLE_IDS\[0\]: expected a string/,
     ],
     ["a reserved role id twice", { RESERVED_ROLE_IDS: '["a","a"]' }, /^RESERVED_ROLE_IDS\[1\]: duplicate/],
+    [
+      "a websocket session of no length",
+      { WEBSOCKET_SESSION_MAX_S: "0" },
+      /^WEBSOCKET_SESSION_MAX_S: expected an integer from 1 to 86400/,
+    ],
+    ["a websocket session over a day", { WEBSOCKET_SESSION_MAX_S: "86401" }, /^WEBSOCKET_SESSION_MAX_S/],
+    ["a websocket session in minutes", { WEBSOCKET_SESSION_MAX_S: "10m" }, /^WEBSOCKET_SESSION_MAX_S/],
   ])("refuses %s, naming the variable", (_name, env, expected) => {
     expect(problemsOf(env)).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
   });
@@ -143,6 +150,11 @@ describe("loadConfig", () => {
     ["the gRPC port", { METRICS_PORT: "50051" }, /^METRICS_PORT: must differ from/],
   ])("refuses a METRICS_PORT that is %s", (_name, env, expected) => {
     expect(problemsOf(env)).toEqual([expect.stringMatching(expected)]);
+  });
+
+  it("bounds websocket sessions to 600 s unless WEBSOCKET_SESSION_MAX_S says otherwise", () => {
+    expect(loadConfig({}).webhook.websocketSessionMaxS).toBe(600);
+    expect(loadConfig({ WEBSOCKET_SESSION_MAX_S: "60" }).webhook.websocketSessionMaxS).toBe(60);
   });
 
   it("reports every bad variable at once", () => {

@@ -32,6 +32,11 @@ export interface AuthorizationResult {
   readonly rootFields: readonly string[];
   /** A stable snake_case code. */
   readonly reason: string;
+  /**
+   * Set only when a websocket's connection_init is allowed: when its session must end, in seconds since the epoch
+   * (the token's expiry, or the session bound if sooner).
+   */
+  readonly sessionEndsAt?: number;
   /** Set when outcome is "fail". */
   readonly error?: unknown;
 }
@@ -74,6 +79,10 @@ export interface AuthorizerDeps {
   readonly allowIntrospection: boolean;
   /** Most operations in one batch. */
   readonly maxBatch: number;
+  /** Longest a websocket session (and the role it holds) may last, in seconds; default 600. */
+  readonly websocketSessionMaxS?: number;
+  /** The time, in milliseconds since the epoch; Date.now by default (tests inject theirs). */
+  readonly now?: () => number;
 }
 
 /** A verified caller's principal, and its role set as of one snapshot version. */
@@ -90,6 +99,9 @@ interface CachedPrincipal {
 }
 
 const ROLE_HEADER = "x-hasura-role";
+
+/** Longest a websocket session lasts unless configured otherwise, in seconds. */
+export const DEFAULT_WEBSOCKET_SESSION_MAX_S = 600;
 
 /** Answers Hasura's webhook: who is calling, and which role may run what it sent. */
 export class Authorizer {
@@ -133,7 +145,9 @@ export class Authorizer {
         },
         snapshot,
       );
-      return this.result(decision.allowed ? "allow" : "deny", decision, user, groupCount, operations);
+      const result = this.result(decision.allowed ? "allow" : "deny", decision, user, groupCount, operations);
+      if (!decision.allowed || input.request !== null) return result;
+      return { ...result, sessionEndsAt: this.sessionEnd(verified) };
     } catch (error) {
       const base = { role: undefined, user, groupCount, ...describe(operations), rootFields: [] };
       if (error instanceof UnauthenticatedError) return { ...base, outcome: "deny", reason: error.reason };
@@ -179,6 +193,16 @@ export class Authorizer {
       candidateRoles: candidateRoles(decision.rootFields, snapshot),
       reservedRoles,
     };
+  }
+
+  // Hasura keeps a websocket's session until the answer's expiry: the token's own, or sooner so that a revoked
+  // grant stops a live subscription within the bound.
+  private sessionEnd(verified: VerifiedToken): number {
+    const nowS = Math.floor((this.deps.now ?? Date.now)() / 1000);
+    return Math.min(
+      Math.floor(verified.expiresAt),
+      nowS + (this.deps.websocketSessionMaxS ?? DEFAULT_WEBSOCKET_SESSION_MAX_S),
+    );
   }
 
   private remember(verified: VerifiedToken, user: string, rawGroups: readonly string[]): CachedPrincipal {

@@ -7,6 +7,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from "graphql";
+import { firstViolation } from "./document-validation.js";
 import { InvalidArgumentError } from "./errors.js";
 
 /** The kind of a GraphQL operation. */
@@ -46,8 +47,9 @@ export class OperationError extends InvalidArgumentError {
 }
 
 /**
- * Parses `query` and returns the operation that would execute — the one named `operationName`, or the only one —
- * with its root fields, following fragment spreads and inline fragments at the root.
+ * Parses `query`, refuses it unless it passes the GraphQL spec's schema-free validation, and returns the operation
+ * that would execute — the one named `operationName`, or the only one — with its root fields, following fragment
+ * spreads and inline fragments at the root.
  */
 export function analyzeOperation(
   query: string,
@@ -58,6 +60,7 @@ export function analyzeOperation(
     throw new OperationError(`query is longer than ${limits.maxQueryLength} characters`);
   }
   const document = parseDocument(query, limits.maxTokens);
+  validateDocument(document);
   const operation = selectOperation(document, operationName);
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
@@ -88,6 +91,20 @@ function parseDocument(query: string, maxTokens: number): DocumentNode {
     if (error instanceof RangeError) throw new OperationError("query is nested too deeply");
     throw error;
   }
+}
+
+// A document no GraphQL server would run is never decided: its duplicate fragment or operation names, for one,
+// leave it to each reader which definition counts.
+function validateDocument(document: DocumentNode): void {
+  let violation: string | undefined;
+  try {
+    violation = firstViolation(document);
+  } catch (error) {
+    // The fragment cycle rule recurses along chains of spreads.
+    if (error instanceof RangeError) throw new OperationError("query is nested too deeply");
+    throw error;
+  }
+  if (violation !== undefined) throw new OperationError(violation);
 }
 
 function selectOperation(document: DocumentNode, operationName: string | undefined): OperationDefinitionNode {

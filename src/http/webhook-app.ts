@@ -1,10 +1,13 @@
 import express, { type ErrorRequestHandler, type Express } from "express";
+import type { Logger } from "pino";
 import type { AuthorizationResult, Authorizer } from "../core/authorizer.js";
 import type { DecisionSink } from "./decision-log.js";
 import { healthRoutes } from "./health-routes.js";
+import { httpDate } from "./http-date.js";
 import { notFound } from "./not-found.js";
 import { toHttpStatus } from "./status.js";
-import { parseWebhookBody } from "./webhook-body.js";
+import { ThrottledWarning } from "./throttled-warning.js";
+import { MissingRequestError, parseWebhookBody, SEND_REQUEST_BODY_VARIABLE } from "./webhook-body.js";
 
 /** What the webhook listener is built from. */
 export interface WebhookAppOptions {
@@ -20,12 +23,18 @@ export interface WebhookAppOptions {
   readonly maxBatch: number;
   /** Development mode only: the local issuer's public keys, served at /dev/jwks.json. */
   readonly devJwks?: () => object;
+  /** Where warnings about Hasura's configuration go (decisions go to `decisions`). */
+  readonly logger: Pick<Logger, "warn">;
+  /** The time in milliseconds, for throttling warnings; Date.now by default. */
+  readonly now?: () => number;
 }
 
 const MAX_HEADERS = 256;
+const WARNING_INTERVAL_MS = 60_000;
 
 /** Hasura's authentication webhook (POST mode) and the health routes, as an express app not yet listening. */
 export function createWebhookApp(options: WebhookAppOptions): Express {
+  const missingRequest = missingRequestWarning(options);
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -46,6 +55,7 @@ export function createWebhookApp(options: WebhookAppOptions): Express {
       try {
         input = parseWebhookBody(req.body, { maxHeaders: MAX_HEADERS, maxBatch: options.maxBatch });
       } catch (error) {
+        if (error instanceof MissingRequestError) missingRequest.record();
         sendFailure(res, error);
         return;
       }
@@ -60,7 +70,7 @@ export function createWebhookApp(options: WebhookAppOptions): Express {
       };
       const result = await (options.traceDecision ? options.traceDecision(input.headers, decide) : decide());
       if (result.outcome === "allow") {
-        res.json({ "X-Hasura-User-Id": result.user, "X-Hasura-Role": result.role });
+        res.json(allowed(result));
       } else if (result.outcome === "deny") {
         res.status(401).json("Unauthorized");
       } else {
@@ -71,6 +81,29 @@ export function createWebhookApp(options: WebhookAppOptions): Express {
   app.use(notFound);
   app.use(bodyErrors);
   return app;
+}
+
+// Every call fails alike until Hasura's setting is changed: one line a minute says so without flooding the log.
+function missingRequestWarning(options: WebhookAppOptions): ThrottledWarning {
+  return new ThrottledWarning(
+    (fields, message) => options.logger.warn(fields, message),
+    "request_body_missing",
+    `Hasura sent no request to decide on: set ${SEND_REQUEST_BODY_VARIABLE}=true on the Hasura container; ` +
+      "every such call is answered 400",
+    WARNING_INTERVAL_MS,
+    options.now,
+  );
+}
+
+/**
+ * The 200 body: the session variables and, for a websocket's connection_init only, `Expires` — the key Hasura
+ * reads to end the websocket's session. Ordinary requests carry no expiry: Hasura's enterprise edition would cache
+ * the answer until then, and a revoked grant would wait for the cache.
+ */
+function allowed(result: AuthorizationResult): Record<string, string | undefined> {
+  const body = { "X-Hasura-User-Id": result.user, "X-Hasura-Role": result.role };
+  if (result.sessionEndsAt === undefined) return body;
+  return { ...body, Expires: httpDate(result.sessionEndsAt) };
 }
 
 /** Hasura's contract: 400 with errors for a bad request, 401 denies, anything else fails the client request. */

@@ -1,6 +1,24 @@
 import { InvalidArgumentError } from "../core/errors.js";
 import type { AuthorizeInput, GraphQLRequest } from "../core/authorizer.js";
 
+/** Hasura's setting that, when false, leaves the `request` key out of the body. */
+export const SEND_REQUEST_BODY_VARIABLE = "HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY";
+
+/**
+ * The body has no `request` key: Hasura runs with HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY=false, so no query
+ * can be checked. Answered with 400; the webhook also warns, since only a Hasura setting can fix it.
+ */
+export class MissingRequestError extends InvalidArgumentError {
+  constructor() {
+    super(
+      "request",
+      `missing: Hasura sends it only with ${SEND_REQUEST_BODY_VARIABLE}=true (set it on the Hasura container); ` +
+        "null stands for a websocket connection_init",
+    );
+    this.name = "MissingRequestError";
+  }
+}
+
 /** Bounds on the webhook body beyond its byte size. */
 export interface WebhookBodyLimits {
   readonly maxHeaders: number;
@@ -42,8 +60,10 @@ function parseHeaders(value: unknown, maxHeaders: number): Map<string, string> {
 }
 
 function parseRequest(value: unknown, maxBatch: number): GraphQLRequest | GraphQLRequest[] | null {
-  // Hasura sends null for a websocket connection_init or a body it could not parse itself.
-  if (value === null || value === undefined) return null;
+  // Only an explicit null is a websocket connection_init (or a body Hasura could not parse itself); an absent key
+  // means Hasura was told not to send the request, and choosing a role without seeing the query is refused.
+  if (value === undefined) throw new MissingRequestError();
+  if (value === null) return null;
   if (Array.isArray(value)) {
     if (value.length === 0) throw new InvalidArgumentError("request", "an empty batch");
     if (value.length > maxBatch)

@@ -112,6 +112,7 @@ export async function buildSidecar(
     tokenHeaders: config.identity.tokenHeaders,
     allowIntrospection: config.webhook.allowIntrospection,
     maxBatch: config.webhook.maxBatch,
+    websocketSessionMaxS: config.webhook.websocketSessionMaxS,
   });
   let stopping = false;
   const ready = (): boolean => !stopping && sync.ready();
@@ -122,6 +123,7 @@ export async function buildSidecar(
     ready,
     bodyLimitBytes: config.webhook.bodyLimitBytes,
     maxBatch: config.webhook.maxBatch,
+    logger,
     ...(overrides.devJwks ? { devJwks: overrides.devJwks } : {}),
   });
 

@@ -158,7 +158,7 @@ const refused: { name: string; query: string; operationName?: string; message: R
   {
     name: "several anonymous operations",
     query: "{ orders { id } } { customers { id } }",
-    message: /operationName is required/,
+    message: /This anonymous operation must be the only defined operation/,
   },
   {
     name: "an operationName not in the document",
@@ -166,21 +166,21 @@ const refused: { name: string; query: string; operationName?: string; message: R
     operationName: "B",
     message: /no operation named "B"/,
   },
-  { name: "an unknown fragment", query: "{ ...Missing }", message: /unknown fragment "Missing"/ },
+  { name: "an unknown fragment", query: "{ ...Missing }", message: /Unknown fragment "Missing"/ },
   {
     name: "a fragment spreading itself",
     query: "{ ...A } fragment A on query_root { orders { id } ...A }",
-    message: /fragment "A" spreads itself/,
+    message: /Cannot spread fragment "A" within itself/,
   },
   {
     name: "fragments spreading each other",
     query: "{ ...A } fragment A on query_root { ...B } fragment B on query_root { orders { id } ...A }",
-    message: /spreads itself/,
+    message: /Cannot spread fragment "A" within itself via "B"/,
   },
   {
     name: "a cycle reached through an inline fragment",
     query: "{ ...A } fragment A on query_root { ... on query_root { ...A } }",
-    message: /spreads itself/,
+    message: /Cannot spread fragment "A" within itself/,
   },
 ];
 

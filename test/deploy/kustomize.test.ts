@@ -91,6 +91,11 @@ describe.skipIf(!hasKubectl)(
           expect(envValue(hasura, "HASURA_GRAPHQL_AUTH_HOOK_MODE")).toBe("POST");
         });
 
+        it("has Hasura send the request to the webhook, which refuses to decide without it", () => {
+          const sends = hasura.env?.filter((e) => e.name === "HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY");
+          expect(sends).toEqual([{ name: "HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY", value: "true" }]);
+        });
+
         it("reads the mappings through the Hasura of the same pod", () => {
           expect(envValue(sidecar, "ROLEMAPPING_STORE")).toBe("hasura");
           const url = new URL(envValue(sidecar, "GRAPHQL_URL")!);
@@ -269,6 +274,7 @@ describe.skipIf(!hasKubectl)(
         expect(hasura?.env?.filter((e) => e.name.startsWith("HASURA_GRAPHQL_AUTH_HOOK"))).toEqual([
           { name: "HASURA_GRAPHQL_AUTH_HOOK", value: "http://127.0.0.1:8092/v1/authenticate" },
           { name: "HASURA_GRAPHQL_AUTH_HOOK_MODE", value: "POST" },
+          { name: "HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY", value: "true" },
         ]);
         const sidecar = sidecarOf(deployment!)!;
         expect(sidecar.env?.find((e) => e.name === "GRAPHQL_ADMIN_SECRET")?.valueFrom?.secretKeyRef).toEqual({

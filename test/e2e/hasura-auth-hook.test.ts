@@ -119,6 +119,27 @@ describe("Hasura stand-in with an auth hook", () => {
     });
   });
 
+  it("leaves `request` out of the hook's body with HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY=false", async () => {
+    const bodiless = await startHasuraStandIn({
+      client,
+      adminSecret: "admin-secret",
+      authHook: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/v1/authenticate`,
+      authHookSendRequestBody: false,
+      migrate: false,
+    });
+    try {
+      hookCalls.length = 0;
+      const answer = await postGraphQL(bodiless.url, "query Sales { output_port_sales { id } }", {
+        headers: { authorization: "Bearer reader-token" },
+      });
+      expect(answer.status).toBe(200);
+      expect(hookCalls).toHaveLength(1);
+      expect(Object.keys((hookCalls[0] as { body: object }).body)).toEqual(["headers"]);
+    } finally {
+      await bodiless.close();
+    }
+  });
+
   it("offers no mutations to a role", async () => {
     const answer = await asClient(
       "Bearer reader-token",

@@ -271,6 +271,39 @@ describe("webhook: oversized and malformed input, each with its answer", () => {
     });
   });
 
+  it.each([
+    [
+      "two fragments of one name, the allowed one last (was 200 on the last)",
+      { query: "{ ...F } fragment F on Query { payroll } fragment F on Query { orders }" },
+      'query: There can be only one fragment named "F".',
+    ],
+    [
+      "two operations of one name, the allowed one first (was 200 on the first)",
+      { query: "query Q { orders } query Q { payroll }", operationName: "Q" },
+      'query: There can be only one operation named "Q".',
+    ],
+    [
+      "an anonymous operation beside the named one asked for (was 200 on the named one)",
+      { query: "{ payroll } query Q { orders }", operationName: "Q" },
+      "query: This anonymous operation must be the only defined operation.",
+    ],
+    [
+      "a variable declared twice (was 200)",
+      { query: "query ($v: Boolean, $v: Int) { orders @include(if: $v) }" },
+      'query: There can be only one variable named "$v".',
+    ],
+  ])("a document no server would run: %s → 400", async (_name, request, message) => {
+    const answer = await postWebhook(standard.webhookUrl, { headers: alice, request });
+    expect(answer.status).toBe(400);
+    expect(answer.json).toEqual({ errors: [message] });
+  });
+
+  it("no `request` key (HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY=false): 400, not a websocket's 200", async () => {
+    const answer = await postWebhook(standard.webhookUrl, { headers: alice });
+    expect(answer.status).toBe(400);
+    expect(answer.text).toContain("HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY=true");
+  });
+
   it("after all of the above the sidecar still answers a normal request", async () => {
     const answer = await postWebhook(standard.webhookUrl, {
       headers: alice,

@@ -133,12 +133,15 @@ const requestArbitrary = fc.record(
   { requiredKeys: ["query"] },
 );
 
-/** One generated webhook call: how the token is presented, the role asked for, other headers, the request. */
+/**
+ * One generated webhook call: how the token is presented, the role asked for, other headers, the request
+ * (undefined: the body has no `request` key, as Hasura sends with HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY=false).
+ */
 interface FuzzBody {
   readonly auth: readonly [Caller, string, string, string] | undefined;
   readonly role: readonly [string, string] | undefined;
   readonly extra: Record<string, string>;
-  readonly request: FuzzRequest | FuzzRequest[] | null;
+  readonly request: FuzzRequest | FuzzRequest[] | null | undefined;
 }
 
 interface FuzzRequest {
@@ -155,6 +158,7 @@ const anyBodyArbitrary: fc.Arbitrary<FuzzBody> = fc.record({
     { weight: 8, arbitrary: requestArbitrary },
     { weight: 2, arbitrary: fc.array(requestArbitrary, { minLength: 1, maxLength: 4 }) },
     { weight: 1, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.constant(undefined) },
   ),
 });
 
@@ -218,10 +222,22 @@ function headerValue(headers: Record<string, string>, name: string): string | un
   return values[0];
 }
 
-/** Fails the property when a 200 grants something the caller may not run. */
-function checkGrant(body: FuzzBody, headers: Record<string, string>, answer: HttpAnswer): void {
-  expect(Object.keys(answer.json as object).sort()).toEqual(["X-Hasura-Role", "X-Hasura-User-Id"]);
-  const { "X-Hasura-User-Id": user, "X-Hasura-Role": role } = answer.json as Record<string, unknown>;
+/** Fails the property when a 200 grants something the caller may not run, or longer than it may. */
+function checkGrant(
+  body: FuzzBody,
+  headers: Record<string, string>,
+  answer: HttpAnswer,
+  since: number,
+): void {
+  // Only a websocket's connection_init (request null) gets an expiry: Hasura would cache any other answer.
+  const keys = ["X-Hasura-Role", "X-Hasura-User-Id", ...(body.request === null ? ["Expires"] : [])];
+  expect(Object.keys(answer.json as object).sort()).toEqual(keys.sort());
+  const {
+    "X-Hasura-User-Id": user,
+    "X-Hasura-Role": role,
+    Expires: expires,
+  } = answer.json as Record<string, unknown>;
+  if (body.request === null) checkSessionEnd(expires, since);
   expect(typeof role).toBe("string");
   // The token that was presented must prove exactly the user answered.
   const authorization = headerValue(headers, "authorization");
@@ -234,7 +250,8 @@ function checkGrant(body: FuzzBody, headers: Record<string, string>, answer: Htt
   const requested = headerValue(headers, "x-hasura-role");
   if (requested !== undefined) expect(role).toBe(requested);
   // Every root field a GraphQL server would execute is mapped to that role; no mutation runs.
-  const requests = body.request === null ? [] : Array.isArray(body.request) ? body.request : [body.request];
+  const sent = body.request ?? [];
+  const requests = Array.isArray(sent) ? sent : [sent];
   const allowed = view.rootFieldsOf.get(role as string) ?? new Set<string>();
   for (const request of requests) {
     const name =
@@ -245,6 +262,9 @@ function checkGrant(body: FuzzBody, headers: Record<string, string>, answer: Htt
       request.variables && typeof request.variables === "object" && !Array.isArray(request.variables)
         ? (request.variables as Record<string, unknown>)
         : undefined;
+    expect(oracle.breaksSchemaFreeRules(request.query), "a 200 for a document the spec's rules refuse").toBe(
+      false,
+    );
     const executed = oracle.run(request.query, name, variables);
     if (!executed) continue;
     if (executed.fields.size > 0) expect(executed.type, "a mutation was allowed").not.toBe("mutation");
@@ -254,19 +274,30 @@ function checkGrant(body: FuzzBody, headers: Record<string, string>, answer: Htt
   }
 }
 
+/** `Expires` in Hasura's `%a, %d %b %Y %T GMT`, no later than the default 600 s bound from now. */
+function checkSessionEnd(expires: unknown, since: number): void {
+  expect(expires).toMatch(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+  const at = Date.parse(expires as string);
+  expect(at).toBeGreaterThanOrEqual(Math.floor(since / 1000) * 1000);
+  expect(at).toBeLessThanOrEqual(Date.now() + 600_000);
+}
+
 describe("webhook fuzzing: random and mutated documents, headers and tokens", () => {
   it(
     "answers only 200/400/401/413/500 and never grants a field the returned role lacks",
     async () => {
       let granted = 0;
+      const since = Date.now();
       await fc.assert(
         fc.asyncProperty(bodyArbitrary, async (body) => {
           const headers = headersOf(body);
           const answer = await postWebhook(running.webhookUrl, { headers, request: body.request });
           expect(ALLOWED_STATUSES.has(answer.status), `status ${answer.status}: ${answer.text}`).toBe(true);
+          // No request to look at is never decided, whatever else the body holds.
+          if (body.request === undefined) expect(answer.status, answer.text).toBe(400);
           if (answer.status === 200) {
             granted++;
-            checkGrant(body, headers, answer);
+            checkGrant(body, headers, answer, since);
           } else if (answer.status === 400 || answer.status === 413) {
             const errors = (answer.json as { errors?: unknown }).errors;
             expect(

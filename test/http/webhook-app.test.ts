@@ -17,6 +17,12 @@ import { snapshotOf } from "../core/fixtures.js";
 const ALICE = "tok-alice-5ecret-9f3a";
 const CAROL = "tok-carol-5ecret-77c1";
 const STRANGER = "tok-stranger-5ecret-0000";
+const ALICE_SOON = "tok-alice-soon-5ecret-4b2e";
+
+// The peers' clock, which tests move: it starts at Sunday 2026-11-01 16:50:00.250 UTC.
+const START_MS = Date.UTC(2026, 10, 1, 16, 50, 0, 250);
+const START_S = Math.floor(START_MS / 1000);
+const clock = { ms: START_MS };
 
 const BODY_LIMIT = 8 * 1024;
 const MAX_QUERY_LENGTH = 2_000;
@@ -33,6 +39,7 @@ const snapshot = snapshotOf(
 
 interface Peer {
   readonly url: string;
+  /** Warnings and decisions both. */
   readonly log: MemoryLogger;
   readonly state: { stale: boolean; ready: boolean };
   readonly groups: StubGroups;
@@ -45,14 +52,19 @@ async function listen(app: Express): Promise<{ url: string; server: Server }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-async function startPeer(extra: Partial<WebhookAppOptions> = {}, allowedSample = 1): Promise<Peer> {
+async function startPeer(
+  extra: Partial<WebhookAppOptions> = {},
+  allowedSample = 1,
+  websocketSessionMaxS?: number,
+): Promise<Peer> {
   const log = memoryLogger();
   const state = { stale: false, ready: true };
   const groups = new StubGroups();
   const authorizer = new Authorizer({
     verifier: new StubVerifier({
-      [ALICE]: { unique_name: "alice@corp.com" },
-      [CAROL]: { unique_name: "carol@corp.com", groups: ["Analysts"] },
+      [ALICE]: { unique_name: "alice@corp.com", exp: START_S + 3600 },
+      [CAROL]: { unique_name: "carol@corp.com", groups: ["Analysts"], exp: START_S + 3600 },
+      [ALICE_SOON]: { unique_name: "alice@corp.com", exp: START_S + 120 },
     }),
     groups,
     snapshot: (): Snapshot => {
@@ -67,6 +79,8 @@ async function startPeer(extra: Partial<WebhookAppOptions> = {}, allowedSample =
     tokenHeaders: ["Authorization"],
     allowIntrospection: false,
     maxBatch: 3,
+    now: () => clock.ms,
+    ...(websocketSessionMaxS === undefined ? {} : { websocketSessionMaxS }),
   });
   const app = createWebhookApp({
     authorizer,
@@ -74,6 +88,8 @@ async function startPeer(extra: Partial<WebhookAppOptions> = {}, allowedSample =
     ready: () => state.ready,
     bodyLimitBytes: BODY_LIMIT,
     maxBatch: 3,
+    logger: log.logger,
+    now: () => clock.ms,
     ...extra,
   });
   const { url, server } = await listen(app);
@@ -92,6 +108,7 @@ beforeAll(async () => {
 });
 afterAll(() => peer.close());
 beforeEach(() => {
+  clock.ms = START_MS;
   peer.state.stale = false;
   peer.state.ready = true;
   peer.groups.failWith = undefined;
@@ -199,12 +216,8 @@ describe("POST /v1/authenticate requests", () => {
     expect(await post(hasura(bearer(ALICE), both))).toMatchObject({ status: 401, body: "Unauthorized" });
   });
 
-  it("answers connection_init (request null or absent) with the one role held or the one asked", async () => {
+  it("answers connection_init (request null) with the one role held or the one asked", async () => {
     expect(await post(hasura(bearer(ALICE), null))).toMatchObject({
-      status: 200,
-      body: { "X-Hasura-Role": "r_orders" },
-    });
-    expect(await post({ headers: bearer(ALICE) })).toMatchObject({
       status: 200,
       body: { "X-Hasura-Role": "r_orders" },
     });
@@ -305,6 +318,177 @@ describe("POST /v1/authenticate requests", () => {
     expect(query.length).toBeLessThan(MAX_QUERY_LENGTH);
     const answer = await post(hasura(bearer(ALICE), { query }));
     expect(answer).toMatchObject({ status: 400, body: { errors: [expect.stringMatching(/300 tokens/)] } });
+  });
+});
+
+describe("POST /v1/authenticate: a websocket's session ends", () => {
+  it.each([
+    {
+      name: "the bound (600 s) when the token outlives it",
+      token: ALICE,
+      expires: "Sun, 01 Nov 2026 17:00:00 GMT",
+    },
+    {
+      name: "the token's exp when it comes first",
+      token: ALICE_SOON,
+      expires: "Sun, 01 Nov 2026 16:52:00 GMT",
+    },
+  ])("connection_init's 200 carries Expires: $name", async ({ token, expires }) => {
+    const answer = await post(hasura(bearer(token), null));
+    expect(answer).toMatchObject({ status: 200 });
+    // Exactly Hasura's keys, Expires in its `%a, %d %b %Y %T GMT` format.
+    expect(answer.body).toStrictEqual({
+      "X-Hasura-User-Id": "user:alice_corp.com",
+      "X-Hasura-Role": "r_orders",
+      Expires: expires,
+    });
+  });
+
+  it("follows the clock and the configured bound", async () => {
+    const short = await startPeer({}, 1, 45);
+    try {
+      clock.ms = START_MS + 20 * 60_000;
+      const answer = await fetch(`${short.url}/v1/authenticate`, {
+        method: "POST",
+        body: JSON.stringify(hasura({ ...bearer(CAROL), "X-Hasura-Role": "r_both" }, null)),
+      });
+      expect(await answer.json()).toStrictEqual({
+        "X-Hasura-User-Id": "user:carol_corp.com",
+        "X-Hasura-Role": "r_both",
+        Expires: "Sun, 01 Nov 2026 17:10:45 GMT",
+      });
+    } finally {
+      await short.close();
+    }
+  });
+
+  it.each([
+    { name: "a query", request: { query: "{ orders { id } }" } },
+    { name: "a subscription", request: { query: "subscription { orders { id } }" } },
+    { name: "a batch", request: [{ query: "{ orders { id } }" }, { query: "{ orders { id } }" }] },
+  ])("no Expires or Cache-Control on the 200 for $name: Hasura would cache it", async ({ request }) => {
+    const answer = await post(hasura(bearer(ALICE_SOON), request));
+    expect(answer.body).toStrictEqual({
+      "X-Hasura-User-Id": "user:alice_corp.com",
+      "X-Hasura-Role": "r_orders",
+    });
+    expect(answer.headers.get("cache-control")).toBeNull();
+    expect(answer.headers.get("expires")).toBeNull();
+  });
+});
+
+describe("POST /v1/authenticate: a body without `request`", () => {
+  const missing = (log: MemoryLogger) => log.lines().filter((line) => line.event === "request_body_missing");
+
+  it("is not a websocket: 400 naming Hasura's variable, and no decision", async () => {
+    const own = await startPeer();
+    try {
+      const answer = await fetch(`${own.url}/v1/authenticate`, {
+        method: "POST",
+        body: JSON.stringify({ headers: bearer(ALICE) }),
+      });
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toStrictEqual({
+        errors: [
+          "request: missing: Hasura sends it only with HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY=true " +
+            "(set it on the Hasura container); null stands for a websocket connection_init",
+        ],
+      });
+      expect(own.log.lines().filter((line) => line.event === "decision")).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("warns once a minute at most, however many calls, counting them", async () => {
+    const own = await startPeer();
+    const send = () =>
+      fetch(`${own.url}/v1/authenticate`, {
+        method: "POST",
+        body: JSON.stringify({ headers: bearer(ALICE) }),
+      });
+    try {
+      for (let i = 0; i < 5; i++) expect((await send()).status).toBe(400);
+      expect(missing(own.log)).toHaveLength(1);
+      clock.ms = START_MS + 59_999;
+      await send();
+      expect(missing(own.log)).toHaveLength(1);
+      clock.ms = START_MS + 60_000;
+      await send();
+      clock.ms = START_MS + 60_001;
+      await send();
+      const lines = missing(own.log);
+      expect(lines.map((line) => line.occurrences)).toEqual([1, 6]);
+      expect(lines[1]).toMatchObject({
+        level: 40,
+        msg: expect.stringContaining("HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY=true"),
+      });
+      // A body with `request: null` is a websocket's connection_init, not this misconfiguration.
+      expect((await post(hasura(bearer(ALICE), null))).status).toBe(200);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe("POST /v1/authenticate: only documents Hasura would run are decided", () => {
+  it.each([
+    {
+      name: "two fragments named alike (was decided on the last one: 200)",
+      request: {
+        query:
+          "query { ...F } fragment F on query_root { customers { id } } fragment F on query_root { orders { id } }",
+      },
+      message: 'query: There can be only one fragment named "F".',
+    },
+    {
+      name: "two operations named alike",
+      request: { query: "query A { orders { id } } query A { customers { id } }", operationName: "A" },
+      message: 'query: There can be only one operation named "A".',
+    },
+    {
+      name: "an anonymous operation beside a named one",
+      request: { query: "{ customers { id } } query B { orders { id } }", operationName: "B" },
+      message: "query: This anonymous operation must be the only defined operation.",
+    },
+    {
+      name: "a spread of an unknown fragment",
+      request: { query: "{ orders { id } ...Missing }" },
+      message: 'query: Unknown fragment "Missing".',
+    },
+    {
+      name: "a fragment cycle",
+      request: { query: "{ ...A } fragment A on query_root { orders { id } ...A }" },
+      message: 'query: Cannot spread fragment "A" within itself.',
+    },
+    {
+      name: "an invalid document in a batch",
+      request: [{ query: "{ orders { id } }" }, { query: "{ orders { id } ...Missing }" }],
+      message: 'query: Unknown fragment "Missing".',
+    },
+  ])("400 for $name, before any role is chosen", async ({ request, message }) => {
+    const own = await startPeer();
+    try {
+      const answer = await fetch(`${own.url}/v1/authenticate`, {
+        method: "POST",
+        body: JSON.stringify(hasura(bearer(CAROL), request)),
+      });
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toStrictEqual({ errors: [message] });
+      const lines = own.log.lines();
+      expect(lines).toMatchObject([{ event: "decision", outcome: "fail", reason: "invalid_argument" }]);
+      expect(lines[0]).not.toHaveProperty("role");
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("decides a document with an unused fragment, which Hasura runs", async () => {
+    const query = "{ orders { id } } fragment Unused on query_root { customers { id } }";
+    expect(await post(hasura(bearer(ALICE), { query }))).toMatchObject({
+      status: 200,
+      body: { "X-Hasura-Role": "r_orders" },
+    });
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../src/core/errors.js";
-import { parseWebhookBody } from "../../src/http/webhook-body.js";
+import { MissingRequestError, parseWebhookBody } from "../../src/http/webhook-body.js";
 
 const limits = { maxHeaders: 3, maxBatch: 2 };
 
@@ -41,14 +41,13 @@ describe("parseWebhookBody", () => {
       ],
     },
     { name: "null (connection_init)", request: null, expected: null },
-    { name: "no request at all", request: undefined, expected: null },
   ])("takes $name", ({ request, expected }) => {
     expect(parseWebhookBody({ headers: {}, request }, limits).request).toEqual(expected);
   });
 
   it("accepts the same header twice in two spellings when the values agree", () => {
     const input = parseWebhookBody(
-      { headers: { authorization: "Bearer t", Authorization: "Bearer t" } },
+      { headers: { authorization: "Bearer t", Authorization: "Bearer t" }, request: null },
       limits,
     );
     expect(input.headers.get("authorization")).toBe("Bearer t");
@@ -66,6 +65,7 @@ describe("parseWebhookBody", () => {
       body: { headers: { a: "1", A: "2" } },
       field: "headers.A",
     },
+    { name: "request missing", body: { headers: {} }, field: "request" },
     { name: "request a number", body: { headers: {}, request: 5 }, field: "request" },
     { name: "request a string", body: { headers: {}, request: "{a}" }, field: "request" },
     { name: "query missing", body: { headers: {}, request: {} }, field: "request.query" },
@@ -100,4 +100,22 @@ describe("parseWebhookBody", () => {
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as InvalidArgumentError).field).toBe(field);
   });
+
+  it("tells a missing request from a websocket's null, naming the Hasura setting that leaves it out", () => {
+    const error = catchError(() => parseWebhookBody({ headers: { Authorization: "Bearer t" } }, limits));
+    expect(error).toBeInstanceOf(MissingRequestError);
+    expect((error as Error).message).toMatch(
+      /^request: missing: .*HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY=true/,
+    );
+    expect(catchError(() => parseWebhookBody({ headers: {}, request: null }, limits))).toBeUndefined();
+  });
 });
+
+function catchError(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

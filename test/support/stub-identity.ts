@@ -19,7 +19,9 @@ export class StubVerifier implements TokenVerifier {
     if (this.failWith) throw this.failWith;
     const claims = this.tokens[token];
     if (!claims) throw new UnauthenticatedError("signature verification failed", "token_invalid");
-    return { claims, expiresAt: Math.floor(Date.now() / 1000) + 3600 };
+    // A numeric `exp` claim is the token's expiry, as a real verifier reports it; otherwise an hour from now.
+    const exp = claims.exp;
+    return { claims, expiresAt: typeof exp === "number" ? exp : Math.floor(Date.now() / 1000) + 3600 };
   }
 }
 

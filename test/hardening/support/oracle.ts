@@ -1,11 +1,37 @@
 import {
+  ExecutableDefinitionsRule,
   GraphQLObjectType,
   GraphQLSchema,
   GraphQLString,
+  KnownFragmentNamesRule,
+  LoneAnonymousOperationRule,
+  NoFragmentCyclesRule,
+  NoUndefinedVariablesRule,
+  UniqueArgumentNamesRule,
+  UniqueFragmentNamesRule,
+  UniqueInputFieldNamesRule,
+  UniqueOperationNamesRule,
+  UniqueVariableNamesRule,
   execute,
   parse,
+  validate,
   type GraphQLFieldConfigMap,
 } from "graphql";
+
+// The GraphQL spec's rules that judge a document without a schema (Hasura does not enforce "fragments must be
+// used" nor "all variables used", so neither is here): a document breaking one is never to be answered 200.
+const SCHEMA_FREE_SPEC_RULES = [
+  ExecutableDefinitionsRule,
+  UniqueOperationNamesRule,
+  LoneAnonymousOperationRule,
+  UniqueFragmentNamesRule,
+  KnownFragmentNamesRule,
+  NoFragmentCyclesRule,
+  UniqueVariableNamesRule,
+  NoUndefinedVariablesRule,
+  UniqueArgumentNamesRule,
+  UniqueInputFieldNamesRule,
+];
 import type { MappingService } from "../../../src/core/mapping-service.js";
 
 /** The stored mapping read back through the API: each role's root fields, each subject's roles. */
@@ -76,6 +102,20 @@ export class ExecutionOracle {
       mutation: new GraphQLObjectType({ name: "Mutation", fields }),
       subscription: new GraphQLObjectType({ name: "Subscription", fields }),
     });
+  }
+
+  /**
+   * Whether `query` parses and breaks one of the spec's schema-free validation rules, checked against this
+   * oracle's own schema. Such a document must never be decided, whichever of its definitions a server would take.
+   */
+  breaksSchemaFreeRules(query: string): boolean {
+    let document;
+    try {
+      document = parse(query, { noLocation: true });
+    } catch {
+      return false;
+    }
+    return validate(this.schema, document, SCHEMA_FREE_SPEC_RULES).length > 0;
   }
 
   /**

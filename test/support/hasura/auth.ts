@@ -15,6 +15,8 @@ export interface AuthOptions {
   /** Hasura's `--auth-hook`, called in POST mode for requests without the admin secret. */
   readonly authHook?: string;
   readonly authHookTimeoutMs?: number;
+  /** Hasura's `HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY` (default true): false leaves `request` out of the body. */
+  readonly authHookSendRequestBody?: boolean;
 }
 
 // Headers about this hop, not the client: Hasura does not pass them on to the hook.
@@ -39,21 +41,23 @@ export async function authenticate(
       "x-hasura-admin-secret/x-hasura-access-key required, but not found",
     );
   }
-  return callAuthHook(options.authHook, options.authHookTimeoutMs ?? 10_000, headers, body);
+  const request = options.authHookSendRequestBody === false ? undefined : body;
+  return callAuthHook(options.authHook, options.authHookTimeoutMs ?? 10_000, headers, request);
 }
 
 async function callAuthHook(
   url: string,
   timeoutMs: number,
   headers: IncomingHttpHeaders,
-  body: GraphQLRequestBody,
+  body: GraphQLRequestBody | undefined,
 ): Promise<Session> {
   const forwarded: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined && !HOP_HEADERS.has(name))
       forwarded[name] = Array.isArray(value) ? value.join(", ") : value;
   }
-  const request = {
+  // Hasura leaves the key out, rather than sending null, when told not to send the request.
+  const request = body && {
     query: body.query,
     variables: body.variables ?? null,
     operationName: body.operationName ?? null,

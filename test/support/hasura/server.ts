@@ -21,6 +21,8 @@ export interface HasuraStandInOptions {
   readonly adminSecret: string;
   /** Hasura's `--auth-hook` (POST mode) for requests without the admin secret. */
   readonly authHook?: string;
+  /** Hasura's `HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY`; default true, as in Hasura. */
+  readonly authHookSendRequestBody?: boolean;
   /** 0 (the default) picks a free port. */
   readonly port?: number;
   readonly host?: string;
