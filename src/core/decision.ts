@@ -47,7 +47,9 @@ const INTROSPECTION_FIELDS: ReadonlySet<string> = new Set(["__schema", "__type"]
 export function decide(input: DecisionInput, snapshot: Snapshot): Decision {
   const { heldRoles, requestedRole } = input;
   // Checked first, whatever else the request holds: asking for a reserved role is worth its own reason.
-  if (requestedRole !== undefined && snapshot.isReserved(requestedRole)) return deny("reserved_role", []);
+  if (requestedRole !== undefined && snapshot.isReserved(requestedRole)) {
+    return deny("reserved_role", fieldsNeedingRole(input.operations));
+  }
   if (heldRoles.size === 0) return deny(input.holdsReservedRole ? "reserved_role" : "no_roles", []);
   if (input.operations === null) return decideWithoutRequest(heldRoles, requestedRole);
 
@@ -82,6 +84,17 @@ export function candidateRoles(rootFields: readonly string[], snapshot: Snapshot
     if (rest.every((field) => snapshot.rolesForField(field).has(role))) result.push(role);
   }
   return result.sort();
+}
+
+// The root fields of every operation, meta fields left out: what a refused request was after, for the log.
+function fieldsNeedingRole(operations: readonly Operation[] | null): string[] {
+  const fields = new Set<string>();
+  for (const operation of operations ?? []) {
+    for (const field of operation.rootFields) {
+      if (field !== TYPENAME && !INTROSPECTION_FIELDS.has(field)) fields.add(field);
+    }
+  }
+  return [...fields];
 }
 
 // Websocket connection_init: there is no query yet, so the role chosen here serves the whole connection.

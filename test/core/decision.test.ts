@@ -187,9 +187,9 @@ const rows: Row[] = [
   {
     name: "admin asked for, another fitting role held",
     held: ["r_orders"],
-    operations: [q("orders")],
+    operations: [q("orders", "__typename"), q("customers", "__schema")],
     requested: "admin",
-    expected: deny("reserved_role", []),
+    expected: deny("reserved_role", ["orders", "customers"]),
   },
   {
     name: "admin asked for with no role held",
@@ -203,14 +203,14 @@ const rows: Row[] = [
     held: ["r_orders"],
     operations: [op("mutation", "orders")],
     requested: "admin",
-    expected: deny("reserved_role"),
+    expected: deny("reserved_role", ["orders"]),
   },
   {
     name: "admin asked for at connection_init",
     held: ["r_orders"],
     operations: null,
     requested: "admin",
-    expected: deny("reserved_role"),
+    expected: deny("reserved_role", []),
   },
   {
     name: "admin asked for by a caller holding it in the store",

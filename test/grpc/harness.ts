@@ -96,6 +96,8 @@ export interface ApiFixture {
   readonly authorizer: Authorizer;
   readonly sync: SnapshotSync;
   readonly log: MemoryLog;
+  /** The store itself, for rows written outside the API (as with SQL or Hasura's console). */
+  readonly store: RoleMappingStore;
   /** Makes every store call fail with `error` until called with undefined. */
   fail(error: Error | undefined): void;
   /** Makes every store call wait until released. */
@@ -149,6 +151,7 @@ export async function openApiFixture(limits?: MappingLimits): Promise<ApiFixture
     authorizer,
     sync,
     log,
+    store,
     fail,
     hold,
     advance: (ms) => {

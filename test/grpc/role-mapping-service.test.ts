@@ -184,6 +184,42 @@ describe("RoleMappingService over gRPC", () => {
     });
   });
 
+  it("explains that a reserved role held in the store is never answered, listing it apart", async () => {
+    // Written outside the API, as with SQL: admin mapped to the orders fields and granted to the analysts.
+    await fixture.store.upsertRole({
+      roleId: "admin",
+      componentId: "urn:admin",
+      rootFields: ["orders_select"],
+    });
+    await fixture.store.setGroupRoles("admin", ["group:analysts"]);
+    await fixture.sync.reload();
+    const explain = (token: string, requestedRole: string) =>
+      api.explainDecision({
+        token,
+        user: "",
+        groups: [],
+        query: "{ orders_select { id } }",
+        operationName: "",
+        requestedRole,
+      });
+    expect(await explain("alice-token", "admin")).toMatchObject({
+      allowed: false,
+      role: "",
+      reason: "reserved_role",
+      heldRoles: ["hr.read", "orders.read"],
+      candidateRoles: ["orders.read"],
+      reservedRoles: ["admin"],
+    });
+    expect(await explain("alice-token", "")).toMatchObject({
+      allowed: true,
+      role: "orders.read",
+      reservedRoles: ["admin"],
+    });
+    expect(await explain("bob-token", "")).toMatchObject({ reason: "no_roles", reservedRoles: [] });
+    await api.deleteRole({ roleId: "admin" });
+    expect((await explain("alice-token", "")).reservedRoles).toEqual([]);
+  });
+
   it("refuses invalid arguments with INVALID_ARGUMENT naming the field", async () => {
     const cases: [Promise<unknown>, string][] = [
       [api.upsertRole(role("", "urn:cmp:x", [])), "role_id"],
@@ -234,6 +270,22 @@ describe("RoleMappingService over gRPC", () => {
       expect(failure.code, field).toBe(status.INVALID_ARGUMENT);
       expect(failure.details.startsWith(`${field}:`), failure.details).toBe(true);
     }
+  });
+
+  it("refuses Hasura's admin role in every write with INVALID_ARGUMENT naming role_id and why", async () => {
+    const writes = [
+      api.upsertRole(role("admin", "urn:cmp:admin", ["orders_select"])),
+      api.setUserRoles({ roleId: "admin", users: ["user:mallory"] }),
+      api.setGroupRoles({ roleId: "admin", groups: ["group:ops"] }),
+    ];
+    for (const write of writes) {
+      const failure = await failureOf(write);
+      expect(failure.code).toBe(status.INVALID_ARGUMENT);
+      expect(failure.details).toMatch(/^role_id: "admin" is a reserved role id: it is Hasura's admin role/);
+    }
+    expect((await failureOf(api.getRole({ roleId: "admin" }))).code).toBe(status.NOT_FOUND);
+    // Role names are case-sensitive in Hasura: Admin is an ordinary role.
+    expect((await api.upsertRole(role("Admin", "urn:cmp:Admin", ["audit"]))).role?.roleId).toBe("Admin");
   });
 
   it("answers NOT_FOUND for a missing role or component", async () => {

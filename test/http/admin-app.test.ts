@@ -127,6 +127,28 @@ describe("REST RoleMapping routes (the existing provisioner's contract)", () => 
     });
   });
 
+  it('400 {"errors": [...]} for Hasura\'s admin role in every write, and nothing stored', async () => {
+    const reserved =
+      /^role_id: "admin" is a reserved role id: it is Hasura's admin role, which bypasses every/;
+    const writes: [string, object][] = [
+      ["/v1/roles", { role_id: "admin", component_id: "urn:admin", graphql_root_field_names: ["orders"] }],
+      ["/v1/user_roles", { role_id: "admin", users: ["user:mallory"] }],
+      ["/v1/group_roles", { role_id: "admin", groups: ["group:ops"] }],
+    ];
+    for (const [path, body] of writes) {
+      expect(await call("PUT", path, body), path).toEqual({
+        status: 400,
+        body: { errors: [expect.stringMatching(reserved)] },
+      });
+    }
+    expect((await call("GET", "/v1/roles/admin")).status).toBe(404);
+    expect((await call("GET", "/v1/roles/component_id/urn:admin")).status).toBe(404);
+    // Role names are case-sensitive in Hasura: Admin is an ordinary role.
+    const admin = { role_id: "Admin", component_id: "urn:Admin", graphql_root_field_names: ["audit"] };
+    expect((await call("PUT", "/v1/roles", admin)).status).toBe(200);
+    expect((await call("PUT", "/v1/user_roles", { role_id: "Admin", users: ["user:a"] })).status).toBe(200);
+  });
+
   it('400 {"errors": [...]} naming missing fields, bad values and malformed JSON', async () => {
     expect(await call("PUT", "/v1/roles", { role_id: "x" })).toEqual({
       status: 400,

@@ -1,3 +1,4 @@
+import type { MappingData } from "../../../src/core/mapping.js";
 import type { MappingService } from "../../../src/core/mapping-service.js";
 
 /** Roles the hardening suites map, beside the development sample (sales_analysts for group:analysts). */
@@ -36,3 +37,21 @@ export const CALLERS = [
   { user: "dave@corp.com", groups: ["nobody-group"] },
   { user: "mallory@evil.example", groups: ["Analysts", "group:finance"] },
 ] as const;
+
+/**
+ * Hasura's admin role as rows written outside the API (SQL, Hasura's console) could hold it: mapped to every
+ * field and granted to most callers. The API refuses to write it; the webhook must never answer it.
+ */
+export function adminRowsOutsideApi(fields: readonly string[]): MappingData {
+  return {
+    roles: [{ roleId: "admin", componentId: "cmp:admin", rootFields: [...fields] }],
+    userGrants: [
+      { subject: "user:alice_corp.com", roleId: "admin" },
+      { subject: "user:bob_corp.com", roleId: "admin" },
+    ],
+    groupGrants: [
+      { subject: "group:finance", roleId: "admin" },
+      { subject: "group:nobody-group", roleId: "admin" },
+    ],
+  };
+}

@@ -66,11 +66,14 @@ export async function readMapping(service: MappingService): Promise<MappingView>
   return { rootFieldsOf, rolesOfSubject, fingerprint: lines.join("\n") };
 }
 
-/** The roles a user and its groups hold, from the view. */
+/** Role ids the webhook never answers, whatever the store holds: Hasura's superuser (issue 12). */
+export const RESERVED_ROLES: ReadonlySet<string> = new Set(["admin"]);
+
+/** The roles a user and its groups hold, from the view, that the webhook may answer (reserved ones left out). */
 export function heldRoles(view: MappingView, user: string, groups: readonly string[]): Set<string> {
   const held = new Set<string>();
   for (const subject of [user, ...groups])
-    for (const role of view.rolesOfSubject.get(subject) ?? []) held.add(role);
+    for (const role of view.rolesOfSubject.get(subject) ?? []) if (!RESERVED_ROLES.has(role)) held.add(role);
   return held;
 }
 
