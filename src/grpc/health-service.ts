@@ -1,6 +1,6 @@
 import type { sendUnaryData, Server, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
-import { service as healthDefinition } from "grpc-health-check";
+import { healthDefinition } from "./health-definition.js";
 
 type ServingStatus = "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN";
 

@@ -3,7 +3,7 @@ import { status } from "@grpc/grpc-js";
 import type { CoreLogger } from "../core/identity.js";
 import { runAsApiCaller } from "../observability/api-caller-scope.js";
 import type { GrpcCallTracer } from "../observability/api-tracing.js";
-import { traceHeaders } from "../observability/trace-context.js";
+import { traceHeaders } from "../observability/trace-headers.js";
 import { authenticateCaller, type ApiAuth, type ApiCaller } from "../identity/api-credentials.js";
 import { toGrpcStatus } from "./status.js";
 

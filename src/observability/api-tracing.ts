@@ -1,6 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import type { RequestHandler } from "express";
-import { callerContext, traceHeaders } from "./trace-context.js";
+import { callerContext } from "./trace-context.js";
+import { traceHeaders } from "./trace-headers.js";
 
 /**
  * Runs one gRPC call inside a server span: `headers` are the call's metadata (for the caller's traceparent),

@@ -1,17 +1,14 @@
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { RequestHandler } from "express";
-import type { AuthorizationResult } from "../core/authorizer.js";
-import { ROLE_MAPPING_SERVICE_NAME } from "../grpc/server.js";
 import type { CoreLogger, GroupProvider, TokenVerifier } from "../core/identity.js";
 import type { DecisionSink } from "../http/decision-log.js";
 import type { RoleMappingStore } from "../store/port.js";
-import { grpcCallTracer, restTracing, type GrpcCallTracer } from "./api-tracing.js";
-import { decisionTracer } from "./decision-tracing.js";
+import type { GrpcCallTracer } from "./api-tracing.js";
+import type { DecisionTracer } from "./decision-tracing.js";
 import { instrumentStore } from "./metered-store.js";
 import { SidecarMetrics } from "./metrics.js";
 import { observedDecisions } from "./observed-decisions.js";
-import { tracedGroups, tracedStore, tracedVerifier } from "./traced-ports.js";
-import { createTracing, type Tracing } from "./tracing.js";
+import type { Tracing } from "./tracing.js";
 import { auditWrites } from "./write-audit.js";
 
 /** What a sidecar's observability is built from. */
@@ -35,12 +32,7 @@ export interface SidecarObservability {
   /** The decision audit log plus decision metrics and trace ids. */
   decisions(log: DecisionSink): DecisionSink;
   /** The webhook's decision span, when tracing. */
-  readonly traceDecision:
-    | ((
-        headers: ReadonlyMap<string, string>,
-        decide: () => Promise<AuthorizationResult>,
-      ) => Promise<AuthorizationResult>)
-    | undefined;
+  readonly traceDecision: DecisionTracer | undefined;
   /** The span of each RoleMapping gRPC call, when tracing. */
   readonly traceGrpcCall: GrpcCallTracer | undefined;
   /** Express middleware giving each REST request a span, when tracing. */
@@ -49,28 +41,35 @@ export interface SidecarObservability {
   shutdown(): Promise<void>;
 }
 
-/** Builds one sidecar's observability: its own metric registry and, when configured, its own tracer. */
-export function createSidecarObservability(options: ObservabilityOptions): SidecarObservability {
+/**
+ * Builds one sidecar's observability: its own metric registry and, when configured, its own tracer. The
+ * OpenTelemetry SDK and exporter are imported only when tracing is on.
+ */
+export async function createSidecarObservability(
+  options: ObservabilityOptions,
+): Promise<SidecarObservability> {
   const metrics = new SidecarMetrics();
-  const tracing = createTracing({
-    endpoint: options.otlpEndpoint,
-    ...(options.spanExporter ? { exporter: options.spanExporter, immediate: true } : {}),
-  });
-  const tracer = tracing?.tracer;
+  const traced =
+    options.otlpEndpoint || options.spanExporter
+      ? (await import("./traced-observability.js")).createTracedObservability({
+          endpoint: options.otlpEndpoint,
+          exporter: options.spanExporter,
+        })
+      : undefined;
   return {
     metrics,
-    tracing,
+    tracing: traced?.tracing,
     wrapStore(store) {
       // Outermost is the audit, so the before-state reads it makes are metered and traced like any call.
-      const traced = tracer ? tracedStore(store, tracer) : store;
-      return auditWrites(instrumentStore(traced, metrics), { logger: options.logger, metrics });
+      const inner = traced ? traced.wrapStore(store) : store;
+      return auditWrites(instrumentStore(inner, metrics), { logger: options.logger, metrics });
     },
-    wrapVerifier: (verifier) => (tracer ? tracedVerifier(verifier, tracer) : verifier),
-    wrapGroups: (groups) => (tracer ? tracedGroups(groups, tracer) : groups),
-    decisions: (log) => observedDecisions(log, metrics, tracer !== undefined),
-    traceDecision: tracer ? decisionTracer(tracer) : undefined,
-    traceGrpcCall: tracer ? grpcCallTracer(tracer, ROLE_MAPPING_SERVICE_NAME) : undefined,
-    traceRest: tracer ? restTracing(tracer) : undefined,
-    shutdown: () => tracing?.shutdown() ?? Promise.resolve(),
+    wrapVerifier: (verifier) => (traced ? traced.wrapVerifier(verifier) : verifier),
+    wrapGroups: (groups) => (traced ? traced.wrapGroups(groups) : groups),
+    decisions: (log) => observedDecisions(log, metrics, traced?.traceId),
+    traceDecision: traced?.traceDecision,
+    traceGrpcCall: traced?.traceGrpcCall,
+    traceRest: traced?.traceRest,
+    shutdown: () => traced?.tracing.shutdown() ?? Promise.resolve(),
   };
 }

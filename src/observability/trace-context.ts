@@ -11,13 +11,3 @@ const fromMap: TextMapGetter<ReadonlyMap<string, string>> = {
 export function callerContext(headers: ReadonlyMap<string, string>): Context {
   return propagator.extract(context.active(), headers, fromMap);
 }
-
-/** The W3C trace headers among `get`'s, for callerContext. */
-export function traceHeaders(get: (name: string) => string | undefined): Map<string, string> {
-  const headers = new Map<string, string>();
-  for (const name of ["traceparent", "tracestate"]) {
-    const value = get(name);
-    if (value !== undefined) headers.set(name, value);
-  }
-  return headers;
-}

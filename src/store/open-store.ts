@@ -2,21 +2,29 @@ import { mkdirSync } from "node:fs";
 import type { Config } from "../config.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { CoreLogger } from "../core/identity.js";
-import { createHasuraStore } from "./hasura-store.js";
-import { openPgClient } from "./pg-client.js";
-import { openPgliteClient } from "./pglite-client.js";
 import type { RoleMappingStore } from "./port.js";
-import { createSqlStore } from "./sql-store.js";
 
-/** Opens the store the configuration names: embedded PGlite, a PostgreSQL server, or Hasura. */
+/**
+ * Opens the store the configuration names: embedded PGlite, a PostgreSQL server, or Hasura. Each adapter and its
+ * driver is imported only when chosen: a sidecar on PostgreSQL never loads PGlite's WebAssembly PostgreSQL or the
+ * GraphQL client, which would otherwise cost start-up time and resident memory in every pod.
+ */
 export async function openStore(config: Config["store"], logger: CoreLogger): Promise<RoleMappingStore> {
   switch (config.kind) {
     case "embedded": {
       mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      const [{ openPgliteClient }, { createSqlStore }] = await Promise.all([
+        import("./pglite-client.js"),
+        import("./sql-store.js"),
+      ]);
       const client = await openPgliteClient(`${config.dataDir}/pgdata`);
       return createSqlStore({ client, schema: config.schema, migrate: config.migrate });
     }
     case "postgres": {
+      const [{ openPgClient }, { createSqlStore }] = await Promise.all([
+        import("./pg-client.js"),
+        import("./sql-store.js"),
+      ]);
       const client = openPgClient({
         connectionString: config.databaseUrl ?? "",
         statementTimeoutMs: config.timeoutMs,
@@ -27,6 +35,7 @@ export async function openStore(config: Config["store"], logger: CoreLogger): Pr
       const graphql = config.graphql;
       // config.ts guarantees GRAPHQL_URL and the admin secret with this store; checked again rather than cast.
       if (!graphql) throw new InvalidArgumentError("GRAPHQL_URL", "required with ROLEMAPPING_STORE=hasura");
+      const { createHasuraStore } = await import("./hasura-store.js");
       return createHasuraStore({
         url: graphql.url,
         adminSecret: graphql.adminSecret,

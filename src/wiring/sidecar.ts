@@ -68,7 +68,7 @@ export async function buildSidecar(
   logger: Logger,
   overrides: SidecarOverrides = {},
 ): Promise<Sidecar> {
-  const observability = createSidecarObservability({
+  const observability = await createSidecarObservability({
     logger,
     otlpEndpoint: config.otlpEndpoint,
     spanExporter: overrides.spanExporter,

@@ -73,13 +73,15 @@ const { figures, ratios } = ctx;
 Object.assign(figures, { mode: plan.quick ? "quick" : "full", scenarios: [...only], machine: machine() });
 try {
   const workload = buildWorkload(SIZE);
-  const warmTokens = signTokens(
-    issuer,
-    workload.callers.map((c) => ({ unique_name: c.name, groups: c.groups })),
-  );
-  const warmBodies = workload.callers.map((caller, i) =>
-    webhookBody(warmTokens[i] as string, request(caller), `req-${i}`),
-  );
+  // One token per caller, signed anew for scenarios that start late in a long run (tokens expire).
+  const signWarmBodies = () => {
+    const tokens = signTokens(
+      issuer,
+      workload.callers.map((c) => ({ unique_name: c.name, groups: c.groups })),
+    );
+    return workload.callers.map((caller, i) => webhookBody(tokens[i] as string, request(caller), `req-${i}`));
+  };
+  const warmBodies = signWarmBodies();
   figures.workload = { ...SIZE, distinctQueries: new Set(workload.callers.map((c) => c.query)).size };
 
   if (wants("webhook") || wants("old-way")) {
@@ -125,7 +127,7 @@ try {
     const measured = await measureFootprint({
       issuer,
       workload,
-      bodies: warmBodies,
+      bodies: signWarmBodies(),
       grantRows: FOOTPRINT_GRANT_ROWS,
       idleMs: plan.footprintIdleMs,
       loadSeconds: plan.seconds,
