@@ -1,7 +1,7 @@
 import { bearerToken } from "./bearer.js";
 import { candidateRoles, decide, type Decision, type DecisionReason } from "./decision.js";
 import { InvalidArgumentError, UnauthenticatedError, isCoreError } from "./errors.js";
-import type { GroupProvider, TokenVerifier, VerifiedToken } from "./identity.js";
+import type { GroupPinCheck, GroupProvider, TokenVerifier, VerifiedToken } from "./identity.js";
 import type { Operation } from "./operation.js";
 import type { OperationCache } from "./operation-cache.js";
 import { groupSubject, userSubject } from "./principal.js";
@@ -63,6 +63,8 @@ export interface Explanation {
   readonly candidateRoles: readonly string[];
   /** Reserved roles (Hasura's admin, RESERVED_ROLE_IDS) the subjects hold in the store: never answered. */
   readonly reservedRoles: readonly string[];
+  /** For a token where group names are pinned: per group of the caller, whether its name's pin matched. */
+  readonly groupPins: readonly GroupPinCheck[];
 }
 
 /** What the authorizer is built from. */
@@ -155,19 +157,12 @@ export class Authorizer {
     }
   }
 
-  /** The decision the webhook would make, with held and candidate roles. Read-only. */
+  /**
+   * The decision the webhook would make, with held and candidate roles. Writes nothing, except the pin that a
+   * granted group name without one gets on first use, as on the webhook's first call.
+   */
   async explain(input: ExplainInput): Promise<Explanation> {
-    let user: string;
-    let groups: string[];
-    if (input.token !== undefined && input.token !== "") {
-      const verified = await this.deps.verifier.verify(input.token);
-      user = userSubject(this.deps.userName(verified.claims));
-      groups = (await this.deps.groups.groupsOf(verified.claims)).map(groupSubject);
-    } else {
-      if (!input.user) throw new InvalidArgumentError("user", "give a token, or a user subject (user:…)");
-      user = requireIdList("user", [input.user], 1, "user:")[0] as string;
-      groups = requireIdList("groups", input.groups ?? [], 10_000, "group:");
-    }
+    const { user, groups, groupPins } = await this.explained(input);
     const operation = this.deps.operations.analyze(input.query, input.operationName || undefined);
     const snapshot = this.deps.snapshot();
     const heldRoles = snapshot.rolesOf(user, groups);
@@ -192,6 +187,27 @@ export class Authorizer {
       heldRoles: [...heldRoles].sort(),
       candidateRoles: candidateRoles(decision.rootFields, snapshot),
       reservedRoles,
+      groupPins,
+    };
+  }
+
+  // Who the explanation is for: from a token as the webhook resolves it (a group name without a pin may then be
+  // pinned, as on the webhook's first call), or the user and groups as given.
+  private async explained(
+    input: ExplainInput,
+  ): Promise<{ user: string; groups: string[]; groupPins: readonly GroupPinCheck[] }> {
+    if (input.token !== undefined && input.token !== "") {
+      const verified = await this.deps.verifier.verify(input.token);
+      const user = userSubject(this.deps.userName(verified.claims));
+      const groups = (await this.deps.groups.groupsOf(verified.claims)).map(groupSubject);
+      const groupPins = (await this.deps.groups.pinChecks?.(verified.claims)) ?? [];
+      return { user, groups, groupPins };
+    }
+    if (!input.user) throw new InvalidArgumentError("user", "give a token, or a user subject (user:…)");
+    return {
+      user: requireIdList("user", [input.user], 1, "user:")[0] as string,
+      groups: requireIdList("groups", input.groups ?? [], 10_000, "group:"),
+      groupPins: [],
     };
   }
 

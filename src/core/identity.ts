@@ -16,6 +16,21 @@ export interface TokenVerifier {
  */
 export interface GroupProvider {
   groupsOf(claims: Readonly<Record<string, unknown>>): Promise<readonly string[]>;
+  /** Present where names are pinned: per group of the caller, whether its name's pin matched (ExplainDecision). */
+  pinChecks?(claims: Readonly<Record<string, unknown>>): Promise<readonly GroupPinCheck[]>;
+}
+
+/** Where one of a caller's directory groups stands against the pins. */
+export interface GroupPinCheck {
+  readonly objectId: string;
+  /** Its display name; absent for a token's groups (ids only). */
+  readonly name: string | undefined;
+  /** The object id `group:<name>` is pinned to; absent when that name has no pin. */
+  readonly pinnedObjectId: string | undefined;
+  /** True when its name is pinned to this very group. */
+  readonly matched: boolean;
+  /** The `group:` subjects the group counts as: every name pinned to its object id. */
+  readonly countsAs: readonly string[];
 }
 
 /** A group as a directory lists it: its immutable object id, and its display name when the listing has one. */

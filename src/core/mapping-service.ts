@@ -1,4 +1,5 @@
 import { InvalidArgumentError, NotFoundError } from "./errors.js";
+import type { GrantPinner } from "./group-pinning.js";
 import type { Role, RoleGrants } from "./mapping.js";
 import { GROUP_PREFIX, USER_PREFIX } from "./principal.js";
 import { refuseReserved, reservedRoleIds } from "./reserved-roles.js";
@@ -39,6 +40,8 @@ export class MappingService {
     private readonly limits: MappingLimits = DEFAULT_MAPPING_LIMITS,
     /** Role ids no write may create or grant (Hasura's `admin` is always among them). */
     private readonly reserved: ReadonlySet<string> = reservedRoleIds(),
+    /** Where group names are pinned (Entra display names): resolves each granted name to its group. */
+    private readonly pinner?: GrantPinner,
   ) {}
 
   /** Creates or updates a role; afterwards it maps exactly the given root fields. */
@@ -66,13 +69,19 @@ export class MappingService {
     });
   }
 
-  /** Afterwards exactly these `group:` subjects hold the role. */
+  /**
+   * Afterwards exactly these `group:` subjects hold the role. Where names are pinned, every listed name is
+   * looked up again first and stored with its pin in the same transaction (granting a name again re-pins it);
+   * a name held by no group or by several is refused before anything is written.
+   */
   async setGroupRoles(roleId: unknown, groups: unknown): Promise<RoleGrants> {
     const id = this.writableRoleId(roleId);
     const list = requireIdList("groups", groups, this.limits.maxSubjects, GROUP_PREFIX);
+    const pins = this.pinner ? await this.pinner.pinsForGrant(list) : undefined;
     return this.sync.write(async (snapshot) => {
-      const grants = await this.store.setGroupRoles(id, list);
+      const grants = await this.store.setGroupRoles(id, list, pins);
       snapshot?.replaceGrants(id, GROUP_PREFIX, grants.groups);
+      if (pins) snapshot?.putPins(pins);
       return grants;
     });
   }

@@ -32,6 +32,8 @@ export interface MappingData {
   readonly roles: readonly Role[];
   readonly userGrants: readonly Grant[];
   readonly groupGrants: readonly Grant[];
+  /** Group pins, when group names are pinned. */
+  readonly groupPins?: readonly GroupPin[];
 }
 
 /** Bounds every identifier of the data model shares (varchar(255) columns). */

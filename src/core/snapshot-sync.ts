@@ -16,6 +16,8 @@ export interface SnapshotSyncOptions {
   readonly logger: CoreLogger;
   /** Writes allowed to wait for the store at once; more fail with UnavailableError (default 1000). */
   readonly maxQueuedWrites?: number;
+  /** Load the group pins with the mappings (when group names are pinned; the table may not exist otherwise). */
+  readonly groupPins?: boolean;
   /** Role ids left out of every snapshot (default: Hasura's `admin` only). */
   readonly reservedRoles?: ReadonlySet<string>;
   readonly now?: () => number;
@@ -166,7 +168,8 @@ export class SnapshotSync {
     // The marker is read first: a write landing during the load moves it again and triggers another load.
     const marker = await this.store.changeMarker();
     const data = await this.store.loadAll();
-    this.current = Snapshot.from(data, this.reservedRoles);
+    const groupPins = this.options.groupPins ? await this.store.loadGroupPins() : undefined;
+    this.current = Snapshot.from(groupPins ? { ...data, groupPins } : data, this.reservedRoles);
     this.marker = marker;
     this.lastFullLoad = this.now();
     this.contact();

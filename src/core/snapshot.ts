@@ -1,4 +1,5 @@
-import type { Grant, MappingData, Role } from "./mapping.js";
+import { GroupPinIndex, type GroupPins } from "./group-pin-index.js";
+import type { Grant, GroupPin, MappingData, Role } from "./mapping.js";
 import { GROUP_PREFIX } from "./principal.js";
 import { reservedRoleIds } from "./reserved-roles.js";
 
@@ -25,6 +26,8 @@ export class Snapshot {
   private readonly reservedBySubject = new Map<string, Set<string>>();
   private readonly ignoredRoleIds = new Set<string>();
   private ignoredRows = 0;
+  private readonly pinIndex = new GroupPinIndex();
+  private unpinned: { readonly version: number; readonly groups: readonly string[] } | undefined;
   private grantCount = 0;
   private changes = 0;
 
@@ -37,6 +40,7 @@ export class Snapshot {
     for (const role of data.roles) snapshot.putRole(role);
     for (const grant of data.userGrants) snapshot.addGrant(grant);
     for (const grant of data.groupGrants) snapshot.addGrant(grant);
+    for (const pin of data.groupPins ?? []) snapshot.pinIndex.put(pin);
     return snapshot;
   }
 
@@ -94,6 +98,31 @@ export class Snapshot {
     const result = new Set(this.rolesOfSubject(user));
     for (const group of groups) for (const role of this.rolesOfSubject(group)) result.add(role);
     return result;
+  }
+
+  /** The group pins: granted Entra display names bound to object ids. */
+  get pins(): GroupPins {
+    return this.pinIndex;
+  }
+
+  /** Pins names, replacing their earlier pins. */
+  putPins(pins: readonly GroupPin[]): void {
+    if (pins.length === 0) return;
+    this.changes++;
+    for (const pin of pins) this.pinIndex.put(pin);
+  }
+
+  /** The granted `group:` subjects that have no pin (rows written before pins, or outside the API). */
+  unpinnedGroups(): readonly string[] {
+    if (this.unpinned?.version !== this.changes) {
+      const groups: string[] = [];
+      for (const subject of this.rolesBySubject.keys()) {
+        if (subject.startsWith(GROUP_PREFIX) && this.pinIndex.objectIdOf(subject) === undefined)
+          groups.push(subject);
+      }
+      this.unpinned = { version: this.changes, groups };
+    }
+    return this.unpinned.groups;
   }
 
   /** Creates or replaces a role and its root fields; its grants stay. */

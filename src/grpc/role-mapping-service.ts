@@ -95,6 +95,13 @@ async function explain(
     heldRoles: [...explanation.heldRoles],
     candidateRoles: [...explanation.candidateRoles],
     reservedRoles: [...explanation.reservedRoles],
+    groupPins: explanation.groupPins.map((check) => ({
+      objectId: check.objectId,
+      name: check.name ?? "",
+      pinnedObjectId: check.pinnedObjectId ?? "",
+      matched: check.matched,
+      countsAs: [...check.countsAs],
+    })),
   };
 }
 
@@ -109,5 +116,6 @@ function denied(reason: string): ExplainDecisionResponse {
     heldRoles: [],
     candidateRoles: [],
     reservedRoles: [],
+    groupPins: [],
   };
 }

@@ -52,6 +52,7 @@ export class SidecarMetrics {
   private readonly identityCalls: Counter<"target" | "status">;
   private readonly identityThrottles: Counter<"target">;
   private readonly writes: Counter<"transport" | "operation" | "outcome">;
+  private readonly pinsFirstUse: Counter<"outcome">;
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -107,6 +108,14 @@ export class SidecarMetrics {
       labelNames: ["target"],
       registers,
     });
+    this.pinsFirstUse = new Counter({
+      name: `${PREFIX}group_pins_first_use_total`,
+      help:
+        "Granted group names without a pin met at decision time: pinned, or left matching nobody because several " +
+        "Entra groups (ambiguous) or none (not_found) hold them, counted once per name until it resolves",
+      labelNames: ["outcome"],
+      registers,
+    });
     this.writes = new Counter({
       name: `${PREFIX}mapping_writes_total`,
       help: "Writes through the RoleMapping API by transport, operation and outcome",
@@ -131,6 +140,11 @@ export class SidecarMetrics {
   observeGrpcCall(method: string, code: string, seconds: number): void {
     this.grpcCalls.inc({ method, code });
     this.grpcSeconds.observe({ method }, seconds);
+  }
+
+  /** Counts one granted group name pinned on first use, or found ambiguous or absent. */
+  observeGroupPinFirstUse(outcome: string): void {
+    this.pinsFirstUse.inc({ outcome });
   }
 
   /** Counts one HTTP attempt to Graph or the token endpoint; `status` undefined means no response. */

@@ -13,6 +13,7 @@ export function tracedVerifier(inner: TokenVerifier, tracer: Tracer): TokenVerif
 
 /** The group provider with a `groups.lookup` span per call, recording how many groups came back. */
 export function tracedGroups(inner: GroupProvider, tracer: Tracer): GroupProvider {
+  const pinChecks = inner.pinChecks?.bind(inner);
   return {
     groupsOf: (claims) =>
       inSpan(tracer, "groups.lookup", {}, async (span) => {
@@ -20,6 +21,7 @@ export function tracedGroups(inner: GroupProvider, tracer: Tracer): GroupProvide
         span.setAttribute("rolemapper.groups_count", groups.length);
         return groups;
       }),
+    ...(pinChecks ? { pinChecks } : {}),
   };
 }
 

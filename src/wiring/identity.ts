@@ -1,9 +1,14 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import type { GroupProvider, TokenVerifier } from "../core/identity.js";
+import type {
+  DirectoryGroupProvider,
+  GroupDirectory,
+  GroupProvider,
+  TokenVerifier,
+} from "../core/identity.js";
 import { createClaimsGroupProvider } from "../identity/claims-groups.js";
-import { createAzureGroupProvider, type CachingGroupProvider } from "../identity/graph-groups.js";
+import { createAzureGraph } from "../identity/graph-groups.js";
 import { createJwtVerifier } from "../identity/jwt-verifier.js";
 import type { KeySet } from "../identity/key-set.js";
 import type { HttpAttempt } from "../identity/http-retry.js";
@@ -12,10 +17,19 @@ import type { CacheStats } from "../identity/single-flight-cache.js";
 import { createCachingVerifier } from "../identity/token-cache.js";
 import { userNameFromClaims } from "../identity/user-claim.js";
 
+/** Where group names must be pinned (Entra display names): the caller's groups with their ids, and name lookups. */
+export interface PinnedGroupSource {
+  readonly groups: DirectoryGroupProvider;
+  readonly directory: GroupDirectory;
+}
+
 /** The identity half of the authorizer. */
 export interface Identity {
   readonly verifier: TokenVerifier;
-  readonly groups: GroupProvider;
+  /** Groups by name as they come (claims; Graph with AZURE_GROUP_NAME_ATTRIBUTE=id); undefined when pinned. */
+  readonly groups: GroupProvider | undefined;
+  /** Set with GROUPS_PROVIDER=azure and AZURE_GROUP_NAME_ATTRIBUTE=displayName: names count through pins. */
+  readonly pinned: PinnedGroupSource | undefined;
   readonly userName: (claims: Readonly<Record<string, unknown>>) => string;
   /** The identity caches present (`token`, `group`), for metrics. */
   readonly caches: Readonly<Record<string, () => CacheStats>>;
@@ -62,10 +76,11 @@ export function buildIdentity(
   const groups = buildGroups(config, logger, onHttpAttempt);
   const caches: Record<string, () => CacheStats> = {};
   if (cached) caches.token = () => cached.stats();
-  if ("stats" in groups) caches.group = () => groups.stats();
+  if (groups.stats) caches.group = groups.stats;
   return {
     verifier: cached ?? verifier,
-    groups,
+    groups: groups.names,
+    pinned: groups.pinned,
     userName: (claims) => userNameFromClaims(claims, identity.userClaims, identity.userClaimFormat),
     caches,
   };
@@ -87,12 +102,12 @@ function buildGroups(
   config: Config,
   logger: Logger,
   onHttpAttempt: IdentityCallObserver | undefined,
-): GroupProvider | CachingGroupProvider {
+): { names?: GroupProvider; pinned?: PinnedGroupSource; stats?: () => CacheStats } {
   const { azure } = config.groups;
   if (config.groups.provider === "claims" || azure === undefined) {
-    return memoizeByClaims(createClaimsGroupProvider({ claim: config.groups.claim }));
+    return { names: memoizeByClaims(createClaimsGroupProvider({ claim: config.groups.claim })) };
   }
-  return createAzureGroupProvider({
+  const graph = createAzureGraph({
     tenantId: azure.tenantId,
     clientId: azure.clientId,
     clientSecret: azure.clientSecret,
@@ -106,6 +121,10 @@ function buildGroups(
     logger,
     ...(onHttpAttempt ? { onHttpAttempt } : {}),
   });
+  const stats = () => graph.groups.stats();
+  // Object ids are unique, display names are not: only display names need pins (issue 13).
+  if (azure.groupNameAttribute === "id") return { names: graph.groups, stats };
+  return { pinned: { groups: graph.groups, directory: graph.directory }, stats };
 }
 
 /**

@@ -23,6 +23,7 @@ import { createSidecarObservability } from "../observability/sidecar-observabili
 import type { SidecarMetrics } from "../observability/metrics.js";
 import { openStore } from "../store/open-store.js";
 import type { RoleMappingStore } from "../store/port.js";
+import { buildGroups } from "./groups.js";
 import { buildIdentity, remoteKeySource, type KeySource } from "./identity.js";
 import { listen, type Listening } from "./listen.js";
 import { createMetricsApp } from "./metrics-app.js";
@@ -76,24 +77,27 @@ export async function buildSidecar(
   const { metrics } = observability;
   const store = observability.wrapStore(overrides.store ?? (await openStore(config.store, logger)));
   const reservedRoles = reservedRoleIds(config.reservedRoleIds);
+  const identity = buildIdentity(
+    config,
+    logger,
+    overrides.keySource ?? remoteKeySource(config, logger),
+    (target, attempt) => metrics.observeIdentityCall(target, attempt.status, attempt.throttled),
+  );
   const sync = new SnapshotSync(store, {
     refreshMs: config.snapshot.refreshMs,
     pollMs: Math.max(50, Math.min(1000, config.snapshot.maxLagMs / 2)),
     maxStalenessMs: config.snapshot.maxStalenessMs,
     logger,
     reservedRoles,
+    groupPins: identity.pinned !== undefined,
   });
+  const { groups, pinning } = buildGroups(identity, store, sync, logger, metrics);
   const service = new MappingService(
     store,
     sync,
     { maxSubjects: config.limits.maxSubjects, maxRootFields: config.limits.maxRootFields, maxPageSize: 1000 },
     reservedRoles,
-  );
-  const identity = buildIdentity(
-    config,
-    logger,
-    overrides.keySource ?? remoteKeySource(config, logger),
-    (target, attempt) => metrics.observeIdentityCall(target, attempt.status, attempt.throttled),
+    pinning,
   );
   const operations = new OperationCache({
     maxChars: config.webhook.operationCacheChars,
@@ -105,7 +109,7 @@ export async function buildSidecar(
   });
   const authorizer = new Authorizer({
     verifier: observability.wrapVerifier(identity.verifier),
-    groups: observability.wrapGroups(identity.groups),
+    groups: observability.wrapGroups(groups),
     userName: identity.userName,
     snapshot: () => sync.fresh(),
     operations,

@@ -85,7 +85,7 @@ export async function measureScaling(ms: number): Promise<ScalingFigures> {
       const byName = new Map(callers.map((c) => [c.name, c.groups]));
       const groups: GroupProvider = point.provider
         ? { groupsOf: async (claims) => byName.get(String(claims.unique_name)) ?? [] }
-        : identity.groups;
+        : identity.groups!;
       const snapshot = Snapshot.from(buildData(point));
       const authorizer = new Authorizer({
         ...identity,

@@ -290,6 +290,7 @@ describe("Authorizer.explain", () => {
       heldRoles: ["r_both", "r_orders"],
       candidateRoles: ["r_both", "r_orders"],
       reservedRoles: [],
+      groupPins: [],
     });
   });
 
@@ -405,6 +406,7 @@ describe("Authorizer and Hasura's admin role held in the store", () => {
       heldRoles: [],
       candidateRoles: [],
       reservedRoles: ["admin"],
+      groupPins: [],
     });
     expect(
       await authorizer.explain({

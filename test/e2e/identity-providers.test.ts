@@ -127,10 +127,11 @@ async function resolve(env: Record<string, string>, claims: Record<string, unkno
   const logger = memoryLogger().logger;
   const identity = buildIdentity(config, logger, remoteKeySource(config, logger));
   const verified = await identity.verifier.verify(await issuer.sign(claims, { bare: true }));
-  return {
-    user: identity.userName(verified.claims),
-    groups: await identity.groups.groupsOf(verified.claims),
-  };
+  // Entra display names come with their object ids, to be matched against pins; the names are compared here.
+  const groups = identity.pinned
+    ? (await identity.pinned.groups.directoryGroupsOf(verified.claims)).map((group) => group.name)
+    : await identity.groups!.groupsOf(verified.claims);
+  return { user: identity.userName(verified.claims), groups };
 }
 
 describe("documented identity provider configurations", () => {

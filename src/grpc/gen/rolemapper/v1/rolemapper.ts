@@ -184,6 +184,28 @@ export interface ExplainDecisionResponse {
    * are never answered, so they are not among held_roles or candidate_roles.
    */
   reservedRoles: string[];
+  /**
+   * For a token, where group names are pinned to Entra object ids (GROUPS_PROVIDER=azure with
+   * AZURE_GROUP_NAME_ATTRIBUTE=displayName): each of the caller's directory groups and its pin.
+   */
+  groupPins: GroupPinCheck[];
+}
+
+/**
+ * One of a caller's directory groups against the pins: a group counts as `group:<name>` only through the pin
+ * of that name.
+ */
+export interface GroupPinCheck {
+  /** The group's Entra object id. */
+  objectId: string;
+  /** Its display name; empty for the ids of a token's groups claim. */
+  name: string;
+  /** The object id `group:<name>` is pinned to; empty when that name has no pin. */
+  pinnedObjectId: string;
+  /** True when the name is pinned to this very group. */
+  matched: boolean;
+  /** The group subjects it counts as: every name pinned to its object id, sorted. */
+  countsAs: string[];
 }
 
 function createBaseRole(): Role {
@@ -1908,6 +1930,7 @@ function createBaseExplainDecisionResponse(): ExplainDecisionResponse {
     heldRoles: [],
     candidateRoles: [],
     reservedRoles: [],
+    groupPins: [],
   };
 }
 
@@ -1939,6 +1962,9 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
     }
     for (const v of message.reservedRoles) {
       writer.uint32(74).string(v!);
+    }
+    for (const v of message.groupPins) {
+      GroupPinCheck.encode(v!, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -2028,6 +2054,14 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
             message.reservedRoles.push(reader.string());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.groupPins.push(GroupPinCheck.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2067,6 +2101,11 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
         : globalThis.Array.isArray(object?.reserved_roles)
         ? object.reserved_roles.map((e: any) => globalThis.String(e))
         : [],
+      groupPins: globalThis.Array.isArray(object?.groupPins)
+        ? object.groupPins.map((e: any) => GroupPinCheck.fromJSON(e))
+        : globalThis.Array.isArray(object?.group_pins)
+        ? object.group_pins.map((e: any) => GroupPinCheck.fromJSON(e))
+        : [],
     };
   },
 
@@ -2099,6 +2138,9 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
     if (message.reservedRoles?.length) {
       obj.reservedRoles = message.reservedRoles;
     }
+    if (message.groupPins?.length) {
+      obj.groupPins = message.groupPins.map((e) => GroupPinCheck.toJSON(e));
+    }
     return obj;
   },
 
@@ -2116,6 +2158,152 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
     message.heldRoles = object.heldRoles?.map((e) => e) || [];
     message.candidateRoles = object.candidateRoles?.map((e) => e) || [];
     message.reservedRoles = object.reservedRoles?.map((e) => e) || [];
+    message.groupPins = object.groupPins?.map((e) => GroupPinCheck.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGroupPinCheck(): GroupPinCheck {
+  return { objectId: "", name: "", pinnedObjectId: "", matched: false, countsAs: [] };
+}
+
+export const GroupPinCheck: MessageFns<GroupPinCheck> = {
+  encode(message: GroupPinCheck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.objectId !== "") {
+      writer.uint32(10).string(message.objectId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.pinnedObjectId !== "") {
+      writer.uint32(26).string(message.pinnedObjectId);
+    }
+    if (message.matched !== false) {
+      writer.uint32(32).bool(message.matched);
+    }
+    for (const v of message.countsAs) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GroupPinCheck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroupPinCheck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.objectId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pinnedObjectId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.matched = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.countsAs.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GroupPinCheck {
+    return {
+      objectId: isSet(object.objectId)
+        ? globalThis.String(object.objectId)
+        : isSet(object.object_id)
+        ? globalThis.String(object.object_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      pinnedObjectId: isSet(object.pinnedObjectId)
+        ? globalThis.String(object.pinnedObjectId)
+        : isSet(object.pinned_object_id)
+        ? globalThis.String(object.pinned_object_id)
+        : "",
+      matched: isSet(object.matched) ? globalThis.Boolean(object.matched) : false,
+      countsAs: globalThis.Array.isArray(object?.countsAs)
+        ? object.countsAs.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.counts_as)
+        ? object.counts_as.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GroupPinCheck): unknown {
+    const obj: any = {};
+    if (message.objectId !== "") {
+      obj.objectId = message.objectId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.pinnedObjectId !== "") {
+      obj.pinnedObjectId = message.pinnedObjectId;
+    }
+    if (message.matched !== false) {
+      obj.matched = message.matched;
+    }
+    if (message.countsAs?.length) {
+      obj.countsAs = message.countsAs;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GroupPinCheck>, I>>(base?: I): GroupPinCheck {
+    return GroupPinCheck.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GroupPinCheck>, I>>(object: I): GroupPinCheck {
+    const message = createBaseGroupPinCheck();
+    message.objectId = object.objectId ?? "";
+    message.name = object.name ?? "";
+    message.pinnedObjectId = object.pinnedObjectId ?? "";
+    message.matched = object.matched ?? false;
+    message.countsAs = object.countsAs?.map((e) => e) || [];
     return message;
   },
 };
