@@ -1,6 +1,7 @@
 import { EnvReader } from "./config-env.js";
 import { DEFAULT_WEBSOCKET_SESSION_MAX_S } from "./core/authorizer.js";
 import { InvalidArgumentError } from "./core/errors.js";
+import { DEFAULT_GRPC_LIMITS } from "./grpc/server-limits.js";
 import { parseReservedRoleIds, reservedRoleIds } from "./core/reserved-roles.js";
 import { isEntraKeySetUrl, requireTenantGuid } from "./identity/azure-tenant.js";
 import { parseClaimPath } from "./identity/claims-path.js";
@@ -40,6 +41,14 @@ export interface Config {
     readonly host: string;
     readonly port: number;
     readonly maxMessageBytes: number;
+    /** Health Watch calls held at once (GRPC_MAX_WATCHERS). */
+    readonly maxWatchers: number;
+    readonly maxConcurrentStreams: number;
+    readonly keepaliveTimeMs: number;
+    readonly keepaliveTimeoutMs: number;
+    readonly maxConnectionIdleMs: number;
+    readonly maxConnectionAgeMs: number;
+    readonly maxConnectionAgeGraceMs: number;
     readonly tls: { readonly cert: string; readonly key: string; readonly clientCa: string } | undefined;
   };
   readonly api: {
@@ -213,6 +222,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       host: env.string("GRPC_HOST", apiHost),
       port: env.int("GRPC_PORT", 50051, ...PORT),
       maxMessageBytes: env.int("GRPC_MAX_MESSAGE_BYTES", 32 * MIB, 1024, 512 * MIB),
+      ...readGrpcBounds(env),
       tls: tlsCert && tlsKey && tlsCa ? { cert: tlsCert, key: tlsKey, clientCa: tlsCa } : undefined,
     },
     api: { tokens: apiTokens, tokensFile, insecure },
@@ -289,6 +299,22 @@ function checkMetricsPort(env: EnvReader, config: Config): void {
   if (port !== 0 && taken.includes(port)) {
     env.fail("METRICS_PORT", "must differ from WEBHOOK_PORT, ADMIN_HTTP_PORT and GRPC_PORT", String(port), 0);
   }
+}
+
+// What an unauthenticated caller could otherwise hold open on the gRPC port: streams, connections, time.
+function readGrpcBounds(env: EnvReader) {
+  const d = DEFAULT_GRPC_LIMITS;
+  const seconds = (name: string, fallbackMs: number, min: number, max: number): number =>
+    Math.round(env.number(name, fallbackMs / 1000, min, max) * 1000);
+  return {
+    maxWatchers: env.int("GRPC_MAX_WATCHERS", d.maxHealthWatchers, 0, 100_000),
+    maxConcurrentStreams: env.int("GRPC_MAX_CONCURRENT_STREAMS", d.maxConcurrentStreams, 1, 100_000),
+    keepaliveTimeMs: seconds("GRPC_KEEPALIVE_TIME_S", d.keepaliveTimeMs, 1, 86_400),
+    keepaliveTimeoutMs: seconds("GRPC_KEEPALIVE_TIMEOUT_S", d.keepaliveTimeoutMs, 1, 3_600),
+    maxConnectionIdleMs: seconds("GRPC_MAX_CONNECTION_IDLE_S", d.maxConnectionIdleMs, 1, 86_400),
+    maxConnectionAgeMs: seconds("GRPC_MAX_CONNECTION_AGE_S", d.maxConnectionAgeMs, 1, 604_800),
+    maxConnectionAgeGraceMs: seconds("GRPC_MAX_CONNECTION_AGE_GRACE_S", d.maxConnectionAgeGraceMs, 0, 3_600),
+  };
 }
 
 function readAzure(env: EnvReader): NonNullable<Config["groups"]["azure"]> {

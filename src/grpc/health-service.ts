@@ -1,8 +1,7 @@
 import type { sendUnaryData, Server, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import { healthDefinition } from "./health-definition.js";
-
-type ServingStatus = "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN";
+import { HealthWatchers, type ServingStatus } from "./health-watchers.js";
 
 interface HealthRequest {
   readonly service: string;
@@ -14,22 +13,28 @@ export interface HealthServiceOptions {
   readonly health: () => boolean;
   /** Service names reported besides the overall "" entry. */
   readonly services: readonly string[];
-  /** How often an open Watch asks `health` again. */
+  /** Most Watch calls held at once (default 100); the next ends with RESOURCE_EXHAUSTED. */
+  readonly maxWatchers?: number;
+  /** How often the shared Watch notifier asks `health` again (default 1 s). */
   readonly watchIntervalMs?: number;
 }
 
-/** Ends the open Watch streams, so a graceful shutdown does not wait on them. */
-export type StopHealthWatches = () => void;
+/** Default of `maxWatchers` (GRPC_MAX_WATCHERS). */
+export const DEFAULT_MAX_HEALTH_WATCHERS = 100;
 
 /**
  * Adds `grpc.health.v1.Health`: every name in `services` (and "" for the server as a whole) is SERVING exactly
- * while `health()` says so, checked live rather than cached so a probe never sees a stale answer.
+ * while `health()` says so, checked live rather than cached so a probe never sees a stale answer. Returns the
+ * held Watch calls, for the gauge and for shutdown.
  */
-export function addHealthService(server: Server, options: HealthServiceOptions): StopHealthWatches {
+export function addHealthService(server: Server, options: HealthServiceOptions): HealthWatchers {
   const known = new Set(["", ...options.services]);
-  const current = (): ServingStatus => (options.health() ? "SERVING" : "NOT_SERVING");
-  const watches = new Set<ServerWritableStream<HealthRequest, unknown>>();
-  const intervalMs = options.watchIntervalMs ?? 1_000;
+  const current = (): "SERVING" | "NOT_SERVING" => (options.health() ? "SERVING" : "NOT_SERVING");
+  const watchers = new HealthWatchers({
+    current,
+    max: options.maxWatchers ?? DEFAULT_MAX_HEALTH_WATCHERS,
+    intervalMs: options.watchIntervalMs ?? 1_000,
+  });
 
   server.addService(healthDefinition, {
     check(call: ServerUnaryCall<HealthRequest, unknown>, callback: sendUnaryData<unknown>) {
@@ -40,26 +45,7 @@ export function addHealthService(server: Server, options: HealthServiceOptions):
       callback(null, { status: current() });
     },
     watch(call: ServerWritableStream<HealthRequest, unknown>) {
-      if (!known.has(call.request.service)) {
-        // The protocol: an unknown service is reported, not refused, since it may be registered later.
-        call.write({ status: "SERVICE_UNKNOWN" });
-        return;
-      }
-      let last = current();
-      call.write({ status: last });
-      watches.add(call);
-      const timer = setInterval(() => {
-        const now = current();
-        if (now !== last) call.write({ status: now });
-        last = now;
-      }, intervalMs);
-      const stop = (): void => {
-        clearInterval(timer);
-        watches.delete(call);
-      };
-      call.on("cancelled", stop);
-      call.on("finish", stop);
-      call.on("close", stop);
+      holdWatch(watchers, call, known.has(call.request.service));
     },
     list(_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) {
       const statuses: Record<string, { status: ServingStatus }> = {};
@@ -68,8 +54,30 @@ export function addHealthService(server: Server, options: HealthServiceOptions):
       callback(null, { statuses });
     },
   });
-  return () => {
-    for (const call of watches) call.end();
-    watches.clear();
-  };
+  return watchers;
+}
+
+// The protocol keeps a Watch open even for an unknown service (it is reported SERVICE_UNKNOWN, not refused),
+// so every open Watch is held, counted and capped alike; it is released the moment its call ends in any way.
+function holdWatch(
+  watchers: HealthWatchers,
+  call: ServerWritableStream<HealthRequest, unknown>,
+  known: boolean,
+): void {
+  if (call.cancelled) return;
+  const release = watchers.hold(
+    { send: (serving) => call.write({ status: serving }), end: () => call.end() },
+    known,
+  );
+  if (!release) {
+    call.emit("error", {
+      code: status.RESOURCE_EXHAUSTED,
+      details: "too many health watchers: use Check, or watch again later",
+    });
+    return;
+  }
+  call.once("cancelled", release);
+  call.once("close", release);
+  call.once("finish", release);
+  call.once("error", release);
 }

@@ -5,18 +5,12 @@ import type { MappingService } from "../core/mapping-service.js";
 import { requireApiAuth, type ApiAuth } from "../identity/api-credentials.js";
 import type { GrpcCallTracer } from "../observability/api-tracing.js";
 import { RoleMappingServiceService } from "./gen/rolemapper/v1/rolemapper.js";
-import { addHealthService, type StopHealthWatches } from "./health-service.js";
+import { addHealthService } from "./health-service.js";
+import type { HealthWatchers } from "./health-watchers.js";
 import { addReflectionService } from "./reflection.js";
 import { roleMappingHandlers } from "./role-mapping-service.js";
+import { DEFAULT_GRPC_LIMITS, grpcServerOptions, type GrpcLimits } from "./server-limits.js";
 import type { GrpcTlsOptions } from "./tls.js";
-
-/** Transport bounds of the gRPC server; list lengths are bounded by the MappingService's own limits. */
-export interface GrpcLimits {
-  /** Largest request message accepted (default 16 MiB); larger ones fail with RESOURCE_EXHAUSTED. */
-  readonly maxReceiveMessageBytes?: number;
-  /** Largest response message sent (default 64 MiB). */
-  readonly maxSendMessageBytes?: number;
-}
 
 /** What the gRPC server is built from. */
 export interface GrpcServerOptions {
@@ -27,23 +21,21 @@ export interface GrpcServerOptions {
   readonly auth: ApiAuth;
   /** The same TLS settings later given to grpcServerCredentials; a client CA here means mutual TLS. */
   readonly tls?: GrpcTlsOptions | undefined;
-  readonly limits?: GrpcLimits;
+  /** Over DEFAULT_GRPC_LIMITS. */
+  readonly limits?: Partial<GrpcLimits>;
   readonly logger: CoreLogger;
   /** Told of every finished RoleMapping call: method, status code name and seconds (for metrics). */
   readonly onCall?: (method: string, code: string, seconds: number) => void;
   /** Runs each RoleMapping call in a span, when tracing. */
   readonly traceCall?: GrpcCallTracer | undefined;
-  /** How often an open health Watch re-checks `health` (default 1 s). */
+  /** How often the health Watch notifier re-checks `health` (default 1 s). */
   readonly healthWatchIntervalMs?: number;
 }
 
 /** The fully-qualified name of the RoleMapping service, as health checks and reflection list it. */
 export const ROLE_MAPPING_SERVICE_NAME = "rolemapper.v1.RoleMappingService";
 
-export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 16 * 1024 * 1024;
-export const DEFAULT_MAX_SEND_MESSAGE_BYTES = 64 * 1024 * 1024;
-
-const stopWatches = new WeakMap<Server, StopHealthWatches>();
+const healthWatchers = new WeakMap<Server, HealthWatchers>();
 
 /**
  * Builds the gRPC server — RoleMapping, health and reflection — not yet bound. Throws when neither API tokens
@@ -52,11 +44,8 @@ const stopWatches = new WeakMap<Server, StopHealthWatches>();
 export function createGrpcServer(options: GrpcServerOptions): Server {
   const clientCertificates = options.tls?.clientCa !== undefined;
   requireApiAuth(options.auth, clientCertificates, "gRPC");
-  const server = new Server({
-    "grpc.max_receive_message_length":
-      options.limits?.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
-    "grpc.max_send_message_length": options.limits?.maxSendMessageBytes ?? DEFAULT_MAX_SEND_MESSAGE_BYTES,
-  });
+  const limits: GrpcLimits = { ...DEFAULT_GRPC_LIMITS, ...options.limits };
+  const server = new Server(grpcServerOptions(limits));
   server.addService(
     RoleMappingServiceService,
     roleMappingHandlers({
@@ -69,16 +58,22 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
       traceCall: options.traceCall,
     }),
   );
-  const stop = addHealthService(server, {
+  const watchers = addHealthService(server, {
     health: options.health,
     services: [ROLE_MAPPING_SERVICE_NAME],
+    maxWatchers: limits.maxHealthWatchers,
     ...(options.healthWatchIntervalMs === undefined
       ? {}
       : { watchIntervalMs: options.healthWatchIntervalMs }),
   });
-  stopWatches.set(server, stop);
+  healthWatchers.set(server, watchers);
   addReflectionService(server);
   return server;
+}
+
+/** The health Watch calls `server` holds now (0 for a server not built by createGrpcServer). */
+export function heldHealthWatchers(server: Server): number {
+  return healthWatchers.get(server)?.size ?? 0;
 }
 
 /** Binds `server` to host:port (port 0 picks a free one) and resolves with the bound port. */
@@ -104,7 +99,7 @@ export function bindGrpcServer(
  */
 export function shutdownGrpcServer(server: Server, graceMs: number): Promise<void> {
   // Health watches never end on their own; ending them lets a quiet server stop at once.
-  stopWatches.get(server)?.();
+  healthWatchers.get(server)?.endAll();
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();

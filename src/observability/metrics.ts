@@ -29,6 +29,8 @@ export interface ScrapeSources {
   readonly caches?: Readonly<Record<string, () => CacheCounts>>;
   /** Webhook requests being answered now. */
   readonly inFlight?: () => number;
+  /** grpc.health.v1 Watch calls held open now. */
+  readonly healthWatchers?: () => number;
 }
 
 const PREFIX = "rolemapper_";
@@ -161,7 +163,7 @@ export class SidecarMetrics {
   /** Registers the values read at scrape time; call once. */
   watch(sources: ScrapeSources): void {
     const registers = [this.registry];
-    const { ready, snapshot, caches, inFlight } = sources;
+    const { ready, snapshot, caches, inFlight, healthWatchers } = sources;
     if (ready) {
       new Gauge({
         name: `${PREFIX}ready`,
@@ -179,6 +181,16 @@ export class SidecarMetrics {
         registers,
         collect() {
           this.set(inFlight());
+        },
+      });
+    }
+    if (healthWatchers) {
+      new Gauge({
+        name: `${PREFIX}grpc_health_watchers`,
+        help: "grpc.health.v1 Watch calls held open (at most GRPC_MAX_WATCHERS)",
+        registers,
+        collect() {
+          this.set(healthWatchers());
         },
       });
     }

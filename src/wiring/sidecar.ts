@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import express from "express";
 import type { Logger } from "pino";
-import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from "../grpc/server.js";
+import { bindGrpcServer, createGrpcServer, heldHealthWatchers, shutdownGrpcServer } from "../grpc/server.js";
 import { grpcServerCredentials } from "../grpc/tls.js";
 import { createAdminApp } from "../http/admin-app.js";
 import { healthRoutes } from "../http/health-routes.js";
@@ -146,7 +146,16 @@ export async function buildSidecar(
     health: ready,
     auth,
     tls,
-    limits: { maxReceiveMessageBytes: config.grpc.maxMessageBytes },
+    limits: {
+      maxReceiveMessageBytes: config.grpc.maxMessageBytes,
+      maxConcurrentStreams: config.grpc.maxConcurrentStreams,
+      keepaliveTimeMs: config.grpc.keepaliveTimeMs,
+      keepaliveTimeoutMs: config.grpc.keepaliveTimeoutMs,
+      maxConnectionIdleMs: config.grpc.maxConnectionIdleMs,
+      maxConnectionAgeMs: config.grpc.maxConnectionAgeMs,
+      maxConnectionAgeGraceMs: config.grpc.maxConnectionAgeGraceMs,
+      maxHealthWatchers: config.grpc.maxWatchers,
+    },
     logger,
     onCall: (method, code, seconds) => metrics.observeGrpcCall(method, code, seconds),
     traceCall: observability.traceGrpcCall,
@@ -176,6 +185,7 @@ export async function buildSidecar(
     snapshot: () => sync.stats(),
     caches: { ...identity.caches, operation: () => operations.stats() },
     inFlight: webhookHandler.inFlight,
+    healthWatchers: () => heldHealthWatchers(grpcServer),
   });
 
   const listeners: Listening[] = [];

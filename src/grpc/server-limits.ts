@@ -1,0 +1,55 @@
+import type { ServerOptions } from "@grpc/grpc-js";
+
+/**
+ * Transport bounds of the gRPC server. List lengths are bounded by the MappingService's own limits; these bound
+ * what any caller, authenticated or not, can hold open: streams, connections and their lifetime.
+ */
+export interface GrpcLimits {
+  /** Largest request message accepted; larger ones fail with RESOURCE_EXHAUSTED. */
+  readonly maxReceiveMessageBytes: number;
+  /** Largest response message sent. */
+  readonly maxSendMessageBytes: number;
+  /** Streams one connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams: number;
+  /** The server pings each connection this long after its last ping was answered. */
+  readonly keepaliveTimeMs: number;
+  /** A ping unanswered this long closes the connection (a peer gone without a FIN). */
+  readonly keepaliveTimeoutMs: number;
+  /** A connection with no call open this long is closed (GOAWAY). */
+  readonly maxConnectionIdleMs: number;
+  /** Every connection is asked to go (GOAWAY) after this long, ±10 %, so none is held for ever. */
+  readonly maxConnectionAgeMs: number;
+  /** Then its calls have this long to finish before it is closed. */
+  readonly maxConnectionAgeGraceMs: number;
+  /** Health Watch calls held at once, over all connections. */
+  readonly maxHealthWatchers: number;
+}
+
+/** The defaults; the configuration (src/config.ts) overrides the ones that are GRPC_* variables. */
+export const DEFAULT_GRPC_LIMITS: GrpcLimits = {
+  maxReceiveMessageBytes: 16 * 1024 * 1024,
+  maxSendMessageBytes: 64 * 1024 * 1024,
+  // The HTTP/2 specification's recommended minimum: enough for any real client, and a per-connection ceiling.
+  maxConcurrentStreams: 100,
+  keepaliveTimeMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
+  // API clients and probes reconnect transparently; an idle connection only costs memory here.
+  maxConnectionIdleMs: 300_000,
+  maxConnectionAgeMs: 1_800_000,
+  maxConnectionAgeGraceMs: 30_000,
+  maxHealthWatchers: 100,
+};
+
+/** The grpc-js (1.14) server options carrying `limits`; every one of these is read by grpc-js's Server. */
+export function grpcServerOptions(limits: GrpcLimits): ServerOptions {
+  return {
+    "grpc.max_receive_message_length": limits.maxReceiveMessageBytes,
+    "grpc.max_send_message_length": limits.maxSendMessageBytes,
+    "grpc.max_concurrent_streams": limits.maxConcurrentStreams,
+    "grpc.keepalive_time_ms": limits.keepaliveTimeMs,
+    "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs,
+    "grpc.max_connection_idle_ms": limits.maxConnectionIdleMs,
+    "grpc.max_connection_age_ms": limits.maxConnectionAgeMs,
+    "grpc.max_connection_age_grace_ms": limits.maxConnectionAgeGraceMs,
+  };
+}
