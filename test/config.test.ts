@@ -157,6 +157,49 @@ describe("loadConfig", () => {
     expect(loadConfig({ WEBSOCKET_SESSION_MAX_S: "60" }).webhook.websocketSessionMaxS).toBe(60);
   });
 
+  it("bounds what a gRPC caller can hold open, by default and as the GRPC_* variables say", () => {
+    expect(loadConfig({}).grpc).toMatchObject({
+      maxWatchers: 100,
+      maxConcurrentStreams: 100,
+      keepaliveTimeMs: 60_000,
+      keepaliveTimeoutMs: 20_000,
+      maxConnectionIdleMs: 300_000,
+      maxConnectionAgeMs: 1_800_000,
+      maxConnectionAgeGraceMs: 30_000,
+    });
+    const grpc = loadConfig({
+      GRPC_MAX_WATCHERS: "0",
+      GRPC_MAX_CONCURRENT_STREAMS: "16",
+      GRPC_KEEPALIVE_TIME_S: "30",
+      GRPC_KEEPALIVE_TIMEOUT_S: "5",
+      GRPC_MAX_CONNECTION_IDLE_S: "1.5",
+      GRPC_MAX_CONNECTION_AGE_S: "600",
+      GRPC_MAX_CONNECTION_AGE_GRACE_S: "0",
+    }).grpc;
+    expect(grpc).toMatchObject({
+      maxWatchers: 0,
+      maxConcurrentStreams: 16,
+      keepaliveTimeMs: 30_000,
+      keepaliveTimeoutMs: 5_000,
+      maxConnectionIdleMs: 1_500,
+      maxConnectionAgeMs: 600_000,
+      maxConnectionAgeGraceMs: 0,
+    });
+  });
+
+  it.each([
+    [{ GRPC_MAX_WATCHERS: "-1" }, /^GRPC_MAX_WATCHERS: expected an integer from 0 to 100000/],
+    [{ GRPC_MAX_WATCHERS: "ten" }, /^GRPC_MAX_WATCHERS: expected an integer/],
+    [{ GRPC_MAX_CONCURRENT_STREAMS: "0" }, /^GRPC_MAX_CONCURRENT_STREAMS: expected an integer from 1/],
+    [{ GRPC_KEEPALIVE_TIME_S: "0" }, /^GRPC_KEEPALIVE_TIME_S: expected a number from 1 to 86400/],
+    [{ GRPC_KEEPALIVE_TIMEOUT_S: "forever" }, /^GRPC_KEEPALIVE_TIMEOUT_S: expected a number/],
+    [{ GRPC_MAX_CONNECTION_IDLE_S: "0" }, /^GRPC_MAX_CONNECTION_IDLE_S: expected a number from 1/],
+    [{ GRPC_MAX_CONNECTION_AGE_S: "1e9" }, /^GRPC_MAX_CONNECTION_AGE_S: expected a number from 1 to 604800/],
+    [{ GRPC_MAX_CONNECTION_AGE_GRACE_S: "-5" }, /^GRPC_MAX_CONNECTION_AGE_GRACE_S: expected a number from 0/],
+  ])("refuses %o", (env, expected) => {
+    expect(problemsOf(env)).toEqual([expect.stringMatching(expected)]);
+  });
+
   it("reports every bad variable at once", () => {
     const problems = problemsOf({ WEBHOOK_PORT: "x", GRPC_PORT: "-1", LOG_LEVEL: "loud" });
     expect(problems.map((problem) => problem.split(":")[0])).toEqual([

@@ -1,6 +1,6 @@
 import { connect, type ClientHttp2Session } from "node:http2";
 import { credentials, makeClientConstructor, type Client, type ServiceError } from "@grpc/grpc-js";
-import { service as healthDefinition } from "grpc-health-check";
+import { healthDefinition } from "../../src/grpc/health-definition.js";
 
 /** One Watch call as a client sees it: the statuses received, and how it ended (if it did). */
 export interface WatchCall {
