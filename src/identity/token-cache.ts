@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { TokenVerifier, VerifiedToken } from "../core/identity.js";
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from "./jwt-verifier.js";
 import { SingleFlightCache, type CacheStats } from "./single-flight-cache.js";
 
 /** Bounds of the verified-token cache. */
@@ -31,7 +32,7 @@ export function createCachingVerifier(
   options: TokenCacheOptions = {},
 ): CachingVerifier {
   const now = options.now ?? Date.now;
-  const maxLifetimeMs = options.maxLifetimeMs ?? 86_400_000;
+  const maxLifetimeMs = options.maxLifetimeMs ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS * 1000;
   const cache = new SingleFlightCache<VerifiedToken>({ maxEntries: options.maxEntries ?? 10_000, now });
   return {
     verify(token: string): Promise<VerifiedToken> {

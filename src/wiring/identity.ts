@@ -64,7 +64,8 @@ export function buildIdentity(
     claimOptions: parsed.options,
     maxTokenBytes: identity.maxTokenBytes,
     maxTokenLifetimeSeconds: identity.maxTokenLifetimeS,
-    azureTenantId: identity.azureTenantId,
+    // The development issuer's tokens carry no tenant: an AZURE_TENANT_ID left in a developer's shell stays unused.
+    azureTenantId: config.devMode ? undefined : identity.azureTenantId,
   });
   const cached =
     identity.tokenCacheMax > 0

@@ -4,11 +4,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
 import { InvalidArgumentError } from "../../src/core/errors.js";
-import { DEV_KEY_FILE, devVerifierOptions, openDevIssuer } from "../../src/identity/dev-issuer.js";
+import {
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  DEV_KEY_FILE,
+  devVerifierOptions,
+  openDevIssuer,
+} from "../../src/identity/dev-issuer.js";
 import { createJwtVerifier } from "../../src/identity/jwt-verifier.js";
 import { createClaimsGroupProvider } from "../../src/identity/claims-groups.js";
+import { createLocalKeySet } from "../../src/identity/key-set.js";
 import { userNameFromClaims } from "../../src/identity/user-claim.js";
+import { buildIdentity } from "../../src/wiring/identity.js";
+import { memoryLogger } from "../support/quiet-logger.js";
 
 const run = promisify(execFile);
 let dataDir: string;
@@ -55,6 +65,22 @@ describe("development issuer", () => {
     const issuer = await openDevIssuer(dataDir);
     await expect(issuer.mint({ user: " " })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(issuer.mint({ user: "a", ttlSeconds: 0 })).rejects.toThrow(/ttl/);
+  });
+});
+
+describe("the development issuer's tokens in the sidecar's identity", () => {
+  it("pass with an AZURE_TENANT_ID left in the environment (they carry no tenant), and the user check holds", async () => {
+    const issuer = await openDevIssuer(dataDir);
+    const config = loadConfig({ AZURE_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47" });
+    expect(config.devMode).toBe(true);
+    const keys = { keys: createLocalKeySet(issuer.jwks()), issuer: [DEV_ISSUER], audience: [DEV_AUDIENCE] };
+    const identity = buildIdentity(config, memoryLogger().logger, keys);
+    const verified = await identity.verifier.verify(await issuer.mint({ user: "alice@example.com" }));
+    expect(identity.userName(verified.claims)).toBe("alice@example.com");
+    const notAddress = await identity.verifier.verify(await issuer.mint({ user: "alice_example.com" }));
+    expect(() => identity.userName(notAddress.claims)).toThrow(
+      expect.objectContaining({ reason: "user_claim_not_email" }),
+    );
   });
 });
 
