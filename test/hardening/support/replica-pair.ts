@@ -24,7 +24,8 @@ export interface ReplicaPair {
 /** Starts the pair on the store that `storeEnv` configures (ROLEMAPPING_STORE and its connection). */
 export async function startReplicaPair(storeEnv: Record<string, string>): Promise<ReplicaPair> {
   const dataDir = await mkdtemp(join(tmpdir(), "rolemapper-faults-"));
-  const env = { ...storeEnv, SNAPSHOT_MAX_LAG_S: "0.2" };
+  // The suites name their callers plainly (steady, before0, w3…): user names, not addresses.
+  const env = { ...storeEnv, SNAPSHOT_MAX_LAG_S: "0.2", USER_CLAIM_FORMAT: "any" };
   const patient = await startTestSidecar(
     { ...env, STORE_TIMEOUT_MS: "10000", SNAPSHOT_MAX_STALENESS_S: "300" },
     {},
