@@ -3,7 +3,9 @@
 # and a runtime holding only those two results. test/deploy/production-tree.test.ts repeats these steps
 # outside Docker.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# A maintained LTS (Node 24, in active LTS until late 2026 and maintained until April 2028); the code and its CI
+# also run on Node 20 and 22 (package.json engines).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

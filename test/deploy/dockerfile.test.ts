@@ -8,6 +8,7 @@ import {
   parseDockerfile,
   type Stage,
 } from "./docker-steps.js";
+import { nodeRangeAccepts } from "./engines.js";
 import { ROOT } from "./manifests.js";
 
 const { args, stages } = parseDockerfile(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
@@ -26,12 +27,20 @@ function stageRunning(pattern: RegExp): Stage | undefined {
 }
 
 describe("the Dockerfile", () => {
-  it("builds every stage from a Node 20 slim image pinned by tag", () => {
+  it("builds every stage from one slim image of a maintained Node LTS (22 or 24) that package.json accepts", () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const stage of stages) {
-      const image = stage.from.replace(/^\$\{(\w+)\}$/, (_, name: string) => args[name] ?? "");
-      expect(image).toMatch(/^node:20(\.\d+)*-[a-z]+-slim$|^node:20(\.\d+)*-alpine[\d.]*$/);
-    }
+    const images = new Set(
+      stages.map((s) => s.from.replace(/^\$\{(\w+)\}$/, (_, name: string) => args[name] ?? "")),
+    );
+    expect(images.size).toBe(1);
+    const [image] = [...images];
+    // Node 20 left maintenance in April 2026; 22 and 24 are LTS lines still maintained.
+    const match = /^node:(22|24)((?:\.\d+)*)-(?:[a-z]+-slim|alpine[\d.]*)$/.exec(image!);
+    expect(match, image).not.toBeNull();
+    const version = `${match![1]}${match![2]}`.split(".");
+    while (version.length < 3) version.push("0");
+    // The image's Node, at its lowest patch, is one the engines range (and so every locked package) accepts.
+    expect(nodeRangeAccepts(version.join("."))).toBe(true);
   });
 
   it("compiles with the dev dependencies in one stage and installs only the production ones in another", () => {

@@ -32,6 +32,14 @@ export interface EnvVar {
 /** An HTTP probe. */
 export interface Probe {
   httpGet?: { path: string; port: number | string };
+  periodSeconds?: number;
+  failureThreshold?: number;
+}
+
+/** A container lifecycle handler (only the kinds these manifests use). */
+export interface LifecycleHandler {
+  sleep?: { seconds: number };
+  exec?: { command: string[] };
 }
 
 /** The subset of a container these tests read. */
@@ -45,6 +53,7 @@ export interface Container {
   startupProbe?: Probe;
   readinessProbe?: Probe;
   livenessProbe?: Probe;
+  lifecycle?: { preStop?: LifecycleHandler; postStart?: LifecycleHandler };
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: {
@@ -59,10 +68,19 @@ export interface Container {
 
 /** The pod template of a Deployment. */
 export interface PodTemplate {
-  metadata: { labels: Record<string, string> };
+  metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
   spec: {
     containers: Container[];
     initContainers?: Container[];
+    terminationGracePeriodSeconds?: number;
+    topologySpreadConstraints?: {
+      maxSkew: number;
+      topologyKey: string;
+      whenUnsatisfiable: string;
+      nodeTaintsPolicy?: string;
+      labelSelector?: { matchLabels?: Record<string, string> };
+      matchLabelKeys?: string[];
+    }[];
     volumes?: {
       name: string;
       secret?: { secretName: string; optional?: boolean; items?: { key: string; path: string }[] };
@@ -101,8 +119,40 @@ export function render(dir: string): K8sObject[] {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   });
+  return parseObjects(out, shortName(dir));
+}
+
+/** The Helm post-renderer of the deploy README, and a manifest shaped like the Hasura chart's output. */
+export const POST_RENDERER = join(ROOT, "deploy", "helm", "post-renderer.sh");
+export const CHART_OUTPUT = join(ROOT, "test", "deploy", "fixtures", "graphql-engine-chart.yaml");
+
+/** What deploy/helm/post-renderer.sh prints for `input` on its stdin, as Helm would run it. */
+export function postRender(input: string, args: string[] = []): K8sObject[] {
+  const out = execFileSync(POST_RENDERER, args, { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+  return parseObjects(out, "post-renderer");
+}
+
+/** One shipped way to deploy, rendered: every kustomization, and the Helm recipe on the chart's output. */
+export interface Example {
+  readonly name: string;
+  readonly objects: K8sObject[];
+}
+
+/** The name under which the Helm recipe appears among the examples. */
+export const HELM_EXAMPLE = "deploy/helm/post-renderer.sh (deploy/k8s/examples/helm)";
+
+/** Every example rendered (empty without kubectl). */
+export function renderExamples(): Example[] {
+  if (!hasKubectl) return [];
+  return [
+    ...kustomizationDirs().map((dir) => ({ name: shortName(dir), objects: render(dir) })),
+    { name: HELM_EXAMPLE, objects: postRender(readFileSync(CHART_OUTPUT, "utf8")) },
+  ];
+}
+
+function parseObjects(out: string, source: string): K8sObject[] {
   return parseAllDocuments(out).map((doc) => {
-    if (doc.errors.length > 0) throw new Error(`${shortName(dir)}: ${doc.errors[0]?.message}`);
+    if (doc.errors.length > 0) throw new Error(`${source}: ${doc.errors[0]?.message}`);
     return doc.toJS() as K8sObject;
   });
 }
