@@ -41,6 +41,8 @@ export function configSummary(config: Config): Record<string, unknown> {
     reserved_role_ids: config.reservedRoleIds,
     websocket_session_max_s: config.webhook.websocketSessionMaxS,
     audit_allowed_sample: config.audit.allowedSample,
+    shadow_webhook_url: config.shadow ? withoutCredentials(config.shadow.url) : undefined,
+    shadow_answer: config.shadow?.answer,
     tracing: config.otlpEndpoint !== undefined,
   };
 }

@@ -110,8 +110,24 @@ export interface Config {
       | undefined;
   };
   readonly audit: { readonly allowedSample: number };
+  /** The previous webhook asked beside this one (shadow mode), or undefined when off. */
+  readonly shadow: ShadowConfig | undefined;
   readonly shutdown: { readonly drainMs: number; readonly graceMs: number };
   readonly otlpEndpoint: string | undefined;
+}
+
+/** Shadow mode: the previous service's webhook, asked the same question to compare (or to answer) with. */
+export interface ShadowConfig {
+  /** The previous service's `/v1/authenticate` (SHADOW_WEBHOOK_URL). */
+  readonly url: string;
+  /** Share of webhook requests also sent to it, 0 to 1 (SHADOW_SAMPLE). */
+  readonly sample: number;
+  /** Comparison calls in flight at once; past it a comparison is skipped and counted (SHADOW_MAX_IN_FLIGHT). */
+  readonly maxInFlight: number;
+  /** Longest wait for its answer (SHADOW_TIMEOUT_MS). */
+  readonly timeoutMs: number;
+  /** Whose answer Hasura gets: this sidecar's (`self`) or the previous service's (`shadow`). */
+  readonly answer: "self" | "shadow";
 }
 
 /** The environment could not be turned into a configuration; `problems` names every bad variable. */
@@ -277,6 +293,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
       azure,
     },
     audit: { allowedSample: env.number("AUDIT_ALLOWED_SAMPLE", 1, 0, 1) },
+    shadow: readShadow(env),
     // Within Kubernetes' default 30 s termination grace: callers stop sending, then requests in flight finish.
     shutdown: {
       drainMs: env.number("SHUTDOWN_DRAIN_S", 2, 0, 300) * 1000,
@@ -315,6 +332,21 @@ function readGrpcBounds(env: EnvReader) {
     maxConnectionAgeMs: seconds("GRPC_MAX_CONNECTION_AGE_S", d.maxConnectionAgeMs, 1, 604_800),
     maxConnectionAgeGraceMs: seconds("GRPC_MAX_CONNECTION_AGE_GRACE_S", d.maxConnectionAgeGraceMs, 0, 3_600),
   };
+}
+
+// Operator configuration like GRAPHQL_URL: the URL is trusted, only its form is checked.
+function readShadow(env: EnvReader): ShadowConfig | undefined {
+  const url = env.url("SHADOW_WEBHOOK_URL");
+  const answer = env.oneOf("SHADOW_ANSWER", ["self", "shadow"], "self");
+  const sample = env.number("SHADOW_SAMPLE", 1, 0, 1);
+  const maxInFlight = env.int("SHADOW_MAX_IN_FLIGHT", 32, 1, 10_000);
+  const timeoutMs = env.int("SHADOW_TIMEOUT_MS", 2_000, 10, 60_000);
+  if (url === undefined) {
+    if (answer === "shadow" && env.raw("SHADOW_WEBHOOK_URL") === undefined)
+      env.fail("SHADOW_ANSWER", "shadow needs SHADOW_WEBHOOK_URL", answer, 0);
+    return undefined;
+  }
+  return { url, sample, maxInFlight, timeoutMs, answer };
 }
 
 function readAzure(env: EnvReader): NonNullable<Config["groups"]["azure"]> {

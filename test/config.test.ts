@@ -152,6 +152,43 @@ describe("loadConfig", () => {
     expect(problemsOf(env)).toEqual([expect.stringMatching(expected)]);
   });
 
+  it("leaves shadow mode off unless SHADOW_WEBHOOK_URL is set, then reads its bounds", () => {
+    expect(loadConfig({}).shadow).toBeUndefined();
+    expect(loadConfig({ SHADOW_WEBHOOK_URL: "http://old-webhook:8080/v1/authenticate" }).shadow).toEqual({
+      url: "http://old-webhook:8080/v1/authenticate",
+      sample: 1,
+      maxInFlight: 32,
+      timeoutMs: 2_000,
+      answer: "self",
+    });
+    const shadow = loadConfig({
+      SHADOW_WEBHOOK_URL: "https://old.example.com/v1/authenticate",
+      SHADOW_SAMPLE: "0.25",
+      SHADOW_MAX_IN_FLIGHT: "4",
+      SHADOW_TIMEOUT_MS: "500",
+      SHADOW_ANSWER: "shadow",
+    }).shadow;
+    expect(shadow).toEqual({
+      url: "https://old.example.com/v1/authenticate",
+      sample: 0.25,
+      maxInFlight: 4,
+      timeoutMs: 500,
+      answer: "shadow",
+    });
+  });
+
+  it.each([
+    [{ SHADOW_WEBHOOK_URL: "old-webhook:8080" }, /^SHADOW_WEBHOOK_URL: expected an http\(s\) URL/],
+    [{ SHADOW_WEBHOOK_URL: "ftp://old/v1/authenticate" }, /^SHADOW_WEBHOOK_URL: expected an http\(s\) URL/],
+    [{ SHADOW_SAMPLE: "1.5" }, /^SHADOW_SAMPLE: expected a number from 0 to 1/],
+    [{ SHADOW_MAX_IN_FLIGHT: "0" }, /^SHADOW_MAX_IN_FLIGHT: expected an integer from 1 to 10000/],
+    [{ SHADOW_TIMEOUT_MS: "fast" }, /^SHADOW_TIMEOUT_MS: expected an integer from 10 to 60000/],
+    [{ SHADOW_ANSWER: "old" }, /^SHADOW_ANSWER: expected one of self, shadow/],
+    [{ SHADOW_ANSWER: "shadow" }, /^SHADOW_ANSWER: shadow needs SHADOW_WEBHOOK_URL/],
+  ])("refuses shadow settings %o", (env, expected) => {
+    expect(problemsOf(env)).toEqual([expect.stringMatching(expected)]);
+  });
+
   it("bounds websocket sessions to 600 s unless WEBSOCKET_SESSION_MAX_S says otherwise", () => {
     expect(loadConfig({}).webhook.websocketSessionMaxS).toBe(600);
     expect(loadConfig({ WEBSOCKET_SESSION_MAX_S: "60" }).webhook.websocketSessionMaxS).toBe(60);

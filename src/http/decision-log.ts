@@ -17,11 +17,12 @@ export interface DecisionSink {
 
 // Clients choose the request id, the operation name and (through them) error messages: each is clipped so one
 // request of a megabyte cannot write a megabyte to the log.
-const MAX_ID_CHARS = 128;
-const MAX_NAME_CHARS = 256;
+export const MAX_ID_CHARS = 128;
+export const MAX_NAME_CHARS = 256;
 const MAX_MESSAGE_CHARS = 512;
 
-function clip<T extends string | undefined>(value: T, max: number): T {
+/** `value` cut to `max` characters, marked with an ellipsis when cut. */
+export function clip<T extends string | undefined>(value: T, max: number): T {
   return (value !== undefined && value.length > max ? `${value.slice(0, max)}…` : value) as T;
 }
 

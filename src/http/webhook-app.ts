@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type Express } from "express";
 import type { Logger } from "pino";
 import type { AuthorizationResult, Authorizer } from "../core/authorizer.js";
+import type { AnswerHook, ShadowedCall } from "../shadow/shadow-mode.js";
 import type { DecisionSink } from "./decision-log.js";
 import { healthRoutes } from "./health-routes.js";
 import { httpDate } from "./http-date.js";
@@ -27,7 +28,13 @@ export interface WebhookAppOptions {
   readonly logger: Pick<Logger, "warn">;
   /** The time in milliseconds, for throttling warnings; Date.now by default. */
   readonly now?: () => number;
+  /** Shadow mode: gets each answer before it is sent, with the body as received, and sends it (or another). */
+  readonly answerHook?: AnswerHook;
 }
+
+/** Where the JSON parser leaves the body's bytes, when shadow mode wants them. */
+const RAW_BODY = Symbol("rawBody");
+type WithRawBody = express.Request & { [RAW_BODY]?: Buffer };
 
 const MAX_HEADERS = 256;
 const WARNING_INTERVAL_MS = 60_000;
@@ -48,16 +55,29 @@ export function createWebhookApp(options: WebhookAppOptions): Express {
   // Hasura's content type is JSON; any other is parsed too rather than denied as an empty body.
   app.post(
     "/v1/authenticate",
-    express.json({ limit: options.bodyLimitBytes, type: () => true, strict: true }),
-    async (req, res) => {
+    express.json({
+      limit: options.bodyLimitBytes,
+      type: () => true,
+      strict: true,
+      ...(options.answerHook
+        ? { verify: (req: WithRawBody, _res: unknown, raw: Buffer) => void (req[RAW_BODY] = raw) }
+        : {}),
+    }),
+    async (req: WithRawBody, res) => {
       const started = performance.now();
+      const hook = options.answerHook;
+      const rawBody = req[RAW_BODY];
       let input;
       try {
         input = parseWebhookBody(req.body, { maxHeaders: MAX_HEADERS, maxBatch: options.maxBatch });
       } catch (error) {
         if (error instanceof MissingRequestError) missingRequest.record();
-        sendFailure(res, error);
-        return;
+        if (!hook || !rawBody) return sendFailure(res, error);
+        const call = { rawBody, requestId: undefined, result: undefined, reason: "bad_request" };
+        return hook.answer(
+          { ...call, status: failureStatus(error) },
+          sender(res, () => sendFailure(res, error)),
+        );
       }
       const decide = async (): Promise<AuthorizationResult> => {
         const decided = await options.authorizer.authorize(input);
@@ -69,18 +89,54 @@ export function createWebhookApp(options: WebhookAppOptions): Express {
         return decided;
       };
       const result = await (options.traceDecision ? options.traceDecision(input.headers, decide) : decide());
-      if (result.outcome === "allow") {
-        res.json(allowed(result));
-      } else if (result.outcome === "deny") {
-        res.status(401).json("Unauthorized");
+      if (hook && rawBody) {
+        const requestId = input.headers.get("x-request-id");
+        const call: ShadowedCall = {
+          rawBody,
+          requestId,
+          result,
+          reason: result.reason,
+          status: statusOf(result),
+        };
+        hook.answer(
+          call,
+          sender(res, () => sendResult(res, result)),
+        );
       } else {
-        sendFailure(res, result.error);
+        sendResult(res, result);
       }
     },
   );
   app.use(notFound);
   app.use(bodyErrors);
   return app;
+}
+
+/** The status sendResult answers `result` with. */
+function statusOf(result: AuthorizationResult): number {
+  if (result.outcome === "allow") return 200;
+  return result.outcome === "deny" ? 401 : failureStatus(result.error);
+}
+
+// The shadow mode sends this side's answer, or the previous service's bytes as received.
+function sender(res: express.Response, self: () => void) {
+  return {
+    self,
+    relay(status: number, contentType: string | undefined, body: Buffer) {
+      if (contentType !== undefined) res.type(contentType);
+      res.status(status).send(body);
+    },
+  };
+}
+
+function sendResult(res: express.Response, result: AuthorizationResult): void {
+  if (result.outcome === "allow") {
+    res.json(allowed(result));
+  } else if (result.outcome === "deny") {
+    res.status(401).json("Unauthorized");
+  } else {
+    sendFailure(res, result.error);
+  }
 }
 
 // Every call fails alike until Hasura's setting is changed: one line a minute says so without flooding the log.
@@ -108,7 +164,7 @@ function allowed(result: AuthorizationResult): Record<string, string | undefined
 
 /** Hasura's contract: 400 with errors for a bad request, 401 denies, anything else fails the client request. */
 function sendFailure(res: express.Response, error: unknown): void {
-  const status = toHttpStatus(error);
+  const status = failureStatus(error);
   if (status === 400 || status === 413) {
     res.status(status).json({ errors: [error instanceof Error ? error.message : String(error)] });
   } else if (status === 401) {
@@ -116,6 +172,11 @@ function sendFailure(res: express.Response, error: unknown): void {
   } else {
     res.status(500).json({ error: "System error" });
   }
+}
+
+function failureStatus(error: unknown): 400 | 401 | 413 | 500 {
+  const status = toHttpStatus(error);
+  return status === 400 || status === 401 || status === 413 ? status : 500;
 }
 
 // body-parser's own failures: a body too large, not JSON, in an unsupported encoding or charset, or a

@@ -55,6 +55,7 @@ export class SidecarMetrics {
   private readonly identityThrottles: Counter<"target">;
   private readonly writes: Counter<"transport" | "operation" | "outcome">;
   private readonly pinsFirstUse: Counter<"outcome">;
+  private readonly shadowComparisons: Counter<"result">;
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -118,12 +119,25 @@ export class SidecarMetrics {
       labelNames: ["outcome"],
       registers,
     });
+    this.shadowComparisons = new Counter({
+      name: `${PREFIX}shadow_comparisons_total`,
+      help:
+        "Shadow mode: webhook answers compared with the previous service's (agree, disagree), not compared " +
+        "because SHADOW_MAX_IN_FLIGHT calls were in flight (skipped), or whose call failed (error)",
+      labelNames: ["result"],
+      registers,
+    });
     this.writes = new Counter({
       name: `${PREFIX}mapping_writes_total`,
       help: "Writes through the RoleMapping API by transport, operation and outcome",
       labelNames: ["transport", "operation", "outcome"],
       registers,
     });
+  }
+
+  /** Counts one shadow comparison by its result. */
+  observeShadowComparison(result: "agree" | "disagree" | "skipped" | "error"): void {
+    this.shadowComparisons.inc({ result });
   }
 
   /** Counts one webhook decision and its latency. */

@@ -17,6 +17,8 @@ import { reservedRoleIds } from "../core/reserved-roles.js";
 import { SnapshotSync } from "../core/snapshot-sync.js";
 import { DecisionLog } from "../http/decision-log.js";
 import { createWebhookApp } from "../http/webhook-app.js";
+import { shadowClient } from "../shadow/shadow-client.js";
+import { ShadowMode } from "../shadow/shadow-mode.js";
 import { countInFlight } from "../observability/in-flight.js";
 import { restCallerScope } from "../observability/rest-caller-scope.js";
 import { createSidecarObservability } from "../observability/sidecar-observability.js";
@@ -120,6 +122,7 @@ export async function buildSidecar(
   });
   let stopping = false;
   const ready = (): boolean => !stopping && sync.ready();
+  const shadow = buildShadow(config, logger, metrics);
   const webhookApp = createWebhookApp({
     authorizer,
     decisions: observability.decisions(new DecisionLog(logger, config.audit.allowedSample)),
@@ -129,6 +132,7 @@ export async function buildSidecar(
     maxBatch: config.webhook.maxBatch,
     logger,
     ...(overrides.devJwks ? { devJwks: overrides.devJwks } : {}),
+    ...(shadow ? { answerHook: shadow.mode } : {}),
   });
 
   const auth: ApiAuth = {
@@ -243,11 +247,34 @@ export async function buildSidecar(
           grpcBound ? shutdownGrpcServer(grpcServer, graceMs) : Promise.resolve(),
         ]);
         await store.close();
+        shadow?.close();
         await observability.shutdown();
       })();
       return stopped;
     },
   };
+}
+
+// Shadow mode (SHADOW_WEBHOOK_URL): the previous webhook asked beside this one, its comparisons counted.
+function buildShadow(config: Config, logger: Logger, metrics: SidecarMetrics) {
+  if (!config.shadow) return undefined;
+  const { url, timeoutMs, sample, maxInFlight, answer } = config.shadow;
+  const client = shadowClient(url, timeoutMs);
+  const mode = new ShadowMode({
+    post: client.post,
+    sample,
+    maxInFlight,
+    answer,
+    logger,
+    onComparison: (result) => metrics.observeShadowComparison(result),
+  });
+  logger.info(
+    { event: "shadow_mode", shadow_answer: answer, shadow_sample: sample },
+    answer === "shadow"
+      ? "shadow mode: Hasura gets the previous webhook's answers, compared with this sidecar's"
+      : "shadow mode: this sidecar answers; the previous webhook's answers are compared",
+  );
+  return { mode, close: () => client.close() };
 }
 
 // Once stopping, every response asks the client to close its connection instead of reusing it.

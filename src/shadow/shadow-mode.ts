@@ -1,0 +1,136 @@
+import type { Logger } from "pino";
+import type { AuthorizationResult } from "../core/authorizer.js";
+import { clip, MAX_ID_CHARS, MAX_NAME_CHARS } from "../http/decision-log.js";
+import { ThrottledWarning } from "../http/throttled-warning.js";
+import { compareAnswers, outcomeOf, roleInBody } from "./compare.js";
+import type { ShadowAnswer, ShadowPost } from "./shadow-client.js";
+
+/** One webhook call as answered by this side, handed to the shadow mode before anything is sent. */
+export interface ShadowedCall {
+  /** Hasura's body exactly as received. */
+  readonly rawBody: Buffer;
+  readonly requestId: string | undefined;
+  /** This side's decision; undefined when the body was refused before one (400). */
+  readonly result: AuthorizationResult | undefined;
+  /** This side's reason code (the decision's, or `bad_request`). */
+  readonly reason: string;
+  /** The status this side answers. */
+  readonly status: number;
+}
+
+/** How the webhook sends an answer: its own, or the previous service's as received. */
+export interface AnswerSender {
+  self(): void;
+  relay(status: number, contentType: string | undefined, body: Buffer): void;
+}
+
+/** What the webhook calls once per answered request, when shadow mode is on; it sends exactly one answer. */
+export interface AnswerHook {
+  answer(call: ShadowedCall, send: AnswerSender): void;
+}
+
+/** How one comparison came out (the label of rolemapper_shadow_comparisons_total). */
+export type ComparisonResult = "agree" | "disagree" | "skipped" | "error";
+
+/** What the shadow mode is built from. */
+export interface ShadowModeOptions {
+  readonly post: ShadowPost;
+  readonly sample: number;
+  readonly maxInFlight: number;
+  /** Whose answer Hasura gets. */
+  readonly answer: "self" | "shadow";
+  readonly logger: Pick<Logger, "warn">;
+  readonly onComparison: (result: ComparisonResult) => void;
+  readonly random?: () => number;
+}
+
+const SYSTEM_ERROR = Buffer.from(JSON.stringify({ error: "System error" }));
+const WARNING_INTERVAL_MS = 60_000;
+
+/**
+ * Asks the previous webhook the same question and compares. With `self`, this side's answer is sent first and the
+ * previous service is asked afterwards (sampled, at most `maxInFlight` at once), so it never delays the answer;
+ * with `shadow`, every request waits for the previous service, whose answer is relayed (500 if it fails).
+ */
+export class ShadowMode implements AnswerHook {
+  private inFlight = 0;
+  private readonly unreachable: ThrottledWarning;
+  private readonly random: () => number;
+
+  constructor(private readonly options: ShadowModeOptions) {
+    this.random = options.random ?? Math.random;
+    this.unreachable = new ThrottledWarning(
+      (fields, message) => options.logger.warn(fields, message),
+      "shadow_error",
+      "the shadow webhook (SHADOW_WEBHOOK_URL) failed to answer; counted as result=error",
+      WARNING_INTERVAL_MS,
+    );
+  }
+
+  /** Calls in flight to the previous webhook now. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  answer(call: ShadowedCall, send: AnswerSender): void {
+    if (this.options.answer === "shadow") {
+      this.ask(call, (answer) => {
+        if (answer) send.relay(answer.status, answer.contentType, answer.body);
+        else send.relay(500, "application/json", SYSTEM_ERROR);
+      });
+      return;
+    }
+    send.self();
+    if (this.options.sample < 1 && this.random() >= this.options.sample) return;
+    if (this.inFlight >= this.options.maxInFlight) {
+      this.options.onComparison("skipped");
+      return;
+    }
+    this.ask(call, () => undefined);
+  }
+
+  // Posts, compares and counts; `then` gets the answer, or undefined when the call failed.
+  private ask(call: ShadowedCall, then: (answer: ShadowAnswer | undefined) => void): void {
+    this.inFlight++;
+    this.options.post(call.rawBody).then(
+      (answer) => {
+        this.inFlight--;
+        then(answer);
+        this.compare(call, answer);
+      },
+      () => {
+        this.inFlight--;
+        then(undefined);
+        this.unreachable.record();
+        this.options.onComparison("error");
+      },
+    );
+  }
+
+  private compare(call: ShadowedCall, answer: ShadowAnswer): void {
+    const self = {
+      status: call.status,
+      role: call.result?.outcome === "allow" ? call.result.role : undefined,
+    };
+    const shadow = { status: answer.status, role: roleInBody(answer.status, answer.body) };
+    const result = compareAnswers(self, shadow);
+    this.options.onComparison(result);
+    if (result === "agree") return;
+    this.options.logger.warn(
+      {
+        event: "shadow_diff",
+        request_id: clip(call.requestId, MAX_ID_CHARS),
+        user: call.result?.user,
+        operation_type: call.result?.operationType,
+        root_fields: (call.result?.rootFields ?? []).map((field) => clip(field, MAX_NAME_CHARS)),
+        self: { outcome: outcomeOf(self.status), status: self.status, role: self.role, reason: call.reason },
+        shadow: {
+          outcome: outcomeOf(shadow.status),
+          status: shadow.status,
+          role: clip(shadow.role, MAX_NAME_CHARS),
+        },
+      },
+      "shadow webhook decided differently",
+    );
+  }
+}

@@ -1,0 +1,70 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { MAX_SHADOW_ANSWER_BYTES, shadowClient } from "../../src/shadow/shadow-client.js";
+
+let server: Server | undefined;
+let closeClient: (() => void) | undefined;
+
+async function serve(handle: (req: IncomingMessage, res: ServerResponse, body: string) => void) {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => handle(req, res, Buffer.concat(chunks).toString()));
+  });
+  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const client = shadowClient(`http://127.0.0.1:${port}/v1/authenticate`, 200);
+  closeClient = client.close;
+  return { client, server };
+}
+
+afterEach(async () => {
+  closeClient?.();
+  const running = server;
+  server = undefined;
+  if (!running) return;
+  running.closeAllConnections();
+  await new Promise((resolve) => running.close(resolve));
+});
+
+describe("shadowClient", () => {
+  it("posts the body as given and returns status, type and body as received, over one kept-alive connection", async () => {
+    const seen: string[] = [];
+    const { client, server } = await serve((req, res, body) => {
+      seen.push(`${req.method} ${req.url} ${req.headers["content-type"]} ${body}`);
+      res.writeHead(401, { "content-type": "application/json" }).end('"Unauthorized"');
+    });
+    let connections = 0;
+    server.on("connection", () => connections++);
+    const body = Buffer.from('{"headers": {}, "request": null}');
+    const first = await client.post(body);
+    await client.post(body);
+    expect(seen).toEqual(Array(2).fill(`POST /v1/authenticate application/json ${body.toString()}`));
+    expect(first).toEqual({
+      status: 401,
+      contentType: "application/json",
+      body: Buffer.from('"Unauthorized"'),
+    });
+    expect(connections).toBe(1);
+  });
+
+  it("gives up when no answer comes within the timeout", async () => {
+    const { client } = await serve(() => undefined);
+    await expect(client.post(Buffer.from("{}"))).rejects.toThrow(/no answer within 200 ms/);
+  });
+
+  it("stops reading an answer larger than a webhook answer can be", async () => {
+    const { client } = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("x".repeat(MAX_SHADOW_ANSWER_BYTES + 1));
+    });
+    await expect(client.post(Buffer.from("{}"))).rejects.toThrow(/answer over 65536 bytes/);
+  });
+
+  it("fails when nothing listens", async () => {
+    const client = shadowClient("http://127.0.0.1:1/v1/authenticate", 500);
+    await expect(client.post(Buffer.from("{}"))).rejects.toThrow();
+    client.close();
+  });
+});
