@@ -1,9 +1,11 @@
 import { bearerToken } from "./bearer.js";
+import { COMBINED_ROLE_UNAVAILABLE, type CombinedRoles } from "./combined-roles.js";
 import { candidateRoles, decide, type Decision, type DecisionReason } from "./decision.js";
 import { InvalidArgumentError, UnauthenticatedError, isCoreError } from "./errors.js";
 import type { GroupPinCheck, GroupProvider, TokenVerifier, VerifiedToken } from "./identity.js";
 import type { Operation } from "./operation.js";
 import type { OperationCache } from "./operation-cache.js";
+import type { CombineOptions } from "./role-cover.js";
 import { groupSubject, userSubject } from "./principal.js";
 import type { Snapshot } from "./snapshot.js";
 import { requireIdList } from "./validation.js";
@@ -37,6 +39,8 @@ export interface AuthorizationResult {
    * (the token's expiry, or the session bound if sooner).
    */
   readonly sessionEndsAt?: number;
+  /** Set when the role is a combined role (or would have been, when it was unavailable): its parents, sorted. */
+  readonly parents?: readonly string[];
   /** Set when outcome is "fail". */
   readonly error?: unknown;
 }
@@ -61,6 +65,10 @@ export interface Explanation {
   readonly rootFields: readonly string[];
   readonly heldRoles: readonly string[];
   readonly candidateRoles: readonly string[];
+  /** Only when a combined role is decided on: the smallest covering set of held roles, sorted. */
+  readonly coveringRoles?: readonly string[];
+  /** Only when a combined role is decided on: its name (also in `role`). */
+  readonly combinedRole?: string;
   /** Reserved roles (Hasura's admin, RESERVED_ROLE_IDS) the subjects hold in the store: never answered. */
   readonly reservedRoles: readonly string[];
   /** For a token where group names are pinned: per group of the caller, whether its name's pin matched. */
@@ -85,6 +93,8 @@ export interface AuthorizerDeps {
   readonly websocketSessionMaxS?: number;
   /** The time, in milliseconds since the epoch; Date.now by default (tests inject theirs). */
   readonly now?: () => number;
+  /** COMBINED_ROLES=hasura: how roles are combined, and where combined roles are kept. */
+  readonly combined?: { readonly options: CombineOptions; readonly roles: CombinedRoles } | undefined;
 }
 
 /** A verified caller's principal, and its role set as of one snapshot version. */
@@ -137,16 +147,18 @@ export class Authorizer {
       const snapshot = this.deps.snapshot();
       const requestedRole = input.headers.get(ROLE_HEADER);
       const roles = rolesOf(principal, snapshot);
-      const decision = decide(
+      let decision = decide(
         {
           heldRoles: roles.heldRoles,
           operations,
           requestedRole,
           allowIntrospection: this.deps.allowIntrospection,
           holdsReservedRole: roles.holdsReserved,
+          combine: this.deps.combined?.options,
         },
         snapshot,
       );
+      if (decision.parents !== undefined) decision = await this.ensureCombined(decision);
       const result = this.result(decision.allowed ? "allow" : "deny", decision, user, groupCount, operations);
       if (!decision.allowed || input.request !== null) return result;
       return { ...result, sessionEndsAt: this.sessionEnd(verified) };
@@ -174,6 +186,7 @@ export class Authorizer {
         requestedRole: input.requestedRole || undefined,
         allowIntrospection: this.deps.allowIntrospection,
         holdsReservedRole: reservedRoles.length > 0,
+        combine: this.deps.combined?.options,
       },
       snapshot,
     );
@@ -186,9 +199,29 @@ export class Authorizer {
       rootFields: decision.rootFields,
       heldRoles: [...heldRoles].sort(),
       candidateRoles: candidateRoles(decision.rootFields, snapshot),
+      ...(decision.parents && decision.role
+        ? { coveringRoles: decision.parents, combinedRole: decision.role }
+        : {}),
       reservedRoles,
       groupPins,
     };
+  }
+
+  // A combined role is answered only once it exists in the engine: the warm path is one lookup; otherwise it is
+  // created (or the request denied), never answered before the engine knows it.
+  private async ensureCombined(decision: Decision): Promise<Decision> {
+    const { role, parents } = decision;
+    const roles = this.deps.combined?.roles;
+    if (role === undefined || parents === undefined || roles === undefined || roles.exists(role))
+      return decision;
+    try {
+      await roles.ensure(role, parents);
+      return decision;
+    } catch {
+      // The adapter logs and counts the failure; the caller only learns the role was unavailable.
+      const reason = COMBINED_ROLE_UNAVAILABLE;
+      return { allowed: false, role: undefined, reason, rootFields: decision.rootFields, parents };
+    }
   }
 
   // Who the explanation is for: from a token as the webhook resolves it (a group name without a pin may then be
@@ -275,6 +308,7 @@ export class Authorizer {
       ...describe(operations),
       rootFields: decision.rootFields,
       reason,
+      ...(decision.parents === undefined ? {} : { parents: decision.parents }),
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { Operation } from "./operation.js";
+import { combinedRoleName, smallestCover, type CombineOptions } from "./role-cover.js";
 import type { Snapshot } from "./snapshot.js";
 
 /** Why a decision came out as it did: a stable code for logs, metrics and ExplainDecision. */
@@ -11,7 +12,9 @@ export type DecisionReason =
   | "role_not_held"
   | "role_not_allowed_for_fields"
   | "role_required"
-  | "reserved_role";
+  | "reserved_role"
+  // Set by the authorizer: the combined role decided on could not be made to exist in time.
+  | "combined_role_unavailable";
 
 /** What the decision rules need: the caller's roles and what it wants to run. */
 export interface DecisionInput {
@@ -24,6 +27,8 @@ export interface DecisionInput {
   readonly allowIntrospection: boolean;
   /** True when the caller's subjects hold a reserved role in the store (never among `heldRoles`). */
   readonly holdsReservedRole?: boolean;
+  /** With COMBINED_ROLES=hasura: when no held role fits alone, answer the inherited role of a covering set. */
+  readonly combine?: CombineOptions | undefined;
 }
 
 /** The outcome of the decision rules. */
@@ -34,6 +39,8 @@ export interface Decision {
   readonly reason: DecisionReason;
   /** The root fields that needed a role (meta fields left out), across the batch. */
   readonly rootFields: readonly string[];
+  /** Set when `role` is a combined role: its parent roles, sorted. */
+  readonly parents?: readonly string[];
 }
 
 const TYPENAME = "__typename";
@@ -51,7 +58,7 @@ export function decide(input: DecisionInput, snapshot: Snapshot): Decision {
     return deny("reserved_role", fieldsNeedingRole(input.operations));
   }
   if (heldRoles.size === 0) return deny(input.holdsReservedRole ? "reserved_role" : "no_roles", []);
-  if (input.operations === null) return decideWithoutRequest(heldRoles, requestedRole);
+  if (input.operations === null) return decideWithoutRequest(heldRoles, requestedRole, input.combine);
 
   const fields = new Set<string>();
   for (const operation of input.operations) {
@@ -72,7 +79,11 @@ export function decide(input: DecisionInput, snapshot: Snapshot): Decision {
     return fits ? allow(requestedRole, rootFields) : deny("role_not_allowed_for_fields", rootFields);
   }
   const role = firstFittingRole(heldRoles, rootFields, snapshot);
-  return role === undefined ? deny("no_role_for_fields", rootFields) : allow(role, rootFields);
+  if (role !== undefined) return allow(role, rootFields);
+  // Only without X-Hasura-Role: a caller who names a role gets exactly that role or nothing.
+  const parents = input.combine && smallestCover(heldRoles, rootFields, snapshot, input.combine.maxParents);
+  if (!parents || !input.combine) return deny("no_role_for_fields", rootFields);
+  return combined(input.combine, parents, rootFields);
 }
 
 /** Every role mapped to all of `rootFields`, sorted; empty when there are no fields (then any held role fits). */
@@ -98,11 +109,17 @@ function fieldsNeedingRole(operations: readonly Operation[] | null): string[] {
 }
 
 // Websocket connection_init: there is no query yet, so the role chosen here serves the whole connection.
-function decideWithoutRequest(heldRoles: ReadonlySet<string>, requestedRole: string | undefined): Decision {
+// With combined roles, a caller holding several gets the combined role of all of them (within the limit).
+function decideWithoutRequest(
+  heldRoles: ReadonlySet<string>,
+  requestedRole: string | undefined,
+  combine: CombineOptions | undefined,
+): Decision {
   if (requestedRole !== undefined) {
     return heldRoles.has(requestedRole) ? allow(requestedRole, []) : deny("role_not_held", []);
   }
   if (heldRoles.size === 1) return allow([...heldRoles][0] as string, []);
+  if (combine && heldRoles.size <= combine.maxParents) return combined(combine, [...heldRoles].sort(), []);
   return deny("role_required", []);
 }
 
@@ -130,6 +147,15 @@ function smaller(a: ReadonlySet<string>, b: ReadonlySet<string>): ReadonlySet<st
 
 function allow(role: string, rootFields: readonly string[]): Decision {
   return { allowed: true, role, reason: "allowed", rootFields };
+}
+
+function combined(
+  options: CombineOptions,
+  parents: readonly string[],
+  rootFields: readonly string[],
+): Decision {
+  const role = combinedRoleName(options.prefix, parents);
+  return { allowed: true, role, reason: "allowed", rootFields, parents };
 }
 
 function deny(reason: DecisionReason, rootFields: readonly string[]): Decision {
