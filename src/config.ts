@@ -43,6 +43,7 @@ export interface Config {
     readonly maxMessageBytes: number;
     /** Health Watch calls held at once (GRPC_MAX_WATCHERS). */
     readonly maxWatchers: number;
+    readonly maxConnections: number;
     readonly maxConcurrentStreams: number;
     readonly keepaliveTimeMs: number;
     readonly keepaliveTimeoutMs: number;
@@ -325,6 +326,7 @@ function readGrpcBounds(env: EnvReader) {
     Math.round(env.number(name, fallbackMs / 1000, min, max) * 1000);
   return {
     maxWatchers: env.int("GRPC_MAX_WATCHERS", d.maxHealthWatchers, 0, 100_000),
+    maxConnections: env.int("GRPC_MAX_CONNECTIONS", d.maxConnections, 1, 1_000_000),
     maxConcurrentStreams: env.int("GRPC_MAX_CONCURRENT_STREAMS", d.maxConcurrentStreams, 1, 100_000),
     keepaliveTimeMs: seconds("GRPC_KEEPALIVE_TIME_S", d.keepaliveTimeMs, 1, 86_400),
     keepaliveTimeoutMs: seconds("GRPC_KEEPALIVE_TIMEOUT_S", d.keepaliveTimeoutMs, 1, 3_600),

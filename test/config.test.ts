@@ -197,6 +197,7 @@ describe("loadConfig", () => {
   it("bounds what a gRPC caller can hold open, by default and as the GRPC_* variables say", () => {
     expect(loadConfig({}).grpc).toMatchObject({
       maxWatchers: 100,
+      maxConnections: 100,
       maxConcurrentStreams: 100,
       keepaliveTimeMs: 60_000,
       keepaliveTimeoutMs: 20_000,
@@ -206,6 +207,7 @@ describe("loadConfig", () => {
     });
     const grpc = loadConfig({
       GRPC_MAX_WATCHERS: "0",
+      GRPC_MAX_CONNECTIONS: "1000",
       GRPC_MAX_CONCURRENT_STREAMS: "16",
       GRPC_KEEPALIVE_TIME_S: "30",
       GRPC_KEEPALIVE_TIMEOUT_S: "5",
@@ -215,6 +217,7 @@ describe("loadConfig", () => {
     }).grpc;
     expect(grpc).toMatchObject({
       maxWatchers: 0,
+      maxConnections: 1_000,
       maxConcurrentStreams: 16,
       keepaliveTimeMs: 30_000,
       keepaliveTimeoutMs: 5_000,
@@ -227,6 +230,7 @@ describe("loadConfig", () => {
   it.each([
     [{ GRPC_MAX_WATCHERS: "-1" }, /^GRPC_MAX_WATCHERS: expected an integer from 0 to 100000/],
     [{ GRPC_MAX_WATCHERS: "ten" }, /^GRPC_MAX_WATCHERS: expected an integer/],
+    [{ GRPC_MAX_CONNECTIONS: "0" }, /^GRPC_MAX_CONNECTIONS: expected an integer from 1/],
     [{ GRPC_MAX_CONCURRENT_STREAMS: "0" }, /^GRPC_MAX_CONCURRENT_STREAMS: expected an integer from 1/],
     [{ GRPC_KEEPALIVE_TIME_S: "0" }, /^GRPC_KEEPALIVE_TIME_S: expected a number from 1 to 86400/],
     [{ GRPC_KEEPALIVE_TIMEOUT_S: "forever" }, /^GRPC_KEEPALIVE_TIMEOUT_S: expected a number/],

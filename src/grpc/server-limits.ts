@@ -23,6 +23,8 @@ export interface GrpcLimits {
   readonly maxConnectionAgeGraceMs: number;
   /** Health Watch calls held at once, over all connections. */
   readonly maxHealthWatchers: number;
+  /** Connections open at once; a new one past it is closed as soon as accepted (not a grpc-js option). */
+  readonly maxConnections: number;
 }
 
 /** The defaults; the configuration (src/config.ts) overrides the ones that are GRPC_* variables. */
@@ -38,9 +40,15 @@ export const DEFAULT_GRPC_LIMITS: GrpcLimits = {
   maxConnectionAgeMs: 1_800_000,
   maxConnectionAgeGraceMs: 30_000,
   maxHealthWatchers: 100,
+  // API clients multiplex their calls over one connection; 100 of them at 100 streams bound what is held.
+  maxConnections: 100,
 };
 
-/** The grpc-js (1.14) server options carrying `limits`; every one of these is read by grpc-js's Server. */
+/**
+ * The grpc-js (1.14) server options carrying `limits`; every one of these is read by grpc-js's Server.
+ * `grpc-node.max_session_memory` is left at grpc-js's choice (unenforced): grpc-js turns it off on purpose, as
+ * sessions degrade badly once Node's limit is reached; the bounds above hold memory down instead.
+ */
 export function grpcServerOptions(limits: GrpcLimits): ServerOptions {
   return {
     "grpc.max_receive_message_length": limits.maxReceiveMessageBytes,
@@ -51,5 +59,7 @@ export function grpcServerOptions(limits: GrpcLimits): ServerOptions {
     "grpc.max_connection_idle_ms": limits.maxConnectionIdleMs,
     "grpc.max_connection_age_ms": limits.maxConnectionAgeMs,
     "grpc.max_connection_age_grace_ms": limits.maxConnectionAgeGraceMs,
+    // Channelz (no service here exposes it) would keep a trace and counters per connection.
+    "grpc.enable_channelz": 0,
   };
 }

@@ -7,6 +7,7 @@ import type { GrpcCallTracer } from "../observability/api-tracing.js";
 import { RoleMappingServiceService } from "./gen/rolemapper/v1/rolemapper.js";
 import { addHealthService } from "./health-service.js";
 import type { HealthWatchers } from "./health-watchers.js";
+import { listenGrpc, type GrpcListener } from "./listener.js";
 import { addReflectionService } from "./reflection.js";
 import { roleMappingHandlers } from "./role-mapping-service.js";
 import { DEFAULT_GRPC_LIMITS, grpcServerOptions, type GrpcLimits } from "./server-limits.js";
@@ -35,7 +36,14 @@ export interface GrpcServerOptions {
 /** The fully-qualified name of the RoleMapping service, as health checks and reflection list it. */
 export const ROLE_MAPPING_SERVICE_NAME = "rolemapper.v1.RoleMappingService";
 
-const healthWatchers = new WeakMap<Server, HealthWatchers>();
+/** What shutdown and the metrics need of a server built here. */
+interface ServerState {
+  readonly watchers: HealthWatchers;
+  readonly maxConnections: number;
+  listener?: GrpcListener;
+}
+
+const states = new WeakMap<Server, ServerState>();
 
 /**
  * Builds the gRPC server — RoleMapping, health and reflection — not yet bound. Throws when neither API tokens
@@ -66,31 +74,31 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
       ? {}
       : { watchIntervalMs: options.healthWatchIntervalMs }),
   });
-  healthWatchers.set(server, watchers);
+  states.set(server, { watchers, maxConnections: limits.maxConnections });
   addReflectionService(server);
   return server;
 }
 
 /** The health Watch calls `server` holds now (0 for a server not built by createGrpcServer). */
 export function heldHealthWatchers(server: Server): number {
-  return healthWatchers.get(server)?.size ?? 0;
+  return states.get(server)?.watchers.size ?? 0;
 }
 
-/** Binds `server` to host:port (port 0 picks a free one) and resolves with the bound port. */
-export function bindGrpcServer(
+/**
+ * Binds `server` to host:port (port 0 picks a free one), accepting at most `maxConnections` connections at once
+ * (GRPC_MAX_CONNECTIONS, default DEFAULT_GRPC_LIMITS.maxConnections), and resolves with the bound port.
+ */
+export async function bindGrpcServer(
   server: Server,
   host: string,
   port: number,
   credentials: ServerCredentials,
 ): Promise<number> {
-  // IPv6 literals need brackets in a gRPC address.
-  const address = host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (error, bound) => {
-      if (error) reject(error);
-      else resolve(bound);
-    });
-  });
+  const state = states.get(server);
+  const maxConnections = state?.maxConnections ?? DEFAULT_GRPC_LIMITS.maxConnections;
+  const listener = await listenGrpc(server, host, port, credentials, maxConnections);
+  if (state) state.listener = listener;
+  return listener.port;
 }
 
 /**
@@ -98,15 +106,20 @@ export function bindGrpcServer(
  * Resolves once the server is down.
  */
 export function shutdownGrpcServer(server: Server, graceMs: number): Promise<void> {
+  const state = states.get(server);
   // Health watches never end on their own; ending them lets a quiet server stop at once.
-  healthWatchers.get(server)?.endAll();
+  state?.watchers.endAll();
+  const listener = state?.listener;
+  const listenerClosed = listener?.close() ?? Promise.resolve();
+  const callsDone = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();
+      listener?.destroyConnections();
       resolve();
     }, graceMs);
     timer.unref();
-    server.tryShutdown(() => {
+    void Promise.all([callsDone, listenerClosed]).then(() => {
       clearTimeout(timer);
       resolve();
     });

@@ -152,6 +152,7 @@ export async function buildSidecar(
     tls,
     limits: {
       maxReceiveMessageBytes: config.grpc.maxMessageBytes,
+      maxConnections: config.grpc.maxConnections,
       maxConcurrentStreams: config.grpc.maxConcurrentStreams,
       keepaliveTimeMs: config.grpc.keepaliveTimeMs,
       keepaliveTimeoutMs: config.grpc.keepaliveTimeoutMs,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failureOf } from "../grpc/client.js";
+import { healthWatchClient, watch } from "../grpc/health-watch-client.js";
 import { sample, startFixture, type SidecarFixture } from "./sidecar-fixture.js";
 
 // Scrapes the admin listener's /metrics after real traffic through the webhook, gRPC and REST.
@@ -85,6 +86,23 @@ describe("/metrics on the admin listener", () => {
   it("includes the process metrics", () => {
     expect(sample(text, "rolemapper_process_cpu_user_seconds_total")).toBeGreaterThan(0);
     expect(sample(text, "rolemapper_nodejs_heap_size_used_bytes")).toBeGreaterThan(0);
+  });
+
+  it("shows the held health Watch calls, back to 0 once they are cancelled", async () => {
+    expect(sample(text, "rolemapper_grpc_health_watchers")).toBe(0);
+    const client = healthWatchClient(`127.0.0.1:${fixture.sidecar.ports().grpcPort}`);
+    try {
+      const calls = [watch(client, ""), watch(client, ""), watch(client, "other.v1.Service")];
+      await expect
+        .poll(async () => sample(await fixture.scrape(), "rolemapper_grpc_health_watchers"))
+        .toBe(3);
+      for (const call of calls) call.cancel();
+      await expect
+        .poll(async () => sample(await fixture.scrape(), "rolemapper_grpc_health_watchers"))
+        .toBe(0);
+    } finally {
+      client.close();
+    }
   });
 
   it("is served in the Prometheus text format on the metrics listener, and not on the webhook or admin one", async () => {
