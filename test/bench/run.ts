@@ -1,7 +1,7 @@
 /**
  * The webhook benchmark: `npm run bench` (full) or `npm run bench -- --quick` (all scenarios, shorter).
- * `-- --only webhook,footprint` runs only the scenarios named (webhook, old-way, store, scaling, snapshots,
- * footprint). `-- --cpu-prof DIR` also writes CPU profiles of the sidecar during the warm and cold runs into DIR
+ * `-- --only webhook,footprint` runs only the scenarios named (webhook, old-way, store, scaling, pins,
+ * snapshots, footprint). `-- --cpu-prof DIR` also writes CPU profiles of the sidecar during the warm and cold runs into DIR
  * (summarise one with `npx tsx test/bench/profile-summary.ts DIR/warm.cpuprofile`).
  *
  * Every target runs in its own process on 127.0.0.1 and ephemeral ports; the load comes from this process
@@ -18,6 +18,7 @@ import { JwksIssuer } from "../support/jwks-issuer.js";
 import { BenchContext, type Plan } from "./context.js";
 import { measureFootprint } from "./footprint.js";
 import { describe, machine, targets } from "./report.js";
+import { measurePinnedGroups } from "./pinned-groups.js";
 import { measureScaling } from "./scaling.js";
 import { request } from "./sidecar-scenarios.js";
 import { measureSnapshotLoad, snapshotStores } from "./snapshot-load.js";
@@ -26,7 +27,7 @@ import { signTokens, webhookBody } from "./tokens.js";
 import { runWebhookScenarios } from "./webhook-scenarios.js";
 import { buildWorkload, type WorkloadSize } from "./workload.js";
 
-const SCENARIOS = ["webhook", "old-way", "store", "scaling", "snapshots", "footprint"] as const;
+const SCENARIOS = ["webhook", "old-way", "store", "scaling", "pins", "snapshots", "footprint"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const { values: args } = parseArgs({
   options: {
@@ -105,6 +106,17 @@ try {
     );
     figures.scaling = scaling;
     Object.assign(ratios, scaling.ratios);
+  }
+
+  if (wants("pins")) {
+    const pinned = await measurePinnedGroups(plan.scalingMs);
+    ctx.log(
+      `pinned group names (in-process, groups from a warm provider cache): warm authorize ` +
+        `${JSON.stringify(pinned.nsPerWarmDecision)} ns; cold role set + decide ` +
+        `${JSON.stringify(pinned.nsPerColdRoleSetAndDecide)} ns; added by pins ${JSON.stringify(pinned.addedNs)} ns; ` +
+        `directory or store calls while timed: ${pinned.pinCallsWhileTimed}`,
+    );
+    figures.pinnedGroups = pinned;
   }
 
   if (wants("snapshots")) {

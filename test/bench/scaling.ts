@@ -15,7 +15,7 @@ import { round } from "./load.js";
 import { signTokens } from "./tokens.js";
 
 /** One point of the scaling grid. */
-interface Point {
+export interface Point {
   readonly roles: number;
   readonly groups: number;
   /** Groups from a warm group-provider cache (as Microsoft Graph's) instead of the token's claim. */
@@ -32,7 +32,8 @@ const POINTS: readonly Point[] = [
   { roles: 10, groups: 1, provider: true },
   { roles: 10, groups: 1_000, provider: true },
 ];
-const CALLERS = 200;
+/** Callers of each point. */
+export const CALLERS = 200;
 
 /** Nanoseconds per decision at each point, and the ratios the targets name. */
 export interface ScalingFigures {
@@ -145,15 +146,18 @@ export async function measureScaling(ms: number): Promise<ScalingFigures> {
   }
 }
 
-interface Caller {
+/** One synthetic caller: its name, groups and query. */
+export interface Caller {
   readonly name: string;
   readonly groups: readonly string[];
   readonly query: string;
 }
 
-// Caller u holds roles u and u+1 (mod roles) directly and its groups hold others; it queries two fields of
-// role u. Groups are drawn from a pool of 2,000 (or twice the groups per user), each holding one role.
-function buildCallers(point: Point): Caller[] {
+/**
+ * Caller u holds roles u and u+1 (mod roles) directly and its groups hold others; it queries two fields of
+ * role u. Groups are drawn from a pool of 2,000 (or twice the groups per user), each holding one role.
+ */
+export function buildCallers(point: Point): Caller[] {
   const pool = Math.max(2_000, point.groups * 2);
   return Array.from({ length: CALLERS }, (_, u) => {
     const role = (u * 7) % point.roles;
@@ -165,7 +169,8 @@ function buildCallers(point: Point): Caller[] {
   });
 }
 
-function buildData(point: Point): { roles: Role[]; userGrants: Grant[]; groupGrants: Grant[] } {
+/** The mappings of a point: roles, each caller's two user grants, and one role per pool group. */
+export function buildData(point: Point): { roles: Role[]; userGrants: Grant[]; groupGrants: Grant[] } {
   const pool = Math.max(2_000, point.groups * 2);
   const roles: Role[] = Array.from({ length: point.roles }, (_, r) => ({
     roleId: `role_${String(r).padStart(6, "0")}`,
@@ -191,8 +196,8 @@ function buildData(point: Point): { roles: Role[]; userGrants: Grant[]; groupGra
   return { roles, userGrants, groupGrants };
 }
 
-// The best of three rounds of `ms` each: the machine is shared, and the least disturbed round is the cost.
-async function timeLoop(ms: number, work: (i: number) => unknown): Promise<number> {
+/** The best of three rounds of `ms` each: the machine is shared, and the least disturbed round is the cost. */
+export async function timeLoop(ms: number, work: (i: number) => unknown): Promise<number> {
   let best = Infinity;
   for (let round = 0; round < 3; round++) best = Math.min(best, await timeRound(ms, work));
   return best;
