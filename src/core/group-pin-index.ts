@@ -1,4 +1,5 @@
 import type { GroupPin } from "./mapping.js";
+import { GROUP_PREFIX } from "./principal.js";
 
 const EMPTY: ReadonlySet<string> = new Set();
 
@@ -8,8 +9,11 @@ export interface GroupPins {
   readonly size: number;
   /** The object id a `group:` subject is pinned to. */
   objectIdOf(group: string): string | undefined;
-  /** The `group:` subjects pinned to an object id (a renamed group keeps the names it was granted under). */
-  groupsPinnedTo(objectId: string): ReadonlySet<string>;
+  /**
+   * The group names (without `group:`) pinned to an object id: a renamed group keeps the names it was granted
+   * under. The strings are kept, so a decision reuses them (and their hashes) instead of cutting new ones.
+   */
+  namesPinnedTo(objectId: string): ReadonlySet<string>;
 }
 
 /** Group pins indexed both ways: each name's object id, and the names pinned to each object id. */
@@ -25,7 +29,7 @@ export class GroupPinIndex implements GroupPins {
     return this.byGroup.get(group);
   }
 
-  groupsPinnedTo(objectId: string): ReadonlySet<string> {
+  namesPinnedTo(objectId: string): ReadonlySet<string> {
     return this.byObjectId.get(objectId) ?? EMPTY;
   }
 
@@ -33,14 +37,15 @@ export class GroupPinIndex implements GroupPins {
   put(pin: GroupPin): void {
     const previous = this.byGroup.get(pin.group);
     if (previous === pin.objectId) return;
+    const name = pin.group.slice(GROUP_PREFIX.length);
     if (previous !== undefined) {
       const names = this.byObjectId.get(previous);
-      names?.delete(pin.group);
+      names?.delete(name);
       if (names?.size === 0) this.byObjectId.delete(previous);
     }
     this.byGroup.set(pin.group, pin.objectId);
     const names = this.byObjectId.get(pin.objectId);
-    if (names) names.add(pin.group);
-    else this.byObjectId.set(pin.objectId, new Set([pin.group]));
+    if (names) names.add(name);
+    else this.byObjectId.set(pin.objectId, new Set([name]));
   }
 }

@@ -103,7 +103,7 @@ export class GroupPinning implements GrantPinner {
         name: group.name,
         pinnedObjectId: pinned,
         matched: pinned === group.id,
-        countsAs: [...snapshot.pins.groupsPinnedTo(group.id)].sort(),
+        countsAs: [...snapshot.pins.namesPinnedTo(group.id)].map(groupSubject).sort(),
       };
     });
   }
@@ -111,19 +111,16 @@ export class GroupPinning implements GrantPinner {
   // Granted names without a pin that these groups may bear: a listed group's own name, or, for a token's
   // groups (ids only), every granted name without a pin. Names failing lately are left out, or fail closed.
   private dueForFirstUse(groups: readonly DirectoryGroup[], snapshot: Snapshot): string[] {
+    const unpinned = snapshot.unpinnedGroups();
+    // Once every granted name is pinned (the steady state), there is nothing to look at.
+    if (unpinned.size === 0) return [];
     const wanted = new Set<string>();
     let idsOnly = false;
     for (const group of groups) {
-      if (group.name === undefined) {
-        idsOnly = true;
-        continue;
-      }
-      const subject = groupSubject(group.name);
-      if (snapshot.pins.objectIdOf(subject) === undefined && snapshot.rolesOfSubject(subject).size > 0) {
-        wanted.add(subject);
-      }
+      if (group.name === undefined) idsOnly = true;
+      else if (unpinned.has(groupSubject(group.name))) wanted.add(groupSubject(group.name));
     }
-    if (idsOnly) for (const subject of snapshot.unpinnedGroups()) wanted.add(subject);
+    if (idsOnly) for (const subject of unpinned) wanted.add(subject);
     return [...wanted].filter((subject) => this.due(subject));
   }
 
@@ -233,7 +230,7 @@ function refusal(subject: string, holders: number): string {
 function matchedNames(groups: readonly DirectoryGroup[], pins: GroupPins): string[] {
   const names = new Set<string>();
   for (const group of groups) {
-    for (const subject of pins.groupsPinnedTo(group.id)) names.add(subject.slice(GROUP_PREFIX.length));
+    for (const name of pins.namesPinnedTo(group.id)) names.add(name);
   }
   return [...names];
 }

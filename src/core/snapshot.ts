@@ -27,7 +27,7 @@ export class Snapshot {
   private readonly ignoredRoleIds = new Set<string>();
   private ignoredRows = 0;
   private readonly pinIndex = new GroupPinIndex();
-  private unpinned: { readonly version: number; readonly groups: readonly string[] } | undefined;
+  private unpinned: { readonly version: number; readonly groups: ReadonlySet<string> } | undefined;
   private grantCount = 0;
   private changes = 0;
 
@@ -113,12 +113,13 @@ export class Snapshot {
   }
 
   /** The granted `group:` subjects that have no pin (rows written before pins, or outside the API). */
-  unpinnedGroups(): readonly string[] {
+  unpinnedGroups(): ReadonlySet<string> {
     if (this.unpinned?.version !== this.changes) {
-      const groups: string[] = [];
+      const groups = new Set<string>();
       for (const subject of this.rolesBySubject.keys()) {
-        if (subject.startsWith(GROUP_PREFIX) && this.pinIndex.objectIdOf(subject) === undefined)
-          groups.push(subject);
+        if (subject.startsWith(GROUP_PREFIX) && this.pinIndex.objectIdOf(subject) === undefined) {
+          groups.add(subject);
+        }
       }
       this.unpinned = { version: this.changes, groups };
     }
