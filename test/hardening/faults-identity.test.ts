@@ -27,6 +27,8 @@ const oid = randomUUID();
 const hungOid = randomUUID();
 let hungRequests = 0;
 let hungOutcome: Promise<number[]>;
+// One Entra group per granted name: each name is pinned to one object id, so members join that very group.
+const analysts = group("analysts");
 
 /** An Entra v1 token of a user whose groups only Graph knows. */
 const entraToken = (userOid = oid) =>
@@ -41,7 +43,8 @@ beforeAll(async () => {
   graphIssuer = await JwksIssuer.start();
   graph = await GraphStandIn.start();
   proxy = await DelayProxy.start(graph.url);
-  for (const user of [oid, hungOid]) graph.users.set(user, [group("analysts")]);
+  graph.createGroup("finance");
+  for (const user of [oid, hungOid]) graph.users.set(user, [analysts]);
   proxy.hang = (path) => {
     const hung = path.includes(hungOid);
     if (hung) hungRequests++;
@@ -80,7 +83,7 @@ describe("Microsoft Graph down or slow", () => {
   it("slow but within the budget (1 s per call): 200, and 20 concurrent decisions of one user share one lookup", async () => {
     proxy.delayMs = 1_000;
     const slowUser = randomUUID();
-    graph.users.set(slowUser, [group("analysts")]);
+    graph.users.set(slowUser, [analysts]);
     const before = graph.graphRequests;
     const token = await entraToken(slowUser);
     try {
@@ -95,7 +98,7 @@ describe("Microsoft Graph down or slow", () => {
   it("down (503 storm): 500 after the retries, never a decision made as if the user had no groups", async () => {
     graph.storm = 503;
     const otherUser = randomUUID();
-    graph.users.set(otherUser, [group("analysts")]);
+    graph.users.set(otherUser, [analysts]);
     try {
       expect(await decide(azure, await entraToken(otherUser))).toBe(500);
     } finally {
@@ -103,7 +106,7 @@ describe("Microsoft Graph down or slow", () => {
     }
     // Graph back: the next user's lookup succeeds at once.
     const nextUser = randomUUID();
-    graph.users.set(nextUser, [group("analysts")]);
+    graph.users.set(nextUser, [analysts]);
     expect(await decide(azure, await entraToken(nextUser))).toBe(200);
   });
 });
