@@ -4,6 +4,9 @@ import type { RoleMappingStore } from "../store/port.js";
 export const STORE_METHODS = [
   "loadAll",
   "changeMarker",
+  "changesSince",
+  "loadRoles",
+  "checksum",
   "upsertRole",
   "setUserRoles",
   "setGroupRoles",
@@ -25,12 +28,16 @@ export type StoreMethod = (typeof STORE_METHODS)[number];
 /** Runs one store call: the method's name and the call itself. */
 export type StoreCallWrapper = <T>(method: StoreMethod, call: () => Promise<T>) => Promise<T>;
 
-/** A store whose every call goes through `wrap`; the calls themselves still reach `inner` unchanged. */
+/**
+ * A store whose every call goes through `wrap`; the calls themselves still reach `inner` unchanged. A change
+ * feed (watchChanges) is no call to wrap and is passed on as it is.
+ */
 export function wrapStore(inner: RoleMappingStore, wrap: StoreCallWrapper): RoleMappingStore {
-  const wrapped: Partial<Record<StoreMethod, unknown>> = {};
+  const wrapped: Partial<Record<StoreMethod | "watchChanges", unknown>> = {};
   for (const method of STORE_METHODS) {
     const call = inner[method] as (...args: unknown[]) => Promise<unknown>;
     wrapped[method] = (...args: unknown[]) => wrap(method, () => call.apply(inner, args));
   }
+  if (inner.watchChanges) wrapped.watchChanges = inner.watchChanges.bind(inner);
   return wrapped as RoleMappingStore;
 }

@@ -137,6 +137,10 @@ function bindAll(store: RoleMappingStore): RoleMappingStore {
   return {
     loadAll: () => store.loadAll(),
     changeMarker: () => store.changeMarker(),
+    changesSince: (since, limit) => store.changesSince(since, limit),
+    loadRoles: (roleIds) => store.loadRoles(roleIds),
+    checksum: (since) => store.checksum(since),
+    ...(store.watchChanges ? { watchChanges: store.watchChanges.bind(store) } : {}),
     upsertRole: (role) => store.upsertRole(role),
     setUserRoles: (roleId, users) => store.setUserRoles(roleId, users),
     setGroupRoles: (roleId, groups, pins) => store.setGroupRoles(roleId, groups, pins),

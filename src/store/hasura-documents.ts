@@ -24,6 +24,10 @@ export interface HasuraDocuments {
   readonly pinAbsentGroups: string;
   readonly readGroupPins: string;
   readonly deleteRole: string;
+  readonly readJournalMarker: string;
+  readonly readChanges: string;
+  readonly loadRoles: string;
+  readonly readChecksum: string;
 }
 
 /** The documents for the tables named by `n`. */
@@ -125,6 +129,30 @@ export function hasuraDocuments(n: HasuraNames): HasuraDocuments {
     readGroupPins: `query ReadGroupPins($groups: [String!]!) {
   pins: ${n.groupPins}(where: { group: { _in: $groups } }) { group object_id }
 }`,
+
+    // The change journal (deploy/sql/003_change_journal.sql): the marker with the floor below which entries may be
+    // pruned, then the entries up to that marker (a separate request, so never of a later marker than read).
+    readJournalMarker: `query ReadJournalMarker { versions: ${n.version}(limit: 1) { version journal_floor } }`,
+
+    readChanges: `query ReadChanges($since: bigint!, $upTo: bigint!, $limit: Int!) {
+  changes: ${n.changes}(
+    where: { version: { _gt: $since, _lte: $upTo } }
+    distinct_on: [kind, id, writer]
+    order_by: [{ kind: asc }, { id: asc }, { writer: asc }]
+    limit: $limit
+  ) { kind id writer }
+}`,
+
+    // One root field, hence one SQL statement in Hasura: the roles and their grants from one snapshot.
+    loadRoles: `query LoadRoles($roleIds: [String!]!) {
+  roles: ${n.roles}(where: { role_id: { _in: $roleIds } }) {
+    ${roleFields}
+    user_roles { user }
+    group_roles { group }
+  }
+}`,
+
+    readChecksum: `query ReadChecksum { checksums: ${n.checksum}(limit: 1) { version checksum } }`,
 
     // Children first: deployments whose foreign keys lack ON DELETE CASCADE must work too.
     deleteRole: `mutation DeleteRole($roleId: String!) {

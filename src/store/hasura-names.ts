@@ -13,6 +13,10 @@ export interface HasuraNames {
   readonly groupRoles: string;
   readonly groupPins: string;
   readonly version: string;
+  /** The change journal (deploy/sql/003_change_journal.sql). */
+  readonly changes: string;
+  /** The view of the mapping's checksum and the version it was taken at. */
+  readonly checksum: string;
 }
 
 /** Hasura's root-field prefix for a schema: none for `public`, else the schema name and `_`. */
@@ -37,5 +41,7 @@ export function hasuraNames(schema: string): HasuraNames {
     groupRoles: `${prefix}group_roles`,
     groupPins: `${prefix}group_pins`,
     version: `${prefix}rolemapping_version`,
+    changes: `${prefix}rolemapping_changes`,
+    checksum: `${prefix}rolemapping_checksum`,
   };
 }

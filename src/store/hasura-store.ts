@@ -2,11 +2,13 @@ import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import type { CoreLogger } from "../core/identity.js";
 import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
 import { GROUP_PREFIX, USER_PREFIX } from "../core/principal.js";
+import { loadRolesOf, readChecksumOf, readJournal, WRITER_HEADER } from "./hasura-journal.js";
 import { loadAllPaged, loadGroupPinsPaged, type PinRow } from "./hasura-load.js";
 import { hasuraNames } from "./hasura-names.js";
 import { prepareDocuments, toRole, type HasuraStoreParts, type RoleRow } from "./hasura-rows.js";
 import { createHasuraTransport } from "./hasura-transport.js";
-import type { RoleMappingStore, RolePage } from "./port.js";
+import type { JournalRead, RoleMappingStore, RolePage, StoreChecksum } from "./port.js";
+import { WriteTags } from "./write-tags.js";
 
 /** How to reach Hasura and which tables to use. */
 export interface HasuraStoreOptions {
@@ -45,8 +47,13 @@ export function createHasuraStore(options: HasuraStoreOptions): HasuraStore {
   return new HasuraStore(parts, pageSize);
 }
 
-/** The Hasura adapter of the store port. */
+/**
+ * The Hasura adapter of the store port. Each write carries a tag as a session variable, which Hasura hands to
+ * the journal's triggers, so that the journal tells this client's answered writes apart (see write-tags.ts).
+ */
 export class HasuraStore implements RoleMappingStore {
+  private readonly tags = new WriteTags();
+
   constructor(
     private readonly parts: HasuraStoreParts,
     private readonly pageSize: number,
@@ -69,9 +76,24 @@ export class HasuraStore implements RoleMappingStore {
     return String(version);
   }
 
+  /** The journal after `since`: the marker, then the entries up to it. */
+  changesSince(since: string, limit: number): Promise<JournalRead> {
+    return readJournal(this.parts, since, limit, this.tags);
+  }
+
+  /** The roles among `roleIds`, their root fields and grants, in one root field. */
+  loadRoles(roleIds: readonly string[]): Promise<MappingData> {
+    return loadRolesOf(this.parts, roleIds);
+  }
+
+  /** The checksum view, when it was taken at marker `since`. */
+  checksum(since: string): Promise<StoreChecksum | undefined> {
+    return readChecksumOf(this.parts, since);
+  }
+
   /** Creates or updates the role in one request; ConflictError on a clash (see hasura-documents.ts). */
   async upsertRole(role: Role): Promise<Role> {
-    await this.request("upsert role", "upsertRole", {
+    await this.write("upsert role", "upsertRole", {
       roleId: role.roleId,
       componentId: role.componentId,
       rootFields: role.rootFields,
@@ -112,7 +134,7 @@ export class HasuraStore implements RoleMappingStore {
    */
   async pinGroups(pins: readonly GroupPin[]): Promise<GroupPin[]> {
     if (pins.length === 0) return [];
-    await this.request("pin groups", "pinAbsentGroups", { pins: pins.map(toPinRow) });
+    await this.write("pin groups", "pinAbsentGroups", { pins: pins.map(toPinRow) });
     const data = await this.request<{ pins: PinRow[] }>("read group pins", "readGroupPins", {
       groups: pins.map((pin) => pin.group),
     });
@@ -121,7 +143,7 @@ export class HasuraStore implements RoleMappingStore {
 
   /** Removes the role's root fields, grants and the role in one request. */
   async deleteRole(roleId: string): Promise<boolean> {
-    const data = await this.request<{ role: { role_id: string } | null }>("delete role", "deleteRole", {
+    const data = await this.write<{ role: { role_id: string } | null }>("delete role", "deleteRole", {
       roleId,
     });
     return data.role !== null;
@@ -191,7 +213,7 @@ export class HasuraStore implements RoleMappingStore {
     column: "user" | "group",
     extra: Record<string, unknown> = {},
   ): Promise<RoleGrants> {
-    const data = await this.request<{ lockRole: unknown; grants: GrantsRow | null }>(operation, document, {
+    const data = await this.write<{ lockRole: unknown; grants: GrantsRow | null }>(operation, document, {
       roleId,
       subjects,
       rows: subjects.map((subject) => ({ [column]: subject, role_id: roleId })),
@@ -207,6 +229,19 @@ export class HasuraStore implements RoleMappingStore {
     variables?: Record<string, unknown>,
   ): Promise<T> {
     return this.parts.transport.request<T>(operation, this.parts.documents[document], variables);
+  }
+
+  // A mutation under a fresh tag, recorded as this client's own once Hasura answered it.
+  private write<T>(
+    operation: string,
+    document: keyof HasuraStoreParts["documents"],
+    variables: Record<string, unknown>,
+  ): Promise<T> {
+    return this.tags.run((tag) =>
+      this.parts.transport.request<T>(operation, this.parts.documents[document], variables, {
+        [WRITER_HEADER]: tag,
+      }),
+    );
   }
 }
 

@@ -25,7 +25,13 @@ export interface HasuraTransportOptions {
 
 /** Sends prepared documents to Hasura and turns every failure into the core's errors. */
 export interface HasuraTransport {
-  request<T>(operation: string, document: DocumentNode, variables?: Record<string, unknown>): Promise<T>;
+  /** Sends one document; `headers` are added to this request only (e.g. a session variable). */
+  request<T>(
+    operation: string,
+    document: DocumentNode,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<T>;
 }
 
 /** Parses a document once, at store creation, so a syntax error shows at startup and never per request. */
@@ -50,9 +56,19 @@ export function createHasuraTransport(options: HasuraTransportOptions): HasuraTr
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return {
-    async request<T>(operation: string, document: DocumentNode, variables: Record<string, unknown> = {}) {
+    async request<T>(
+      operation: string,
+      document: DocumentNode,
+      variables: Record<string, unknown> = {},
+      headers?: Record<string, string>,
+    ) {
       try {
-        return await client.request<T>({ document, variables, signal: AbortSignal.timeout(timeoutMs) });
+        return await client.request<T>({
+          document,
+          variables,
+          signal: AbortSignal.timeout(timeoutMs),
+          ...(headers ? { requestHeaders: headers } : {}),
+        });
       } catch (error) {
         const mapped = toStoreError(operation, classify(error, isMutation(document)));
         if (mapped instanceof HasuraRequestBug) {

@@ -6,6 +6,47 @@ export interface RolePage {
   readonly nextAfter: string | undefined;
 }
 
+/** One entry of the change journal: a role (or a group's pin) some write touched. */
+export interface JournalEntry {
+  readonly kind: "role" | "group_pin";
+  /** The role id, or the group subject of a pin. */
+  readonly id: string;
+  /** Written by this store client in a write it answered successfully: its caller applied it already. */
+  readonly own: boolean;
+}
+
+/** Why the journal cannot say what changed since a version: the reader must load everything. */
+export type JournalGap =
+  /** Entries after the version were pruned (the reader fell too far behind). */
+  | "pruned"
+  /** A table was truncated: every row may have changed. */
+  | "truncated"
+  /** The marker is below the version asked about (a store restored from a backup, a marker reset). */
+  | "reset"
+  /** The store has no journal (deploy/sql/003_change_journal.sql not applied, or not tracked in Hasura). */
+  | "missing"
+  /** More entries than the reader asked for at most: loading everything is cheaper. */
+  | "too_many";
+
+/** What changed after a version, as the journal says. */
+export type JournalRead =
+  | {
+      readonly complete: true;
+      /** The change marker the entries lead up to. */
+      readonly marker: string;
+      /** Distinct entries; a role listed both as own and not is listed twice. */
+      readonly entries: readonly JournalEntry[];
+    }
+  | { readonly complete: false; readonly reason: JournalGap };
+
+/** The store's checksum (see src/core/checksum.ts) as of `marker`, leaving out the roles changed since a version. */
+export interface StoreChecksum {
+  readonly marker: string;
+  readonly checksum: string;
+  /** Roles changed after the version asked about (up to `marker`): not part of `checksum`. */
+  readonly changedRoles: readonly string[];
+}
+
 /**
  * The store port. Adapters (SQL on PGlite or PostgreSQL, Hasura GraphQL) implement it; the core uses only this.
  * Every write is one transaction. Adapters raise the core's errors: ConflictError, NotFoundError,
@@ -16,6 +57,24 @@ export interface RoleMappingStore {
   loadAll(): Promise<MappingData>;
   /** A cheap marker that changes with every write made through the API (for cross-replica freshness). */
   changeMarker(): Promise<string>;
+  /**
+   * What the journal lists as changed after marker `since`, up to the marker now: at most `limit` distinct
+   * entries (else `too_many`). Incomplete when the journal cannot tell (see JournalGap).
+   */
+  changesSince(since: string, limit: number): Promise<JournalRead>;
+  /** The roles that exist among `roleIds`, with their root fields, and every grant naming one of them. */
+  loadRoles(roleIds: readonly string[]): Promise<MappingData>;
+  /**
+   * The checksum of every role not changed after marker `since`, with the roles left out; undefined when the
+   * store cannot take it now (it can only compare at an unchanged marker and the marker moved, or the journal
+   * does not reach back to `since`): the caller tries again later.
+   */
+  checksum(since: string): Promise<StoreChecksum | undefined>;
+  /**
+   * Calls `onChange` soon after any write commits (PostgreSQL's LISTEN), until the returned function is called.
+   * Optional: stores without it are polled.
+   */
+  watchChanges?(onChange: () => void): () => Promise<void>;
   /** Creates or updates the role; afterwards it maps exactly `role.rootFields`. Conflict on a clash. */
   upsertRole(role: Role): Promise<Role>;
   /** Afterwards exactly `users` (subjects `user:…`) hold the role. NotFound when the role is missing. */

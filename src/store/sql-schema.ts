@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../core/errors.js";
+import { JOURNAL_HEADER, journalStatements } from "./sql-journal-schema.js";
 
 /** The schema existing deployments use (`ROLEMAPPING_TABLE_SCHEMA` unset). */
 export const DEFAULT_SCHEMA = "rolemapping";
@@ -27,10 +28,11 @@ export function quoteSchema(schema: string): string {
  *
  * The change marker is one row in `rolemapping_version`, bumped by statement-level triggers on the four tables
  * and the pin table: edits made outside the API move it too, and it becomes visible atomically with the edit's
- * commit. Both migration files in one list: deploy/sql/001_rolemapping.sql, then 002_group_pins.sql.
+ * commit. The migration files in one list: deploy/sql/001_rolemapping.sql, 002_group_pins.sql, then
+ * 003_change_journal.sql (sql-journal-schema.ts).
  */
 export function migrationStatements(schema: string): string[] {
-  return [...baseStatements(schema), ...groupPinStatements(schema)];
+  return [...baseStatements(schema), ...groupPinStatements(schema), ...journalStatements(schema)];
 }
 
 // deploy/sql/001_rolemapping.sql: the four tables of the previous service, the change marker and its triggers.
@@ -111,7 +113,11 @@ function groupPinStatements(schema: string): string[] {
 export const TABLES = ["roles", "role_graphql_root_field_names", "user_roles", "group_roles"] as const;
 
 /** The migration files shipped in deploy/sql/, in the order they are applied. */
-export const MIGRATION_FILES = ["001_rolemapping.sql", "002_group_pins.sql"] as const;
+export const MIGRATION_FILES = [
+  "001_rolemapping.sql",
+  "002_group_pins.sql",
+  "003_change_journal.sql",
+] as const;
 
 /** One of the migration files. */
 export type MigrationFile = (typeof MIGRATION_FILES)[number];
@@ -135,10 +141,11 @@ $body$`;
 
 /** One migration file as one SQL script, as shipped in deploy/sql/ (runnable with psql). */
 export function migrationScript(schema: string, file: MigrationFile = "001_rolemapping.sql"): string {
-  const [header, statements] =
-    file === "001_rolemapping.sql"
-      ? [BASE_HEADER(schema), baseStatements(schema)]
-      : [PINS_HEADER(schema), groupPinStatements(schema)];
+  const [header, statements] = {
+    "001_rolemapping.sql": () => [BASE_HEADER(schema), baseStatements(schema)] as const,
+    "002_group_pins.sql": () => [PINS_HEADER(schema), groupPinStatements(schema)] as const,
+    "003_change_journal.sql": () => [JOURNAL_HEADER(schema), journalStatements(schema)] as const,
+  }[file]();
   return (
     header +
     `-- Generated from src/store/sql-schema.ts; keep them equal (test/store/sql-schema.test.ts checks).\n\n` +

@@ -1,15 +1,20 @@
 import { InvalidArgumentError } from "../core/errors.js";
 import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
 import { GROUP_PREFIX } from "../core/principal.js";
-import type { RoleMappingStore, RolePage } from "./port.js";
+import type { JournalRead, RoleMappingStore, RolePage, StoreChecksum } from "./port.js";
 import type { SqlClient, SqlQueryable } from "./sql-client.js";
 import { RETRYABLE_SQLSTATES, sqlState, toStoreError } from "./sql-errors.js";
 import { grantsQuery, groupTable, toGrants, userTable, type GrantTable } from "./sql-grants.js";
+import { journalMissing, readChanges, readChecksum, selectRoles } from "./sql-journal.js";
 import { DEFAULT_LOAD_PAGE_SIZE, loadAllPaged } from "./sql-load.js";
 import { migrateSchema } from "./sql-migrate.js";
 import { pinAbsentIn, selectPins } from "./sql-pins.js";
 import { DEFAULT_SCHEMA, quoteSchema } from "./sql-schema.js";
 import { deleteRoleIn, replaceGrantsIn, upsertRoleIn } from "./sql-writes.js";
+import { WriteTags } from "./write-tags.js";
+
+/** Subscribes to the store's change notifications; returns how to stop. */
+export type ChangeFeed = (onChange: () => void) => () => Promise<void>;
 
 /** How to build a SqlStore. */
 export interface SqlStoreOptions {
@@ -21,13 +26,20 @@ export interface SqlStoreOptions {
   readonly migrate?: boolean;
   /** Roles per page in loadAll (a page carries those roles' fields or grants). */
   readonly loadPageSize?: number;
+  /** Notifications of committed writes (PostgreSQL's LISTEN on its own connection), if any. */
+  readonly changeFeed?: ChangeFeed;
 }
 
 /** Builds a SqlStore, migrating the schema first when asked; closes the client when that fails. */
 export async function createSqlStore(options: SqlStoreOptions): Promise<SqlStore> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   try {
-    const store = new SqlStore(options.client, schema, options.loadPageSize ?? DEFAULT_LOAD_PAGE_SIZE);
+    const store = new SqlStore(
+      options.client,
+      schema,
+      options.loadPageSize ?? DEFAULT_LOAD_PAGE_SIZE,
+      options.changeFeed,
+    );
     if (options.migrate) await migrateSchema(options.client, schema);
     return store;
   } catch (error) {
@@ -42,21 +54,26 @@ const WRITE_ATTEMPTS = 3;
 
 /**
  * The role mappings in PostgreSQL (a server through `pg`, or embedded PGlite): the same SQL for both.
- * Every write is one transaction (see sql-writes.ts), run again when it lost a deadlock to another writer.
+ * Every write is one transaction (see sql-writes.ts), run again when it lost a deadlock to another writer, and
+ * tagged so that the journal tells this client's answered writes apart (see write-tags.ts).
  */
 export class SqlStore implements RoleMappingStore {
   private readonly s: string;
   private readonly users: GrantTable;
   private readonly groups: GrantTable;
+  private readonly tags = new WriteTags();
+  readonly watchChanges: ChangeFeed | undefined;
 
   constructor(
     private readonly client: SqlClient,
     schema: string,
     private readonly loadPageSize: number = DEFAULT_LOAD_PAGE_SIZE,
+    changeFeed?: ChangeFeed,
   ) {
     this.s = quoteSchema(schema);
     this.users = userTable(this.s);
     this.groups = groupTable(this.s);
+    this.watchChanges = changeFeed;
     if (!Number.isInteger(loadPageSize) || loadPageSize < 1) {
       throw new InvalidArgumentError("loadPageSize", "expected a positive integer");
     }
@@ -79,6 +96,26 @@ export class SqlStore implements RoleMappingStore {
       // A deleted marker row stops moving; the periodic full reload still catches every change.
       return typeof rows[0]?.v === "string" ? rows[0].v : "none";
     });
+  }
+
+  /** The journal after `since`, with the marker and floor from the same snapshot. */
+  async changesSince(since: string, limit: number): Promise<JournalRead> {
+    try {
+      return await readChanges(this.client, this.s, since, limit, this.tags);
+    } catch (error) {
+      if (journalMissing(sqlState(error))) return { complete: false, reason: "missing" };
+      throw toStoreError(error);
+    }
+  }
+
+  /** The roles among `roleIds`, their root fields and grants, in one statement. */
+  loadRoles(roleIds: readonly string[]): Promise<MappingData> {
+    return this.read(() => selectRoles(this.client, this.s, roleIds));
+  }
+
+  /** The checksum of the roles not changed after `since`, computed by the database in one statement. */
+  checksum(since: string): Promise<StoreChecksum | undefined> {
+    return this.read(() => readChecksum(this.client, this.s, since));
   }
 
   /** Creates or updates the role; ConflictError when role_id or component_id is bound otherwise. */
@@ -220,15 +257,21 @@ export class SqlStore implements RoleMappingStore {
     }
   }
 
-  private async write<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.client.transaction(work);
-      } catch (error) {
-        const state = sqlState(error);
-        if (attempt < WRITE_ATTEMPTS && state !== undefined && RETRYABLE_SQLSTATES.has(state)) continue;
-        throw toStoreError(error);
+  private write<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    return this.tags.run(async (tag) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.client.transaction(async (tx) => {
+            // The journal's triggers read the tag (transaction-local) into each entry's writer.
+            await tx.query("SELECT set_config('rolemapper.writer', $1, true)", [tag]);
+            return work(tx);
+          });
+        } catch (error) {
+          const state = sqlState(error);
+          if (attempt < WRITE_ATTEMPTS && state !== undefined && RETRYABLE_SQLSTATES.has(state)) continue;
+          throw toStoreError(error);
+        }
       }
-    }
+    });
   }
 }

@@ -42,6 +42,7 @@ type Relationship = string;
 const HASURA_DIR = join(ROOT, "deploy", "hasura");
 const SCHEMA_SQL = join(ROOT, "deploy", "sql", "001_rolemapping.sql");
 const PINS_SQL = join(ROOT, "deploy", "sql", "002_group_pins.sql");
+const JOURNAL_SQL = join(ROOT, "deploy", "sql", "003_change_journal.sql");
 const TABLES = [
   "roles",
   "role_graphql_root_field_names",
@@ -49,7 +50,11 @@ const TABLES = [
   "group_roles",
   "group_pins",
   "rolemapping_version",
+  "rolemapping_changes",
+  "rolemapping_checksum",
 ];
+// The per-row hashes behind the checksum view: read by the database only, never tracked.
+const UNTRACKED = ["rolemapping_row_hashes"];
 
 const tablesYaml = parse(readFileSync(join(HASURA_DIR, "tables.yaml"), "utf8")) as TableEntry[];
 const trackAll = JSON.parse(readFileSync(join(HASURA_DIR, "track-tables.json"), "utf8")) as {
@@ -61,6 +66,10 @@ const trackVersion = JSON.parse(readFileSync(join(HASURA_DIR, "track-version-tab
   args: BulkArg[];
 };
 const trackPins = JSON.parse(readFileSync(join(HASURA_DIR, "track-group-pins-table.json"), "utf8")) as {
+  type: string;
+  args: BulkArg[];
+};
+const trackJournal = JSON.parse(readFileSync(join(HASURA_DIR, "track-journal.json"), "utf8")) as {
   type: string;
   args: BulkArg[];
 };
@@ -83,7 +92,7 @@ function bulkRelationships(): Relationship[] {
 }
 
 describe("Hasura metadata for the role mapping tables", () => {
-  it("tracks the four tables, the pin table and the version table of schema rolemapping, in both forms", () => {
+  it("tracks the four tables, the pin, version and journal tables and the checksum view, in both forms", () => {
     expect(tablesYaml.map((e) => e.table)).toEqual(TABLES.map((name) => ({ schema: "rolemapping", name })));
     const tracked = trackAll.args.filter((a) => a.type === "pg_track_table").map((a) => a.args.table);
     expect(tracked).toEqual(TABLES.map((name) => ({ schema: "rolemapping", name })));
@@ -123,6 +132,17 @@ describe("Hasura metadata for the role mapping tables", () => {
     });
   });
 
+  it("offers the journal and the checksum view alone for deployments whose other tables are tracked already", () => {
+    const track = (name: string) => ({
+      type: "pg_track_table",
+      args: { source: "default", table: { schema: "rolemapping", name } },
+    });
+    expect(trackJournal).toEqual({
+      type: "bulk",
+      args: [track("rolemapping_changes"), track("rolemapping_checksum")],
+    });
+  });
+
   describe.skipIf(!existsSync(SCHEMA_SQL))(
     existsSync(SCHEMA_SQL)
       ? "against deploy/sql/001_rolemapping.sql"
@@ -133,10 +153,11 @@ describe("Hasura metadata for the role mapping tables", () => {
         try {
           await db.exec(readFileSync(SCHEMA_SQL, "utf8"));
           await db.exec(readFileSync(PINS_SQL, "utf8"));
+          await db.exec(readFileSync(JOURNAL_SQL, "utf8"));
           const tables = await db.query<{ table_name: string }>(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'rolemapping'",
           );
-          expect(tables.rows.map((r) => r.table_name).sort()).toEqual([...TABLES].sort());
+          expect(tables.rows.map((r) => r.table_name).sort()).toEqual([...TABLES, ...UNTRACKED].sort());
           const foreignKeys = await db.query<{ child: string; column_name: string; parent: string }>(
             `SELECT kcu.table_name AS child, kcu.column_name, ccu.table_name AS parent
                FROM information_schema.table_constraints tc

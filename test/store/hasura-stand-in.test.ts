@@ -139,6 +139,42 @@ describe("Hasura stand-in: transactions", () => {
   });
 });
 
+describe("Hasura stand-in: session variables in the database", () => {
+  it("hands a mutation's session variables to the journal's triggers, as Hasura's hasura.user setting", async () => {
+    const writes = (tag?: string) =>
+      gql(
+        `mutation { insert_rolemapping_roles_one(object: {role_id: "${tag ?? "untagged"}", component_id: "${tag ?? "untagged"}-c"}) { role_id } }`,
+        undefined,
+        tag ? { ...admin, "X-Hasura-Rolemapper-Writer": tag } : admin,
+      );
+    await writes("tagged-1");
+    await writes();
+    const entries = await client.query(
+      `SELECT id, writer FROM rolemapping.rolemapping_changes WHERE id IN ('tagged-1', 'untagged') ORDER BY id`,
+    );
+    expect(entries).toEqual([
+      { id: "tagged-1", writer: "tagged-1" },
+      { id: "untagged", writer: null },
+    ]);
+  });
+
+  it("serves the journal and the checksum view as tracked tables", async () => {
+    const answer = await gql(`{
+      rolemapping_rolemapping_checksum { version checksum }
+      rolemapping_rolemapping_changes(limit: 1, order_by: [{ version: desc }]) { kind id }
+    }`);
+    const [marker] = await client.query(
+      `SELECT version::text AS version FROM rolemapping.rolemapping_version`,
+    );
+    expect(answer.body.data).toMatchObject({
+      rolemapping_rolemapping_checksum: [
+        { version: marker!.version, checksum: expect.stringMatching(/^\d+$/) },
+      ],
+      rolemapping_rolemapping_changes: [{ kind: "role" }],
+    });
+  });
+});
+
 describe("Hasura stand-in: on_conflict", () => {
   const upsert = (component: string, updateColumns: string, where = "") =>
     gql(`mutation {

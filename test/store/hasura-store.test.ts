@@ -16,6 +16,7 @@ import {
   type OpenedHasuraStore,
 } from "../support/hasura/store-harness.js";
 import { startHasuraStandIn } from "../support/hasura/server.js";
+import { RecordingLogger } from "../support/quiet-logger.js";
 
 const harness = hasuraStoreHarness("pglite");
 afterAll(() => harness.dropAll());
@@ -138,6 +139,31 @@ describe("HasuraStore: names", () => {
       await standIn.close();
       await client.close();
     }
+  });
+});
+
+describe("HasuraStore: change journal", () => {
+  it("says the journal is missing while Hasura does not track it, so replicas reload everything", async () => {
+    const client = await openPgliteClient(undefined);
+    const standIn = await startHasuraStandIn({ client, adminSecret: "s", trackJournal: false });
+    try {
+      const store = createHasuraStore({ url: standIn.url, adminSecret: "s", logger: new RecordingLogger() });
+      await store.upsertRole({ roleId: "r", componentId: "c", rootFields: ["f"] });
+      expect(await store.changesSince("0", 10)).toEqual({ complete: false, reason: "missing" });
+    } finally {
+      await standIn.close();
+      await client.close();
+    }
+  });
+
+  it("tags each write with a session variable of its own", async () => {
+    const o = await open();
+    await o.store.upsertRole({ roleId: "r", componentId: "c", rootFields: ["f"] });
+    await o.store.setUserRoles("r", ["user:a"]);
+    const writers = await o.db.client.query(
+      `SELECT DISTINCT writer FROM "${o.schema}".rolemapping_changes WHERE writer IS NOT NULL`,
+    );
+    expect(writers).toHaveLength(2);
   });
 });
 

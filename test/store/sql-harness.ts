@@ -22,6 +22,13 @@ export function directSqlHooks<
         roleId,
       ]);
     },
+    async pruneJournal({ db, schema }) {
+      await db.client.query(`DELETE FROM "${schema}".rolemapping_changes`);
+      await db.client.query(`UPDATE "${schema}".rolemapping_version SET journal_floor = version`);
+    },
+    async truncateGroupGrants({ db, schema }) {
+      await db.client.query(`TRUNCATE "${schema}".group_roles`);
+    },
     async userGrantLastUpdate({ db, schema }, subject, roleId) {
       const rows = await db.client.query(
         `SELECT last_update FROM "${schema}".user_roles WHERE "user" = $1 AND role_id = $2`,

@@ -56,6 +56,16 @@ describe("SqlStore specifics (PGlite)", () => {
     expect(await store.changeMarker()).not.toBe(marker);
   });
 
+  it("says the journal is missing where deploy/sql/003 was never applied, so replicas reload everything", async () => {
+    const store = await createSqlStore({ client: borrowed(db.client), schema: "unjournaled", migrate: true });
+    await db.client.query(`DROP TABLE unjournaled.rolemapping_changes CASCADE`);
+    await db.client.query(`ALTER TABLE unjournaled.rolemapping_version DROP COLUMN journal_floor CASCADE`);
+    expect(await store.changesSince(await store.changeMarker(), 10)).toEqual({
+      complete: false,
+      reason: "missing",
+    });
+  });
+
   it("runs the embedded PostgreSQL with 32 MB of shared buffers, in memory and in a data directory", async () => {
     // PGlite keeps them in memory that never shrinks; the default 128 MB put a million-grant load over 500 MB.
     expect(await db.client.query("SHOW shared_buffers")).toEqual([{ shared_buffers: "32MB" }]);

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { mappingChecksum } from "../../src/core/checksum.js";
 import { ConflictError, NotFoundError } from "../../src/core/errors.js";
 import type { GroupPin, Role } from "../../src/core/mapping.js";
-import type { RoleMappingStore } from "../../src/store/port.js";
+import type { JournalEntry, JournalRead, RoleMappingStore } from "../../src/store/port.js";
 
 /** A store opened for one test, with whatever the adapter's hooks need to reach behind it. */
 export interface StoreUnderTest {
@@ -15,6 +16,10 @@ export interface StoreContractOptions<T extends StoreUnderTest> {
   grantDirectly?(opened: T, subject: string, roleId: string): Promise<void>;
   /** The stored last_update of a user grant. */
   userGrantLastUpdate?(opened: T, subject: string, roleId: string): Promise<Date | undefined>;
+  /** Prunes every journal entry, as the journal does for versions long past. */
+  pruneJournal?(opened: T): Promise<void>;
+  /** Empties the group grant table with TRUNCATE. */
+  truncateGroupGrants?(opened: T): Promise<void>;
 }
 
 const role = (n: number | string, fields: string[] = []): Role => ({
@@ -25,6 +30,15 @@ const role = (n: number | string, fields: string[] = []): Role => ({
 
 const pin = (name: string, objectId: string): GroupPin => ({ group: `group:${name}`, objectId });
 const sortedPins = (pins: readonly GroupPin[]) => [...pins].sort((a, b) => a.group.localeCompare(b.group));
+
+const entriesOf = (read: JournalRead): JournalEntry[] => {
+  if (!read.complete) throw new Error(`expected the journal's entries, got a gap (${read.reason})`);
+  return [...read.entries].sort((a, b) =>
+    `${a.kind}/${a.id}/${a.own}`.localeCompare(`${b.kind}/${b.id}/${b.own}`),
+  );
+};
+const own = (id: string): JournalEntry => ({ kind: "role", id, own: true });
+const others = (id: string): JournalEntry => ({ kind: "role", id, own: false });
 
 const users = (prefix: string, count: number): string[] =>
   Array.from({ length: count }, (_, i) => `user:${prefix}-${String(i).padStart(5, "0")}`);
@@ -400,8 +414,109 @@ export function describeStoreContract<T extends StoreUnderTest>(
           expect(await store.listSubjectRoles("user:direct")).toEqual(["role-1"]);
         },
       );
+    });
 
-      it("answers ping", async () => {
+    describe("change journal", () => {
+      it("lists the roles each write touched, as this client's own, up to the marker", async () => {
+        const start = await store.changeMarker();
+        await store.upsertRole(role(1, ["a"]));
+        await store.upsertRole(role(2));
+        await store.setUserRoles("role-1", ["user:alice"]);
+        const read = await store.changesSince(start, 100);
+        expect(entriesOf(read)).toEqual([own("role-1"), own("role-2")]);
+        expect(read.complete && read.marker).toBe(await store.changeMarker());
+        const after = await store.changesSince(await store.changeMarker(), 100);
+        expect(entriesOf(after)).toEqual([]);
+      });
+
+      it("lists a deleted role and the groups whose pins changed", async () => {
+        await store.upsertRole(role(1));
+        const start = await store.changeMarker();
+        await store.setGroupRoles("role-1", ["group:a"], [pin("a", "id-a")]);
+        await store.pinGroups([pin("b", "id-b")]);
+        await store.deleteRole("role-1");
+        expect(entriesOf(await store.changesSince(start, 100))).toEqual([
+          { kind: "group_pin", id: "group:a", own: true },
+          { kind: "group_pin", id: "group:b", own: true },
+          own("role-1"),
+        ]);
+      });
+
+      it.skipIf(!options.grantDirectly)(
+        "lists an edit made directly with SQL as somebody else's",
+        async () => {
+          await store.upsertRole(role(1));
+          const start = await store.changeMarker();
+          await options.grantDirectly!(opened, "user:direct", "role-1");
+          await store.upsertRole(role(2));
+          expect(entriesOf(await store.changesSince(start, 100))).toEqual([others("role-1"), own("role-2")]);
+        },
+      );
+
+      it("says too_many past the limit, and reset for a marker it never reached", async () => {
+        const start = await store.changeMarker();
+        for (const n of [1, 2, 3]) await store.upsertRole(role(n));
+        expect(await store.changesSince(start, 2)).toEqual({ complete: false, reason: "too_many" });
+        expect(entriesOf(await store.changesSince(start, 3))).toHaveLength(3);
+        const ahead = String(BigInt(await store.changeMarker()) + 1000n);
+        expect(await store.changesSince(ahead, 100)).toEqual({ complete: false, reason: "reset" });
+      });
+
+      it.skipIf(!options.pruneJournal)("says pruned for a marker older than the entries kept", async () => {
+        const start = await store.changeMarker();
+        await store.upsertRole(role(1));
+        await options.pruneJournal!(opened);
+        expect(await store.changesSince(start, 100)).toEqual({ complete: false, reason: "pruned" });
+        expect(entriesOf(await store.changesSince(await store.changeMarker(), 100))).toEqual([]);
+      });
+
+      it.skipIf(!options.truncateGroupGrants)("says truncated after a TRUNCATE", async () => {
+        await store.upsertRole(role(1));
+        const start = await store.changeMarker();
+        await options.truncateGroupGrants!(opened);
+        expect(await store.changesSince(start, 100)).toEqual({ complete: false, reason: "truncated" });
+      });
+
+      it("loads exactly the roles asked for, with their root fields and grants", async () => {
+        await store.upsertRole(role(1, ["b", "a"]));
+        await store.upsertRole(role(2, ["c"]));
+        await store.setUserRoles("role-1", ["user:alice", "user:bob"]);
+        await store.setGroupRoles("role-1", ["group:readers"]);
+        await store.setUserRoles("role-2", ["user:carol"]);
+        const data = await store.loadRoles(["role-1", "role-missing"]);
+        expect(data.roles).toEqual([role(1, ["a", "b"])]);
+        expect([...data.userGrants].sort((a, b) => a.subject.localeCompare(b.subject))).toEqual([
+          { subject: "user:alice", roleId: "role-1" },
+          { subject: "user:bob", roleId: "role-1" },
+        ]);
+        expect(data.groupGrants).toEqual([{ subject: "group:readers", roleId: "role-1" }]);
+        expect(await store.loadRoles([])).toEqual({ roles: [], userGrants: [], groupGrants: [] });
+      });
+
+      it("takes the checksum the sidecar computes, leaving out the roles changed since the marker asked", async () => {
+        expect(await store.checksum(await store.changeMarker())).toMatchObject({
+          checksum: "0",
+          changedRoles: [],
+        });
+        await store.upsertRole(role(1, ["a", "b"]));
+        await store.upsertRole(role(2, ["c"]));
+        await store.setUserRoles("role-1", ["user:alice", "user:élodie"]);
+        await store.setGroupRoles("role-2", ["group:readers"]);
+        const marker = await store.changeMarker();
+        const whole = await store.checksum(marker);
+        expect(whole).toEqual({ marker, checksum: mappingChecksum(await store.loadAll()), changedRoles: [] });
+        await store.setUserRoles("role-2", ["user:bob"]);
+        const partial = await store.checksum(marker);
+        // A store that cannot leave changed roles out says so (undefined) rather than answer otherwise.
+        if (partial !== undefined) {
+          expect(partial.changedRoles).toEqual(["role-2"]);
+          expect(partial.checksum).toBe(mappingChecksum(await store.loadAll(), new Set(["role-2"])));
+        }
+      });
+    });
+
+    describe("ping", () => {
+      it("answers", async () => {
         await expect(store.ping()).resolves.toBeUndefined();
       });
     });

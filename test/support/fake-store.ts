@@ -1,10 +1,25 @@
+import { mappingChecksum } from "../../src/core/checksum.js";
 import { ConflictError, NotFoundError, UnavailableError } from "../../src/core/errors.js";
 import type { Grant, GroupPin, MappingData, Role, RoleGrants } from "../../src/core/mapping.js";
-import type { RoleMappingStore, RolePage } from "../../src/store/port.js";
+import type {
+  JournalEntry,
+  JournalRead,
+  RoleMappingStore,
+  RolePage,
+  StoreChecksum,
+} from "../../src/store/port.js";
+
+interface Entry {
+  readonly version: number;
+  readonly kind: JournalEntry["kind"] | "all";
+  readonly id: string;
+  readonly own: boolean;
+}
 
 /**
  * An in-memory RoleMappingStore with the write semantics of DESIGN.md, a change marker that moves on every
- * write, and switches to make it unreachable or slow, for testing the core without a database.
+ * write, a change journal, and switches to make it unreachable or slow, for testing the core without a database.
+ * Its writes are journaled as somebody else's unless `ownWrites` is set (then as this client's own).
  */
 export class FakeStore implements RoleMappingStore {
   private readonly roles = new Map<string, Role>();
@@ -12,12 +27,22 @@ export class FakeStore implements RoleMappingStore {
   /** Group pins: subject → object id. */
   readonly pins = new Map<string, string>();
   private version = 0;
+  private readonly journal: Entry[] = [];
+  private floor = 0;
   /** When true, every call rejects with UnavailableError. */
   down = false;
+  /** When true, the journal entries of this store's successful writes read as this client's own. */
+  ownWrites = false;
   /** When set, loadAll awaits it after reading the data: lets a test interleave a write with a slow load. */
   loadGate: Promise<void> | undefined;
+  /** When set, loadRoles awaits it after reading the data. */
+  loadRolesGate: Promise<void> | undefined;
   /** How many times loadAll ran. */
   loads = 0;
+  /** The role ids of each loadRoles call. */
+  readonly roleLoads: string[][] = [];
+  /** How many times checksum ran. */
+  checksums = 0;
 
   constructor(data?: Partial<MappingData>) {
     for (const role of data?.roles ?? []) this.roles.set(role.roleId, role);
@@ -31,10 +56,27 @@ export class FakeStore implements RoleMappingStore {
     this.version++;
   }
 
-  /** Grants a role directly in the store, as an edit made outside the API would (marker moves). */
+  /** Grants a role directly in the store, as an edit made outside the API would (marker moves, journaled). */
   grantOutside(grant: Grant): void {
     this.subjects(grant.roleId).add(grant.subject);
-    this.touch();
+    this.record("role", grant.roleId, false);
+  }
+
+  /** Grants a role with neither the marker nor the journal noticing (a store restored behind their back). */
+  grantUnnoticed(grant: Grant): void {
+    this.subjects(grant.roleId).add(grant.subject);
+  }
+
+  /** Drops the journal's entries up to the current version, as pruning does for a replica far behind. */
+  pruneJournal(): void {
+    this.journal.splice(0);
+    this.floor = this.version;
+  }
+
+  /** Empties every grant of every role, journaled as a TRUNCATE is. */
+  truncateGrants(): void {
+    this.grants.clear();
+    this.record("all", "", false);
   }
 
   async loadAll(): Promise<MappingData> {
@@ -50,6 +92,50 @@ export class FakeStore implements RoleMappingStore {
     return String(this.version);
   }
 
+  async changesSince(since: string, limit: number): Promise<JournalRead> {
+    this.check();
+    const after = Number(since);
+    if (!(after <= this.version)) return { complete: false, reason: "reset" };
+    if (after < this.floor) return { complete: false, reason: "pruned" };
+    const newer = this.journal.filter((entry) => entry.version > after);
+    if (newer.some((entry) => entry.kind === "all")) return { complete: false, reason: "truncated" };
+    const distinct = new Map<string, JournalEntry>();
+    for (const { kind, id, own } of newer) {
+      if (kind !== "all") distinct.set(`${kind}/${id}/${own}`, { kind, id, own });
+    }
+    if (distinct.size > limit) return { complete: false, reason: "too_many" };
+    return { complete: true, marker: String(this.version), entries: [...distinct.values()] };
+  }
+
+  async loadRoles(roleIds: readonly string[]): Promise<MappingData> {
+    this.check();
+    this.roleLoads.push([...roleIds]);
+    const wanted = new Set(roleIds);
+    const all = this.snapshotData();
+    const data = {
+      roles: all.roles.filter((role) => wanted.has(role.roleId)),
+      userGrants: all.userGrants.filter((grant) => wanted.has(grant.roleId)),
+      groupGrants: all.groupGrants.filter((grant) => wanted.has(grant.roleId)),
+    };
+    if (this.loadRolesGate) await this.loadRolesGate;
+    return data;
+  }
+
+  async checksum(since: string): Promise<StoreChecksum | undefined> {
+    this.check();
+    this.checksums++;
+    const after = Number(since);
+    if (after < this.floor || after > this.version) return undefined;
+    const changed = new Set(
+      this.journal.filter((e) => e.version > after && e.kind === "role").map((e) => e.id),
+    );
+    return {
+      marker: String(this.version),
+      checksum: mappingChecksum(this.snapshotData(), changed),
+      changedRoles: [...changed],
+    };
+  }
+
   async upsertRole(role: Role): Promise<Role> {
     this.check();
     const existing = this.roles.get(role.roleId);
@@ -63,7 +149,7 @@ export class FakeStore implements RoleMappingStore {
     }
     const stored = { ...role, rootFields: [...role.rootFields] };
     this.roles.set(role.roleId, stored);
-    this.touch();
+    this.record("role", role.roleId);
     return stored;
   }
 
@@ -77,7 +163,10 @@ export class FakeStore implements RoleMappingStore {
     pins: readonly GroupPin[] = [],
   ): Promise<RoleGrants> {
     const grants = this.replace(roleId, "group:", groups);
-    for (const pin of pins) this.pins.set(pin.group, pin.objectId);
+    for (const pin of pins) {
+      this.pins.set(pin.group, pin.objectId);
+      this.record("group_pin", pin.group);
+    }
     return grants;
   }
 
@@ -88,7 +177,11 @@ export class FakeStore implements RoleMappingStore {
 
   async pinGroups(pins: readonly GroupPin[]): Promise<GroupPin[]> {
     this.check();
-    for (const pin of pins) if (!this.pins.has(pin.group)) this.pins.set(pin.group, pin.objectId);
+    for (const pin of pins) {
+      if (this.pins.has(pin.group)) continue;
+      this.pins.set(pin.group, pin.objectId);
+      this.record("group_pin", pin.group);
+    }
     this.touch();
     return pins.map((pin) => ({ group: pin.group, objectId: this.pins.get(pin.group) as string }));
   }
@@ -97,7 +190,7 @@ export class FakeStore implements RoleMappingStore {
     this.check();
     const existed = this.roles.delete(roleId);
     this.grants.delete(roleId);
-    if (existed) this.touch();
+    if (existed) this.record("role", roleId);
     return existed;
   }
 
@@ -146,8 +239,14 @@ export class FakeStore implements RoleMappingStore {
     const held = this.subjects(roleId);
     for (const subject of [...held]) if (subject.startsWith(prefix)) held.delete(subject);
     for (const subject of subjects) held.add(subject);
-    this.touch();
+    this.record("role", roleId);
     return this.grantsOf(roleId);
+  }
+
+  // Moves the marker and journals what changed, as the store's triggers do.
+  private record(kind: Entry["kind"], id: string, own = this.ownWrites): void {
+    this.touch();
+    this.journal.push({ version: this.version, kind, id, own });
   }
 
   private grantsOf(roleId: string): RoleGrants {

@@ -1,6 +1,7 @@
-import { execute, parse, validate } from "graphql";
+import { execute, Kind, parse, validate } from "graphql";
 import type { DocumentNode, ExecutionResult, GraphQLSchema, GraphQLError } from "graphql";
 import type { SqlClient, SqlQueryable } from "../../../src/store/sql-client.js";
+import type { Session } from "./auth.js";
 import type { TableInfo } from "./catalog.js";
 import { fromDatabaseError, fromValidationMessage, HasuraError } from "./hasura-errors.js";
 
@@ -49,7 +50,10 @@ class Rollback extends Error {
 
 /**
  * Runs the request in one database transaction: every mutation field of it commits together, and any error
- * rolls all of them back (Hasura's behaviour on a Postgres source). Answers data or Hasura's first error.
+ * rolls all of them back (Hasura's behaviour on a Postgres source). A mutation's transaction carries the
+ * session's variables in the `hasura.user` setting, where triggers read them, as Hasura sets it. Hasura reads
+ * each query root field in one SQL statement (one snapshot); the stand-in resolves nested fields row by row, so
+ * it reads in one REPEATABLE READ transaction to see the same. Answers data or Hasura's first error.
  */
 export async function executeInTransaction(
   client: SqlClient,
@@ -57,9 +61,16 @@ export async function executeInTransaction(
   schema: GraphQLSchema,
   document: DocumentNode,
   body: GraphQLRequestBody,
+  session: Session,
 ): Promise<ExecutionResult["data"]> {
   try {
     return await client.transaction(async (tx) => {
+      if (isMutation(document, body.operationName)) {
+        const user = JSON.stringify({ ...session.variables, "x-hasura-role": session.role });
+        await tx.query("SELECT set_config('hasura.user', $1, true)", [user]);
+      } else {
+        await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      }
       const result = await execute({
         schema,
         document,
@@ -75,6 +86,13 @@ export async function executeInTransaction(
     if (error instanceof Rollback) throw error.hasuraError;
     throw fromDatabaseError(error, "$");
   }
+}
+
+// The operation the request runs is a mutation (a document may hold several operations, one named).
+function isMutation(document: DocumentNode, operationName: string | null | undefined): boolean {
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const chosen = operations.find((d) => !operationName || d.name?.value === operationName) ?? operations[0];
+  return chosen?.operation === "mutation";
 }
 
 // graphql-js resolves sibling query fields concurrently, but one transaction is one connection: queue them.

@@ -1,7 +1,10 @@
 import type { RelationshipInfo, TrackedTable } from "./catalog.js";
 import { hasuraNames } from "../../../src/store/hasura-names.js";
 
-/** The mapping tables and the version table of `schema`, tracked under Hasura's names. */
+/**
+ * The mapping tables, the version table, the change journal and the checksum view of `schema`, tracked under
+ * Hasura's names (deploy/hasura/ tracks the same).
+ */
 export function trackedMappingTables(schema: string): TrackedTable[] {
   const names = hasuraNames(schema);
   return [
@@ -11,6 +14,8 @@ export function trackedMappingTables(schema: string): TrackedTable[] {
     { schema, table: "group_roles", name: names.groupRoles },
     { schema, table: "group_pins", name: names.groupPins },
     { schema, table: "rolemapping_version", name: names.version },
+    { schema, table: "rolemapping_changes", name: names.changes },
+    { schema, table: "rolemapping_checksum", name: names.checksum },
   ];
 }
 

@@ -30,6 +30,8 @@ export interface HasuraStandInOptions {
   readonly migrate?: boolean;
   /** The output port data served to roles; default `public.output_port_sales`. */
   readonly sampleTable?: SampleTable;
+  /** Track the change journal and the checksum view (default true), as a deployment that applied 003 does. */
+  readonly trackJournal?: boolean;
 }
 
 /** A running stand-in. */
@@ -56,8 +58,9 @@ export async function startHasuraStandIn(options: HasuraStandInOptions): Promise
     for (const statement of migrationStatements(schema)) await client.query(statement);
   await createSampleTable(client, sample);
   const sampleName = `${hasuraPrefix(sample.schema)}${sample.table}`;
+  const journal = new Set(["rolemapping_changes", "rolemapping_checksum"]);
   const catalog = await loadCatalog(client, [
-    ...trackedMappingTables(schema),
+    ...trackedMappingTables(schema).filter((t) => (options.trackJournal ?? true) || !journal.has(t.table)),
     { schema: sample.schema, table: sample.table, name: sampleName },
   ]);
   const relationships = mappingRelationships(schema);
@@ -103,7 +106,7 @@ export async function startHasuraStandIn(options: HasuraStandInOptions): Promise
     const document = parseAndValidate(roleSchema, body.query);
     return {
       status: 200,
-      body: { data: await executeInTransaction(client, tables, roleSchema, document, body) },
+      body: { data: await executeInTransaction(client, tables, roleSchema, document, body, session) },
     };
   }
 
