@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 
 /** One load run against a webhook listener. */
@@ -11,6 +13,8 @@ export interface LoadOptions {
   readonly amount?: number;
   /** Requests per second over all connections (open loop); unset = as fast as answered. */
   readonly rate?: number;
+  /** The target's process id: its CPU time per answer is measured too (Linux). */
+  readonly pid?: number | undefined;
 }
 
 /** What one load run measured. */
@@ -22,6 +26,11 @@ export interface LoadResult {
   /** Answers other than 2xx, and connection errors or timeouts: a valid run has none. */
   readonly non2xx: number;
   readonly errors: number;
+  /**
+   * CPU time the target spent per answer, in microseconds (with `pid`): unlike the rate, hardly moved by other
+   * processes sharing the cores, so it compares targets measured under different contention.
+   */
+  readonly cpuUsPerRequest?: number;
 }
 
 /**
@@ -52,7 +61,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   instance.on("response", (_client: unknown, _status: number, _bytes: number, time: number) => {
     latencies.push(time);
   });
+  const cpuBefore = options.pid === undefined ? undefined : cpuMicros(options.pid);
   const result = await instance;
+  const cpu = cpuBefore === undefined ? undefined : cpuMicros(options.pid as number) - cpuBefore;
   latencies.sort((a, b) => a - b);
   return {
     requestsPerSecond: round(result.requests.total / (result.duration || 1)),
@@ -61,7 +72,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     p99Ms: round(percentile(latencies, 0.99), 3),
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    ...(cpu === undefined ? {} : { cpuUsPerRequest: round(cpu / Math.max(1, result.requests.total), 1) }),
   };
+}
+
+let ticksPerSecond: number | undefined;
+
+/** User plus system CPU time of process `pid` so far, in microseconds (from /proc/<pid>/stat). */
+export function cpuMicros(pid: number): number {
+  ticksPerSecond ??= Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1e6;
 }
 
 /** The value at quantile `q` of sorted `values`. */

@@ -5,7 +5,8 @@ import type { PacedLoadResult } from "./paced-load.js";
 export function describe(result: LoadResult): string {
   const problems =
     result.non2xx + result.errors > 0 ? ` (${result.non2xx} non-2xx, ${result.errors} errors!)` : "";
-  return `${result.requestsPerSecond} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.requests} requests${problems}`;
+  const cpu = result.cpuUsPerRequest === undefined ? "" : `, ${result.cpuUsPerRequest} µs CPU each`;
+  return `${result.requestsPerSecond} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.requests} requests${cpu}${problems}`;
 }
 
 /** One line of a paced run's figures. */

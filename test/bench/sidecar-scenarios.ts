@@ -45,8 +45,9 @@ export async function runSidecarScenarios(
   ctx.log(`seeded ${workload.roles.length} roles over gRPC in ${Math.round(performance.now() - seeding)} ms`);
   const port = sidecar.info.webhookPort;
   await runLoad({ port, bodies: warmBodies, connections: CONNECTIONS, amount: 2_000 });
+  const pid = sidecar.process.pid;
   const warm = await profiled(ctx, sidecar, "warm", () =>
-    runLoad({ port, bodies: warmBodies, connections: CONNECTIONS, duration: ctx.plan.seconds }),
+    runLoad({ port, bodies: warmBodies, connections: CONNECTIONS, duration: ctx.plan.seconds, pid }),
   );
   ctx.log(`warm decisions (LOG_LEVEL=warn): ${describe(warm)}`);
   await pacedScenarios(ctx, port, baselines, warmBodies);
@@ -145,6 +146,7 @@ async function coldScenario(
       bodies: coldBodies.slice(COLD_WARM_UP),
       connections: CONNECTIONS,
       amount: ctx.plan.coldTokens,
+      pid: sidecar.process.pid,
     }),
   );
   ctx.log(`cold tokens (every token new): ${describe(cold)}`);

@@ -4,12 +4,7 @@ import { CONNECTIONS, type BenchContext } from "./context.js";
 import { runLoad, round, type LoadResult } from "./load.js";
 import { timeOldWayRequests } from "./old-way.js";
 import { describe } from "./report.js";
-import {
-  runSidecarScenarios,
-  startSidecar,
-  type BaselinePorts,
-  type SidecarFigures,
-} from "./sidecar-scenarios.js";
+import { runSidecarScenarios, startSidecar, type SidecarFigures } from "./sidecar-scenarios.js";
 import type { Workload, WorkloadSize } from "./workload.js";
 
 const ADMIN_SECRET = "bench-admin-secret";
@@ -34,12 +29,13 @@ export async function runWebhookScenarios(
   ]);
   ctx.log("targets started");
   const baselines = { express: expressChild.info.port, nodeHttp: nodeHttpChild.info.port };
-  const before = await measureBaselines(ctx, baselines, warmBodies);
+  const baselineChildren = { express: expressChild, nodeHttp: nodeHttpChild };
+  const before = await measureBaselines(ctx, baselineChildren, warmBodies);
   const sidecarFigures = sidecar
     ? await runSidecarScenarios(ctx, sidecar, workload, warmBodies, baselines)
     : undefined;
   const oldWay = oldWayChildren ? await oldWayScenario(ctx, oldWayChildren, workload, warmBodies) : undefined;
-  const after = await measureBaselines(ctx, baselines, warmBodies);
+  const after = await measureBaselines(ctx, baselineChildren, warmBodies);
   await ctx.stop(expressChild as Child<unknown>);
   await ctx.stop(nodeHttpChild as Child<unknown>);
 
@@ -54,7 +50,10 @@ export async function runWebhookScenarios(
     },
     expressToNodeHttp: round(express / nodeHttp, 3),
   });
-  if (sidecarFigures) Object.assign(ctx.ratios, sidecarRatios(sidecarFigures, express, nodeHttp));
+  if (sidecarFigures) {
+    Object.assign(ctx.ratios, sidecarRatios(sidecarFigures, express, nodeHttp));
+    Object.assign(ctx.ratios, cpuRatios(sidecarFigures, [before.nodeHttp, after.nodeHttp]));
+  }
   if (sidecarFigures && oldWay)
     ctx.ratios.warmToOldWay = round(sidecarFigures.warm.requestsPerSecond / oldWay.requestsPerSecond, 1);
 }
@@ -75,25 +74,38 @@ function sidecarRatios(figures: SidecarFigures, express: number, nodeHttp: numbe
   };
 }
 
+type BaselineChild = Child<{ port: number }>;
+
+// The same comparison by CPU time per answer: what the rates would show on cores the run had to itself.
+function cpuRatios(figures: SidecarFigures, nodeHttpRuns: readonly LoadResult[]): Record<string, number> {
+  const perRequest = nodeHttpRuns.map((run) => run.cpuUsPerRequest ?? NaN);
+  const nodeHttp = (perRequest[0]! + perRequest[1]!) / 2;
+  const ratio = (run: LoadResult) => round(nodeHttp / (run.cpuUsPerRequest ?? NaN), 3);
+  const ratios = { warmToNodeHttpByCpu: ratio(figures.warm), coldToNodeHttpByCpu: ratio(figures.cold) };
+  return Object.fromEntries(Object.entries(ratios).filter(([, value]) => Number.isFinite(value)));
+}
+
 async function measureBaselines(
   ctx: BenchContext,
-  ports: BaselinePorts,
+  children: { express: BaselineChild; nodeHttp: BaselineChild },
   bodies: readonly string[],
 ): Promise<{ express: LoadResult; nodeHttp: LoadResult }> {
-  const express = await measureBaseline(ctx, ports.express, bodies);
+  const express = await measureBaseline(ctx, children.express, bodies);
   ctx.log(`baseline, express (constant answer): ${describe(express)}`);
-  const nodeHttp = await measureBaseline(ctx, ports.nodeHttp, bodies);
+  const nodeHttp = await measureBaseline(ctx, children.nodeHttp, bodies);
   ctx.log(`baseline, bare node:http (constant answer): ${describe(nodeHttp)}`);
   return { express, nodeHttp };
 }
 
 async function measureBaseline(
   ctx: BenchContext,
-  port: number,
+  child: BaselineChild,
   bodies: readonly string[],
 ): Promise<LoadResult> {
+  const { port } = child.info;
   await runLoad({ port, bodies, connections: CONNECTIONS, amount: 2_000 });
-  return runLoad({ port, bodies, connections: CONNECTIONS, duration: ctx.plan.seconds });
+  const pid = child.process.pid;
+  return runLoad({ port, bodies, connections: CONNECTIONS, duration: ctx.plan.seconds, pid });
 }
 
 async function startOldWay(ctx: BenchContext, size: WorkloadSize) {
