@@ -1,18 +1,14 @@
 import { Router } from "express";
+import { HEALTH_PATHS, healthAnswer } from "./health-answers.js";
 
-/** Liveness and readiness for probes: `/healthz` (process up), `/readyz` (store reachable, snapshot loaded). */
+/** Liveness and readiness for probes (see healthAnswer), as express routes for the admin and metrics listeners. */
 export function healthRoutes(ready: () => boolean): Router {
   const router = Router();
-  // The old service's health route, kept for existing checks.
-  router.get("/v1/health", (_req, res) => {
-    res.json("Alive");
-  });
-  router.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
-  });
-  router.get("/readyz", (_req, res) => {
-    if (ready()) res.json({ status: "ready" });
-    else res.status(503).json({ status: "not ready" });
-  });
+  for (const path of HEALTH_PATHS) {
+    router.get(path, (_req, res) => {
+      const answer = healthAnswer(path, ready);
+      if (answer) res.status(answer.status).json(answer.body);
+    });
+  }
   return router;
 }

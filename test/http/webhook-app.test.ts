@@ -1,6 +1,5 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Express } from "express";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Authorizer } from "../../src/core/authorizer.js";
 import { UnavailableError } from "../../src/core/errors.js";
@@ -46,7 +45,7 @@ interface Peer {
   close(): Promise<void>;
 }
 
-async function listen(app: Express): Promise<{ url: string; server: Server }> {
+async function listen(app: RequestListener): Promise<{ url: string; server: Server }> {
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };

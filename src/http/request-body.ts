@@ -1,0 +1,167 @@
+import type { IncomingMessage } from "node:http";
+import { finished, type Readable, type Transform } from "node:stream";
+import { TextDecoder } from "node:util";
+import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+
+/** Why a request body was not read: each kind has its own answer. */
+export type BodyFailure = "too_large" | "unsupported_encoding" | "undecodable" | "not_json";
+
+/** A request body that could not be read or is not JSON. */
+export class BodyError extends Error {
+  constructor(
+    readonly failure: BodyFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = "BodyError";
+  }
+}
+
+const INFLATERS: ReadonlyMap<string, () => Transform> = new Map([
+  ["gzip", createGunzip],
+  ["deflate", createInflate],
+  ["br", createBrotliDecompress],
+]);
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+// A charset parameter of Content-Type, quoted or not; the media type itself is not checked (any is parsed).
+const CHARSET = /;\s*charset\s*=\s*(?:"([^"]*)"|([^\s;]+))/i;
+
+/** A request body: its bytes (inflated when it came compressed) and their text. */
+export interface RequestBody {
+  readonly bytes: Buffer;
+  readonly text: string;
+}
+
+/**
+ * Reads the body of `req`, as body-parser's JSON reader did before: undefined when the request announces
+ * no body; inflated when gzip, deflate or br encoded (`limit` counts inflated bytes, so a small compressed body
+ * cannot inflate past it); decoded from UTF-8 (a leading BOM dropped) or another `utf-*` charset. Rejects with a
+ * BodyError, only once the rest of the request has been read off, so the connection stays usable.
+ */
+export async function readRequestBody(req: IncomingMessage, limit: number): Promise<RequestBody | undefined> {
+  if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined) {
+    return undefined;
+  }
+  let inflater: Transform | undefined;
+  try {
+    const decode = decoderFor(req.headers["content-type"]);
+    inflater = inflaterOf(req);
+    const declared = inflater ? NaN : Number(req.headers["content-length"]);
+    if (declared > limit) throw tooLarge();
+    const bytes = await collect(req, inflater ?? req, limit);
+    return { bytes, text: decode(bytes) };
+  } catch (error) {
+    if (inflater) {
+      req.unpipe(inflater);
+      inflater.destroy();
+    }
+    await readOff(req);
+    throw error;
+  }
+}
+
+/**
+ * Parses body text as JSON the strict way: an object or an array at the top (`"hello"` or `5` alone is not a
+ * webhook body); an empty body is `{}`, as body-parser made it.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.length === 0) return {};
+  const first = text[0] === "{" ? "{" : /[^\x20\t\n\r]/.exec(text)?.[0];
+  if (first !== "{" && first !== "[") throw notJson();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw notJson();
+  }
+}
+
+function decoderFor(contentType: string | undefined): (bytes: Buffer) => string {
+  const match = contentType === undefined ? null : CHARSET.exec(contentType);
+  const charset = (match?.[1] ?? match?.[2] ?? "utf-8").toLowerCase();
+  // JSON is Unicode (RFC 8259): a charset outside the UTF family is refused, never guessed.
+  if (!charset.startsWith("utf-")) throw unsupported();
+  if (charset === "utf-8") {
+    return (bytes) => {
+      const bom = UTF8_BOM.every((byte, i) => bytes[i] === byte);
+      return bytes.toString("utf8", bom ? UTF8_BOM.length : 0);
+    };
+  }
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset);
+  } catch {
+    throw unsupported();
+  }
+  return (bytes) => decoder.decode(bytes);
+}
+
+// The stream inflating a compressed body, piped from `req`; undefined for an uncompressed one.
+function inflaterOf(req: IncomingMessage): Transform | undefined {
+  const encoding = (req.headers["content-encoding"] ?? "identity").toLowerCase();
+  if (encoding === "identity") return undefined;
+  const inflater = INFLATERS.get(encoding)?.();
+  if (!inflater) throw unsupported();
+  req.pipe(inflater);
+  return inflater;
+}
+
+// The bytes of `source` (the request, or what inflates it) until its end; rejects as soon as they pass `limit`,
+// when the stream fails, or when the request is cut short.
+function collect(req: IncomingMessage, source: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (error: BodyError) => {
+      source.off("data", onData);
+      source.off("end", onEnd);
+      req.off("close", onClose);
+      source.pause();
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) stop(tooLarge());
+      else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      req.off("close", onClose);
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    };
+    const onClose = () => {
+      if (!req.complete) stop(undecodable());
+    };
+    source.on("data", onData);
+    source.once("end", onEnd);
+    // A body that does not inflate, or a request whose connection is lost.
+    source.once("error", () => stop(undecodable()));
+    req.once("close", onClose);
+  });
+}
+
+// Reads and drops what is left of the request, so the answer goes out on a connection still in step.
+function readOff(req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (req.complete || req.destroyed) {
+      resolve();
+      return;
+    }
+    finished(req, () => resolve());
+    req.resume();
+  });
+}
+
+function undecodable(): BodyError {
+  return new BodyError("undecodable", "request body cannot be decoded");
+}
+
+function tooLarge(): BodyError {
+  return new BodyError("too_large", "request body too large");
+}
+
+function unsupported(): BodyError {
+  return new BodyError("unsupported_encoding", "unsupported body encoding");
+}
+
+function notJson(): BodyError {
+  return new BodyError("not_json", "request body is not valid JSON");
+}
