@@ -195,6 +195,7 @@ describe("Entra keys bound to no tenant and no audience", () => {
         WEBHOOK_PORT: "0",
         ADMIN_HTTP_PORT: "0",
         GRPC_PORT: "0",
+        METRICS_PORT: "0",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
