@@ -1,3 +1,4 @@
+import { readCombinedRoles, type CombinedRolesConfig } from "./config-combined.js";
 import { EnvReader } from "./config-env.js";
 import { DEFAULT_WEBSOCKET_SESSION_MAX_S } from "./core/authorizer.js";
 import { InvalidArgumentError } from "./core/errors.js";
@@ -113,6 +114,8 @@ export interface Config {
   readonly audit: { readonly allowedSample: number };
   /** The previous webhook asked beside this one (shadow mode), or undefined when off. */
   readonly shadow: ShadowConfig | undefined;
+  /** COMBINED_ROLES=hasura: queries spanning output ports answered with inherited roles; undefined when off. */
+  readonly combinedRoles: CombinedRolesConfig | undefined;
   readonly shutdown: { readonly drainMs: number; readonly graceMs: number };
   readonly otlpEndpoint: string | undefined;
 }
@@ -295,6 +298,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     },
     audit: { allowedSample: env.number("AUDIT_ALLOWED_SAMPLE", 1, 0, 1) },
     shadow: readShadow(env),
+    combinedRoles: readCombinedRoles(env, graphqlUrl),
     // Within Kubernetes' default 30 s termination grace: callers stop sending, then requests in flight finish.
     shutdown: {
       drainMs: env.number("SHUTDOWN_DRAIN_S", 2, 0, 300) * 1000,

@@ -387,3 +387,63 @@ describe("RESERVED_ROLE_IDS", () => {
     expect(Object.isFrozen(config.reservedRoleIds)).toBe(true);
   });
 });
+
+const HASURA = { GRAPHQL_URL: "http://127.0.0.1:8080/v1/graphql", GRAPHQL_ADMIN_SECRET: "s3cret-admin" };
+
+describe("COMBINED_ROLES and its variables", () => {
+  it("is off by default, whatever the store", () => {
+    expect(loadConfig({}).combinedRoles).toBeUndefined();
+    expect(loadConfig(HASURA).combinedRoles).toBeUndefined();
+  });
+
+  it("with hasura, defaults the metadata URL to GRAPHQL_URL's origin and reads the bounds", () => {
+    expect(loadConfig({ ...HASURA, COMBINED_ROLES: "hasura" }).combinedRoles).toEqual({
+      maxParents: 8,
+      prefix: "rolemapper_combined_",
+      createTimeoutMs: 5000,
+      metadataUrl: "http://127.0.0.1:8080/v1/metadata",
+      adminSecret: "s3cret-admin",
+    });
+    const config = loadConfig({
+      COMBINED_ROLES: "hasura",
+      HASURA_METADATA_URL: "http://hasura:8080/v1/metadata",
+      GRAPHQL_ADMIN_SECRET: "s3cret-admin",
+      COMBINED_ROLE_MAX_PARENTS: "3",
+      COMBINED_ROLE_PREFIX: "rm_",
+      COMBINED_ROLE_CREATE_TIMEOUT_MS: "250",
+    });
+    // The embedded store with the metadata API given on its own.
+    expect(config.store.kind).toBe("embedded");
+    expect(config.combinedRoles).toEqual({
+      maxParents: 3,
+      prefix: "rm_",
+      createTimeoutMs: 250,
+      metadataUrl: "http://hasura:8080/v1/metadata",
+      adminSecret: "s3cret-admin",
+    });
+  });
+
+  it.each([
+    [{ COMBINED_ROLES: "on" }, /^COMBINED_ROLES: expected one of off, hasura \(got "on"\)/],
+    [
+      { COMBINED_ROLES: "hasura", GRAPHQL_ADMIN_SECRET: "s3cret-admin" },
+      /^HASURA_METADATA_URL: or GRAPHQL_URL is required with COMBINED_ROLES=hasura/,
+    ],
+    [
+      { COMBINED_ROLES: "hasura", HASURA_METADATA_URL: "http://hasura:8080/v1/metadata" },
+      /^GRAPHQL_ADMIN_SECRET: required with COMBINED_ROLES=hasura/,
+    ],
+    [
+      { ...HASURA, COMBINED_ROLE_MAX_PARENTS: "1" },
+      /^COMBINED_ROLE_MAX_PARENTS: expected an integer from 2 to 32/,
+    ],
+    [{ ...HASURA, COMBINED_ROLE_PREFIX: "9 bad" }, /^COMBINED_ROLE_PREFIX: expected a letter or _/],
+    [
+      { ...HASURA, COMBINED_ROLE_CREATE_TIMEOUT_MS: "5" },
+      /^COMBINED_ROLE_CREATE_TIMEOUT_MS: expected an integer/,
+    ],
+    [{ ...HASURA, HASURA_METADATA_URL: "ftp://x" }, /^HASURA_METADATA_URL: expected an http\(s\) URL/],
+  ])("refuses %j", (env, message) => {
+    expect(problemsOf(env)).toEqual([expect.stringMatching(message)]);
+  });
+});

@@ -1,3 +1,4 @@
+import type { CombinedRoles } from "./combined-roles.js";
 import { InvalidArgumentError, NotFoundError } from "./errors.js";
 import type { GrantPinner } from "./group-pinning.js";
 import type { Role, RoleGrants } from "./mapping.js";
@@ -42,6 +43,8 @@ export class MappingService {
     private readonly reserved: ReadonlySet<string> = reservedRoleIds(),
     /** Where group names are pinned (Entra display names): resolves each granted name to its group. */
     private readonly pinner?: GrantPinner,
+    /** COMBINED_ROLES=hasura: where the combined roles having a deleted role as parent are dropped. */
+    private readonly combined?: Pick<CombinedRoles, "dropWithParent">,
   ) {}
 
   /** Creates or updates a role; afterwards it maps exactly the given root fields. */
@@ -94,6 +97,8 @@ export class MappingService {
   /** Removes the role and every mapping of it; NotFoundError when there is no such role. */
   async deleteRole(roleId: unknown): Promise<void> {
     const id = requireId("role_id", roleId);
+    // First: Hasura refuses to take the last permission of a role some inherited role still has as parent.
+    await this.combined?.dropWithParent(id);
     return this.sync.write(async (snapshot) => {
       const deleted = await this.store.deleteRole(id);
       snapshot?.deleteRole(id);

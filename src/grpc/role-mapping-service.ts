@@ -95,6 +95,8 @@ async function explain(
     heldRoles: [...explanation.heldRoles],
     candidateRoles: [...explanation.candidateRoles],
     reservedRoles: [...explanation.reservedRoles],
+    coveringRoles: [...(explanation.coveringRoles ?? [])],
+    combinedRole: explanation.combinedRole ?? "",
     groupPins: explanation.groupPins.map((check) => ({
       objectId: check.objectId,
       name: check.name ?? "",
@@ -117,5 +119,7 @@ function denied(reason: string): ExplainDecisionResponse {
     candidateRoles: [],
     reservedRoles: [],
     groupPins: [],
+    coveringRoles: [],
+    combinedRole: "",
   };
 }

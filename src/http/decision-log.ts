@@ -46,6 +46,7 @@ export class DecisionLog implements DecisionSink {
       operation_name: clip(result.operationName, MAX_NAME_CHARS),
       root_fields: result.rootFields.map((field) => clip(field, MAX_NAME_CHARS)),
       role: result.role,
+      ...(result.parents === undefined ? {} : { parent_roles: result.parents }),
       outcome: result.outcome,
       reason: result.reason,
       latency_ms: Math.round(latencyMs * 1000) / 1000,

@@ -56,6 +56,8 @@ export class SidecarMetrics {
   private readonly writes: Counter<"transport" | "operation" | "outcome">;
   private readonly pinsFirstUse: Counter<"outcome">;
   private readonly shadowComparisons: Counter<"result">;
+  private readonly combinedDecisions: Counter<"outcome">;
+  private readonly combinedRoleEvents: Counter<"event">;
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -127,6 +129,18 @@ export class SidecarMetrics {
       labelNames: ["result"],
       registers,
     });
+    this.combinedDecisions = new Counter({
+      name: `${PREFIX}combined_decisions_total`,
+      help: "Webhook decisions that chose a combined role (COMBINED_ROLES=hasura), allowed or denied because unavailable",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.combinedRoleEvents = new Counter({
+      name: `${PREFIX}combined_roles_total`,
+      help: "Combined roles created or dropped in Hasura's metadata, and failed metadata calls (event)",
+      labelNames: ["event"],
+      registers,
+    });
     this.writes = new Counter({
       name: `${PREFIX}mapping_writes_total`,
       help: "Writes through the RoleMapping API by transport, operation and outcome",
@@ -138,6 +152,16 @@ export class SidecarMetrics {
   /** Counts one shadow comparison by its result. */
   observeShadowComparison(result: "agree" | "disagree" | "skipped" | "error"): void {
     this.shadowComparisons.inc({ result });
+  }
+
+  /** Counts one decision that chose a combined role. */
+  observeCombinedDecision(outcome: string): void {
+    this.combinedDecisions.inc({ outcome });
+  }
+
+  /** Counts one combined role created or dropped, or one failed metadata call about them. */
+  observeCombinedRole(event: "created" | "dropped" | "failed"): void {
+    this.combinedRoleEvents.inc({ event });
   }
 
   /** Counts one webhook decision and its latency. */

@@ -14,6 +14,7 @@ export function observedDecisions(
     record(record: DecisionRecord) {
       const { outcome, reason } = record.result;
       metrics?.observeDecision(outcome, reason, record.latencyMs / 1000);
+      if (record.result.parents !== undefined) metrics?.observeCombinedDecision(outcome);
       const id = traceId?.();
       log.record(id === undefined ? record : { ...record, traceId: id });
     },

@@ -25,6 +25,7 @@ import { createSidecarObservability } from "../observability/sidecar-observabili
 import type { SidecarMetrics } from "../observability/metrics.js";
 import { openStore } from "../store/open-store.js";
 import type { RoleMappingStore } from "../store/port.js";
+import { buildCombinedRoles } from "./combined-roles.js";
 import { buildGroups } from "./groups.js";
 import { buildIdentity, remoteKeySource, type KeySource } from "./identity.js";
 import { listen, type Listening } from "./listen.js";
@@ -94,12 +95,16 @@ export async function buildSidecar(
     groupPins: identity.pinned !== undefined,
   });
   const { groups, pinning } = buildGroups(identity, store, sync, logger, metrics);
+  const combined =
+    config.combinedRoles &&
+    buildCombinedRoles(config.combinedRoles, config.snapshot.refreshMs, logger, metrics);
   const service = new MappingService(
     store,
     sync,
     { maxSubjects: config.limits.maxSubjects, maxRootFields: config.limits.maxRootFields, maxPageSize: 1000 },
     reservedRoles,
     pinning,
+    combined?.roles,
   );
   const operations = new OperationCache({
     maxChars: config.webhook.operationCacheChars,
@@ -119,6 +124,7 @@ export async function buildSidecar(
     allowIntrospection: config.webhook.allowIntrospection,
     maxBatch: config.webhook.maxBatch,
     websocketSessionMaxS: config.webhook.websocketSessionMaxS,
+    combined: combined && { options: combined.options, roles: combined.roles },
   });
   let stopping = false;
   const ready = (): boolean => !stopping && sync.ready();
@@ -216,6 +222,7 @@ export async function buildSidecar(
       listeners.push(metricsListener);
       for (const listener of listeners) closeConnectionsWhen(listener.server, () => stopping);
       await sync.start();
+      await combined?.start();
       const grpcPort = await bindGrpcServer(
         grpcServer,
         config.grpc.host,
@@ -243,6 +250,7 @@ export async function buildSidecar(
         // clients learn (Connection: close) to open new connections, which will find the port closed.
         if (drainMs > 0 && listeners.length > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
         sync.stop();
+        combined?.stop();
         await Promise.all([
           ...listeners.map((listener) => listener.close(graceMs)),
           grpcBound ? shutdownGrpcServer(grpcServer, graceMs) : Promise.resolve(),

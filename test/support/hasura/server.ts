@@ -8,6 +8,7 @@ import { authenticate, type Session } from "./auth.js";
 import { loadCatalog, quoteIdent, type TableInfo } from "./catalog.js";
 import { executeInTransaction, parseAndValidate, readRequestBody } from "./execute.js";
 import { HasuraError } from "./hasura-errors.js";
+import { InheritedRoles, metadataError } from "./inherited-roles.js";
 import { mappingRelationships, trackedMappingTables } from "./metadata.js";
 import { buildSchema } from "./root-fields.js";
 import { createSampleTable, DEFAULT_SAMPLE_TABLE, type SampleTable } from "./sample-data.js";
@@ -32,6 +33,8 @@ export interface HasuraStandInOptions {
   readonly sampleTable?: SampleTable;
   /** Track the change journal and the checksum view (default true), as a deployment that applied 003 does. */
   readonly trackJournal?: boolean;
+  /** More output port tables beside the sample, each served as its own root fields. */
+  readonly moreOutputPorts?: readonly SampleTable[];
 }
 
 /** A running stand-in. */
@@ -40,6 +43,10 @@ export interface HasuraStandIn {
   readonly url: string;
   /** Number of `POST /v1/graphql` requests received so far. */
   requestCount(): number;
+  /** The metadata endpoint, `http://host:port/v1/metadata` (what `HASURA_METADATA_URL` holds). */
+  readonly metadataUrl: string;
+  /** Number of `POST /v1/metadata` requests received so far, by type. */
+  metadataCalls(): ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
@@ -56,30 +63,40 @@ export async function startHasuraStandIn(options: HasuraStandInOptions): Promise
   const client = options.client;
   if (options.migrate ?? true)
     for (const statement of migrationStatements(schema)) await client.query(statement);
-  await createSampleTable(client, sample);
-  const sampleName = `${hasuraPrefix(sample.schema)}${sample.table}`;
+  const ports = [sample, ...(options.moreOutputPorts ?? [])];
+  for (const port of ports) await createSampleTable(client, port);
+  const portNames = ports.map((port) => `${hasuraPrefix(port.schema)}${port.table}`);
   const journal = new Set(["rolemapping_changes", "rolemapping_checksum"]);
   const catalog = await loadCatalog(client, [
     ...trackedMappingTables(schema).filter((t) => (options.trackJournal ?? true) || !journal.has(t.table)),
-    { schema: sample.schema, table: sample.table, name: sampleName },
+    ...ports.map((port, i) => ({ schema: port.schema, table: port.table, name: portNames[i]! })),
   ]);
   const relationships = mappingRelationships(schema);
   for (const table of catalog) table.relationships = relationships.get(table.name) ?? [];
   const tables = new Map<string, TableInfo>(catalog.map((t) => [t.name, t]));
   const adminSchema = buildSchema(tables, { mutations: true });
-  const sampleTables = new Map([[sampleName, tables.get(sampleName)!]]);
+  const sampleTables = new Map(portNames.map((name) => [name, tables.get(name)!]));
+  const portFields = new Set(
+    Object.keys(buildSchema(sampleTables, { mutations: false }).getQueryType()!.getFields()),
+  );
   const roleSchemas = new Map<string, GraphQLSchema>();
   const rootFieldsTable = `${quoteIdent(schema)}.role_graphql_root_field_names`;
 
-  // A role may select what the mapping tables say it may: the sample's root fields among the role's names.
-  async function schemaFor(session: Session): Promise<GraphQLSchema> {
-    if (session.role === "admin") return adminSchema;
+  // A role's permissions: the output ports' root fields among its names in the mapping tables.
+  async function permitted(role: string): Promise<ReadonlySet<string>> {
     const rows = await client.query(
       `SELECT graphql_root_field_name FROM ${rootFieldsTable} WHERE role_id = $1 ORDER BY 1`,
-      [session.role],
+      [role],
     );
-    const allowed = new Set(rows.map((r) => String(r.graphql_root_field_name)));
-    const key = [...allowed].join("\n");
+    return new Set(rows.map((r) => String(r.graphql_root_field_name)).filter((name) => portFields.has(name)));
+  }
+  const inherited = new InheritedRoles(permitted);
+
+  // A role may select what the mapping tables say it may; an inherited role what its parents may together.
+  async function schemaFor(session: Session): Promise<GraphQLSchema> {
+    if (session.role === "admin") return adminSchema;
+    const allowed = (await inherited.fieldsOf(session.role)) ?? (await permitted(session.role));
+    const key = [...allowed].sort().join("\n");
     let roleSchema = roleSchemas.get(key);
     if (!roleSchema) {
       roleSchema = buildSchema(sampleTables, {
@@ -110,9 +127,40 @@ export async function startHasuraStandIn(options: HasuraStandInOptions): Promise
     };
   }
 
+  const metadataCalls = new Map<string, number>();
+  async function handleMetadata(req: IncomingMessage): Promise<unknown> {
+    const secret = req.headers["x-hasura-admin-secret"];
+    if (secret !== options.adminSecret) throw new HasuraError("access-denied", "restricted access", "$", 400);
+    let body: { type?: unknown; args?: unknown };
+    try {
+      body = JSON.parse(await readBody(req)) as typeof body;
+    } catch {
+      throw metadataError("invalid-json", "Error in $: not a valid json value");
+    }
+    const type = String(body.type);
+    metadataCalls.set(type, (metadataCalls.get(type) ?? 0) + 1);
+    if (type === "export_metadata")
+      return { version: 3, sources: [{ name: "default", kind: "postgres" }], ...inherited.exported() };
+    if (type === "add_inherited_role") await inherited.add(body.args);
+    else if (type === "drop_inherited_role") inherited.drop(body.args);
+    else throw metadataError("parse-failed", `unknown metadata command "${type}"`);
+    return { message: "success" };
+  }
+
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method === "GET" && path === "/healthz") return send(res, 200, "OK");
+    if (req.method === "POST" && path === "/v1/metadata") {
+      handleMetadata(req).then(
+        (answer) => send(res, 200, answer),
+        (error: unknown) => {
+          const e =
+            error instanceof HasuraError ? error : new HasuraError("unexpected", "internal error", "$", 500);
+          send(res, e.status === 200 ? 400 : e.status, { path: e.path, error: e.message, code: e.code });
+        },
+      );
+      return;
+    }
     if (req.method !== "POST" || path !== "/v1/graphql") {
       return send(res, 404, { path: "$", error: "resource does not exist", code: "not-found" });
     }
@@ -134,7 +182,9 @@ export async function startHasuraStandIn(options: HasuraStandInOptions): Promise
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}/v1/graphql`,
+    metadataUrl: `http://${host}:${address.port}/v1/metadata`,
     requestCount: () => requests,
+    metadataCalls: () => metadataCalls,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

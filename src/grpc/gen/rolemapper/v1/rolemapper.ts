@@ -189,6 +189,13 @@ export interface ExplainDecisionResponse {
    * AZURE_GROUP_NAME_ATTRIBUTE=displayName): each of the caller's directory groups and its pin.
    */
   groupPins: GroupPinCheck[];
+  /**
+   * With COMBINED_ROLES=hasura, when no single held role maps every root field: the smallest set of held roles
+   * that together do, sorted; empty otherwise.
+   */
+  coveringRoles: string[];
+  /** The combined role (a Hasura inherited role of covering_roles) the webhook would answer; empty otherwise. */
+  combinedRole: string;
 }
 
 /**
@@ -1931,6 +1938,8 @@ function createBaseExplainDecisionResponse(): ExplainDecisionResponse {
     candidateRoles: [],
     reservedRoles: [],
     groupPins: [],
+    coveringRoles: [],
+    combinedRole: "",
   };
 }
 
@@ -1965,6 +1974,12 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
     }
     for (const v of message.groupPins) {
       GroupPinCheck.encode(v!, writer.uint32(82).fork()).join();
+    }
+    for (const v of message.coveringRoles) {
+      writer.uint32(90).string(v!);
+    }
+    if (message.combinedRole !== "") {
+      writer.uint32(98).string(message.combinedRole);
     }
     return writer;
   },
@@ -2062,6 +2077,22 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
             message.groupPins.push(GroupPinCheck.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.coveringRoles.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.combinedRole = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2106,6 +2137,16 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
         : globalThis.Array.isArray(object?.group_pins)
         ? object.group_pins.map((e: any) => GroupPinCheck.fromJSON(e))
         : [],
+      coveringRoles: globalThis.Array.isArray(object?.coveringRoles)
+        ? object.coveringRoles.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.covering_roles)
+        ? object.covering_roles.map((e: any) => globalThis.String(e))
+        : [],
+      combinedRole: isSet(object.combinedRole)
+        ? globalThis.String(object.combinedRole)
+        : isSet(object.combined_role)
+        ? globalThis.String(object.combined_role)
+        : "",
     };
   },
 
@@ -2141,6 +2182,12 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
     if (message.groupPins?.length) {
       obj.groupPins = message.groupPins.map((e) => GroupPinCheck.toJSON(e));
     }
+    if (message.coveringRoles?.length) {
+      obj.coveringRoles = message.coveringRoles;
+    }
+    if (message.combinedRole !== "") {
+      obj.combinedRole = message.combinedRole;
+    }
     return obj;
   },
 
@@ -2159,6 +2206,8 @@ export const ExplainDecisionResponse: MessageFns<ExplainDecisionResponse> = {
     message.candidateRoles = object.candidateRoles?.map((e) => e) || [];
     message.reservedRoles = object.reservedRoles?.map((e) => e) || [];
     message.groupPins = object.groupPins?.map((e) => GroupPinCheck.fromPartial(e)) || [];
+    message.coveringRoles = object.coveringRoles?.map((e) => e) || [];
+    message.combinedRole = object.combinedRole ?? "";
     return message;
   },
 };

@@ -1,0 +1,52 @@
+import type { EnvReader } from "./config-env.js";
+
+/** COMBINED_ROLES=hasura: combined roles kept as Hasura inherited roles through its metadata API. */
+export interface CombinedRolesConfig {
+  /** Most parents of one combined role (COMBINED_ROLE_MAX_PARENTS). */
+  readonly maxParents: number;
+  /** The name prefix of every combined role, and of those the sidecar owns in the metadata (COMBINED_ROLE_PREFIX). */
+  readonly prefix: string;
+  /** Longest a request waits for a missing combined role to be created (COMBINED_ROLE_CREATE_TIMEOUT_MS). */
+  readonly createTimeoutMs: number;
+  /** Hasura's metadata API (HASURA_METADATA_URL, default GRAPHQL_URL with path /v1/metadata). */
+  readonly metadataUrl: string;
+  /** GRAPHQL_ADMIN_SECRET: the metadata API takes only the admin. */
+  readonly adminSecret: string;
+}
+
+// A Hasura role name is any non-empty text; the prefix is kept to what reads well in a header and a log.
+const PREFIX = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+/** Reads the COMBINED_ROLE* variables; undefined when COMBINED_ROLES is off (the default). */
+export function readCombinedRoles(
+  env: EnvReader,
+  graphqlUrl: string | undefined,
+): CombinedRolesConfig | undefined {
+  const mode = env.oneOf("COMBINED_ROLES", ["off", "hasura"], "off");
+  const maxParents = env.int("COMBINED_ROLE_MAX_PARENTS", 8, 2, 32);
+  const prefix = env.string("COMBINED_ROLE_PREFIX", "rolemapper_combined_");
+  if (!PREFIX.test(prefix)) {
+    env.fail("COMBINED_ROLE_PREFIX", "expected a letter or _ then up to 63 of A-Z a-z 0-9 _ -", prefix, 0);
+  }
+  const createTimeoutMs = env.int("COMBINED_ROLE_CREATE_TIMEOUT_MS", 5_000, 100, 60_000);
+  const metadataUrl = env.url("HASURA_METADATA_URL") ?? metadataUrlOf(graphqlUrl);
+  const adminSecret = env.raw("GRAPHQL_ADMIN_SECRET");
+  if (mode === "off") return undefined;
+  if (metadataUrl === undefined) {
+    env.fail("HASURA_METADATA_URL", "or GRAPHQL_URL is required with COMBINED_ROLES=hasura", undefined, 0);
+  }
+  if (adminSecret === undefined) {
+    env.fail("GRAPHQL_ADMIN_SECRET", "required with COMBINED_ROLES=hasura (the metadata API)", undefined, 0);
+  }
+  if (metadataUrl === undefined || adminSecret === undefined) return undefined;
+  return { maxParents, prefix, createTimeoutMs, metadataUrl, adminSecret };
+}
+
+// Hasura serves its metadata API beside GraphQL: same origin, path /v1/metadata.
+function metadataUrlOf(graphqlUrl: string | undefined): string | undefined {
+  if (graphqlUrl === undefined) return undefined;
+  const url = new URL(graphqlUrl);
+  url.pathname = "/v1/metadata";
+  url.search = "";
+  return url.toString();
+}

@@ -1,0 +1,152 @@
+import type { CombinedRoles } from "../core/combined-roles.js";
+import { UnavailableError } from "../core/errors.js";
+import type { CoreLogger } from "../core/identity.js";
+import { MetadataApiError, type MetadataCall } from "./metadata-client.js";
+
+/** What the registry is built from. */
+export interface CombinedRoleRegistryOptions {
+  readonly call: MetadataCall;
+  /** Only inherited roles with this prefix are the sidecar's: it never reads, creates or drops others. */
+  readonly prefix: string;
+  /** Longest a creation may take (COMBINED_ROLE_CREATE_TIMEOUT_MS); also the bound of other metadata calls. */
+  readonly createTimeoutMs: number;
+  readonly logger: CoreLogger;
+  /** Counts creations, drops and failed metadata calls. */
+  readonly onEvent?: (event: "created" | "dropped" | "failed") => void;
+}
+
+interface InheritedRole {
+  readonly role_name: string;
+  readonly role_set: readonly string[];
+}
+
+/**
+ * The combined roles as Hasura inherited roles. What exists is learnt from `export_metadata` (at start and every
+ * refresh) and from this replica's own creations; `exists` is a map lookup, `ensure` one creation per name
+ * shared by concurrent callers.
+ */
+export class CombinedRoleRegistry implements CombinedRoles {
+  private known = new Map<string, readonly string[]>();
+  private readonly creating = new Map<string, Promise<void>>();
+  // Roles this replica confirmed while an export was on its way: the export may predate them.
+  private confirmedDuringRefresh: Map<string, readonly string[]> | undefined;
+
+  constructor(private readonly options: CombinedRoleRegistryOptions) {}
+
+  /** The combined roles known to exist, with their parents (tests, logs). */
+  roles(): ReadonlyMap<string, readonly string[]> {
+    return this.known;
+  }
+
+  exists(name: string): boolean {
+    return this.known.has(name);
+  }
+
+  ensure(name: string, parents: readonly string[]): Promise<void> {
+    let pending = this.creating.get(name);
+    if (pending === undefined) {
+      pending = this.create(name, parents).finally(() => this.creating.delete(name));
+      this.creating.set(name, pending);
+    }
+    return pending;
+  }
+
+  /** Replaces what is known with the prefixed inherited roles of the metadata. */
+  async refresh(): Promise<void> {
+    this.confirmedDuringRefresh = new Map();
+    try {
+      const roles = await this.exported();
+      const known = new Map(roles.map((role) => [role.role_name, role.role_set] as const));
+      for (const [name, parents] of this.confirmedDuringRefresh) known.set(name, parents);
+      this.known = known;
+    } finally {
+      this.confirmedDuringRefresh = undefined;
+    }
+  }
+
+  async dropWithParent(roleId: string): Promise<void> {
+    // Read afresh: another replica may have created combinations this one has not learnt yet.
+    const roles = await this.exported().catch((error: unknown) => this.unavailable("export_metadata", error));
+    for (const role of roles) {
+      if (!role.role_set.includes(roleId)) continue;
+      try {
+        await this.options.call(
+          "drop_inherited_role",
+          { role_name: role.role_name },
+          this.options.createTimeoutMs,
+        );
+      } catch (error) {
+        // Dropped meanwhile by another replica: the goal is reached.
+        if (!(error instanceof MetadataApiError && error.code === "not-exists"))
+          this.unavailable("drop_inherited_role", error);
+      }
+      this.known.delete(role.role_name);
+      this.options.onEvent?.("dropped");
+      this.options.logger.info(
+        {
+          event: "combined_role_dropped",
+          role: role.role_name,
+          parent_roles: role.role_set,
+          deleted_role: roleId,
+        },
+        "combined role dropped with its deleted parent",
+      );
+    }
+  }
+
+  private async create(name: string, parents: readonly string[]): Promise<void> {
+    const args = { role_name: name, role_set: [...parents] };
+    try {
+      await this.options.call("add_inherited_role", args, this.options.createTimeoutMs);
+    } catch (error) {
+      // A replica racing this one created it first: it exists, which is all that is asked.
+      if (!(error instanceof MetadataApiError && error.code === "already-exists")) {
+        this.options.onEvent?.("failed");
+        this.options.logger.warn(
+          { event: "combined_role_unavailable", role: name, parent_roles: parents, err: describe(error) },
+          "combined role could not be created: its requests are denied",
+        );
+        throw error;
+      }
+    }
+    this.known.set(name, parents);
+    this.confirmedDuringRefresh?.set(name, parents);
+    this.options.onEvent?.("created");
+    this.options.logger.info(
+      { event: "combined_role_created", role: name, parent_roles: parents },
+      "combined role created in Hasura's metadata",
+    );
+  }
+
+  private async exported(): Promise<InheritedRole[]> {
+    const metadata = await this.options.call<{ inherited_roles?: unknown }>(
+      "export_metadata",
+      {},
+      this.options.createTimeoutMs,
+    );
+    const roles = Array.isArray(metadata.inherited_roles) ? (metadata.inherited_roles as unknown[]) : [];
+    return roles.filter((role): role is InheritedRole => this.isOurs(role));
+  }
+
+  private isOurs(role: unknown): boolean {
+    if (typeof role !== "object" || role === null) return false;
+    const { role_name: name, role_set: set } = role as Record<string, unknown>;
+    return (
+      typeof name === "string" &&
+      name.startsWith(this.options.prefix) &&
+      Array.isArray(set) &&
+      set.every((parent) => typeof parent === "string")
+    );
+  }
+
+  private unavailable(call: string, error: unknown): never {
+    this.options.onEvent?.("failed");
+    throw new UnavailableError(`combined roles: Hasura's metadata API failed (${call}): ${describe(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
