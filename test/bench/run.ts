@@ -1,6 +1,6 @@
 /**
  * The webhook benchmark: `npm run bench` (full) or `npm run bench -- --quick` (all scenarios, shorter).
- * `-- --only webhook,footprint` runs only the scenarios named (webhook, old-way, store, scaling, pins,
+ * `-- --only webhook,footprint` runs only the scenarios named (webhook, old-way, shadow, store, scaling, pins,
  * snapshots, footprint). `-- --cpu-prof DIR` also writes CPU profiles of the sidecar during the warm and cold runs into DIR
  * (summarise one with `npx tsx test/bench/profile-summary.ts DIR/warm.cpuprofile`).
  *
@@ -20,6 +20,7 @@ import { measureFootprint } from "./footprint.js";
 import { describe, machine, targets } from "./report.js";
 import { measurePinnedGroups } from "./pinned-groups.js";
 import { measureScaling } from "./scaling.js";
+import { measureShadow } from "./shadow-scenario.js";
 import { request } from "./sidecar-scenarios.js";
 import { measureSnapshotLoad, snapshotStores } from "./snapshot-load.js";
 import { measureStoreRoundTrips } from "./store-round-trips.js";
@@ -27,7 +28,16 @@ import { signTokens, webhookBody } from "./tokens.js";
 import { runWebhookScenarios } from "./webhook-scenarios.js";
 import { buildWorkload, type WorkloadSize } from "./workload.js";
 
-const SCENARIOS = ["webhook", "old-way", "store", "scaling", "pins", "snapshots", "footprint"] as const;
+const SCENARIOS = [
+  "webhook",
+  "old-way",
+  "shadow",
+  "store",
+  "scaling",
+  "pins",
+  "snapshots",
+  "footprint",
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const { values: args } = parseArgs({
   options: {
@@ -89,6 +99,8 @@ try {
     const run = { sidecar: wants("webhook"), oldWay: wants("old-way") };
     await runWebhookScenarios(ctx, run, workload, SIZE, warmBodies);
   }
+
+  if (wants("shadow")) await measureShadow(ctx, workload, SIZE, signWarmBodies());
 
   if (wants("store")) {
     const storeTrips = await measureStoreRoundTrips();

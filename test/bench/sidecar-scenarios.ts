@@ -24,7 +24,7 @@ export interface SidecarFigures {
   readonly warmLogged: LoadResult | undefined;
 }
 
-type SidecarChild = Child<{ webhookPort: number; adminPort: number; grpcPort: number }>;
+type SidecarChild = Child<{ webhookPort: number; adminPort: number; grpcPort: number; metricsPort: number }>;
 
 const COLD_WARM_UP = 1_000;
 
@@ -68,7 +68,11 @@ export async function runSidecarScenarios(
 }
 
 /** The benchmark sidecar (`target-sidecar.ts`) on the run's data directory, trusting the run's issuer. */
-export async function startSidecar(ctx: BenchContext, level: "warn" | "info"): Promise<SidecarChild> {
+export async function startSidecar(
+  ctx: BenchContext,
+  level: "warn" | "info",
+  extraEnv: Record<string, string> = {},
+): Promise<SidecarChild> {
   const child = await startChild<SidecarChild["info"]>("./target-sidecar.ts", {
     env: {
       JWKS_URL: ctx.issuer.jwksUrl,
@@ -86,6 +90,7 @@ export async function startSidecar(ctx: BenchContext, level: "warn" | "info"): P
       METRICS_PORT: "0",
       LOG_LEVEL: level,
       MAX_SUBJECTS_PER_CALL: "100000",
+      ...extraEnv,
     },
   });
   return ctx.track(child);
