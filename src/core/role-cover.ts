@@ -23,14 +23,7 @@ export function smallestCover(
   maxParents: number,
 ): string[] | undefined {
   if (rootFields.length === 0) return undefined;
-  const fieldBit = new Map(rootFields.map((field, index) => [field, 1n << BigInt(index)]));
-  const candidates: { readonly role: string; readonly mask: bigint }[] = [];
-  for (const role of [...heldRoles].sort()) {
-    if (snapshot.isReserved(role)) continue;
-    let mask = 0n;
-    for (const field of rootFields) if (snapshot.rolesForField(field).has(role)) mask |= fieldBit.get(field)!;
-    if (mask !== 0n) candidates.push({ role, mask });
-  }
+  const candidates = candidatesOf(heldRoles, rootFields, snapshot);
   const all = (1n << BigInt(rootFields.length)) - 1n;
   // What the candidates from index i on can still cover: a branch missing any of it is cut at once.
   const suffix: bigint[] = new Array<bigint>(candidates.length + 1).fill(0n);
@@ -58,10 +51,38 @@ export function smallestCover(
   return undefined;
 }
 
+/** Names kept so a warm combined decision hashes nothing; cleared whole when full (it only bounds memory). */
+const NAMES_KEPT = 10_000;
+const names = new Map<string, string>();
+
+// The held roles mapping at least one of the fields, sorted by id, each with the fields it maps as bits.
+function candidatesOf(
+  heldRoles: ReadonlySet<string>,
+  rootFields: readonly string[],
+  snapshot: Snapshot,
+): { readonly role: string; readonly mask: bigint }[] {
+  const masks = new Map<string, bigint>();
+  rootFields.forEach((field, index) => {
+    const mapped = snapshot.rolesForField(field);
+    // Walk the smaller of the two sets: held roles, or the roles mapped to the field.
+    const [pool, other] = mapped.size <= heldRoles.size ? [mapped, heldRoles] : [heldRoles, mapped];
+    for (const role of pool) {
+      if (!other.has(role) || snapshot.isReserved(role)) continue;
+      masks.set(role, (masks.get(role) ?? 0n) | (1n << BigInt(index)));
+    }
+  });
+  return [...masks.keys()].sort().map((role) => ({ role, mask: masks.get(role)! }));
+}
+
 /** The combined role's name: the prefix and a digest of the sorted parents, the same on every replica. */
 export function combinedRoleName(prefix: string, parents: readonly string[]): string {
-  const digest = createHash("sha256")
-    .update(JSON.stringify([...parents].sort()))
-    .digest("hex");
-  return `${prefix}${digest.slice(0, 32)}`;
+  const key = prefix + JSON.stringify([...parents].sort());
+  let name = names.get(key);
+  if (name === undefined) {
+    const digest = createHash("sha256").update(key.slice(prefix.length)).digest("hex");
+    name = `${prefix}${digest.slice(0, 32)}`;
+    if (names.size >= NAMES_KEPT) names.clear();
+    names.set(key, name);
+  }
+  return name;
 }

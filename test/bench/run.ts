@@ -1,7 +1,7 @@
 /**
  * The webhook benchmark: `npm run bench` (full) or `npm run bench -- --quick` (all scenarios, shorter).
  * `-- --only webhook,footprint` runs only the scenarios named (webhook, old-way, shadow, store, scaling, pins,
- * snapshots, footprint). `-- --cpu-prof DIR` also writes CPU profiles of the sidecar during the warm and cold runs into DIR
+ * combined, snapshots, footprint). `-- --cpu-prof DIR` also writes CPU profiles of the sidecar during the warm and cold runs into DIR
  * (summarise one with `npx tsx test/bench/profile-summary.ts DIR/warm.cpuprofile`).
  *
  * Every target runs in its own process on 127.0.0.1 and ephemeral ports; the load comes from this process
@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { JwksIssuer } from "../support/jwks-issuer.js";
+import { measureCombinedRoles } from "./combined-roles.js";
 import { BenchContext, type Plan } from "./context.js";
 import { measureFootprint } from "./footprint.js";
 import { describe, machine, targets } from "./report.js";
@@ -35,6 +36,7 @@ const SCENARIOS = [
   "store",
   "scaling",
   "pins",
+  "combined",
   "snapshots",
   "footprint",
 ] as const;
@@ -129,6 +131,16 @@ try {
         `directory or store calls while timed: ${pinned.pinCallsWhileTimed}`,
     );
     figures.pinnedGroups = pinned;
+  }
+
+  if (wants("combined")) {
+    const combined = await measureCombinedRoles(plan.scalingMs);
+    ctx.log(
+      `combined roles (in-process Authorizer.authorize, warm token, combined role known): ` +
+        `${JSON.stringify(combined.nsPerDecision)} ns, combined / single ${combined.ratio}`,
+    );
+    figures.combinedRoles = combined;
+    ratios.combinedOverSingle = combined.ratio;
   }
 
   if (wants("snapshots")) {
