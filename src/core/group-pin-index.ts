@@ -1,7 +1,7 @@
 import type { GroupPin } from "./mapping.js";
 import { GROUP_PREFIX } from "./principal.js";
 
-const EMPTY: ReadonlySet<string> = new Set();
+const EMPTY: readonly string[] = [];
 
 /** Group pins as decisions read them. */
 export interface GroupPins {
@@ -13,13 +13,14 @@ export interface GroupPins {
    * The group names (without `group:`) pinned to an object id: a renamed group keeps the names it was granted
    * under. The strings are kept, so a decision reuses them (and their hashes) instead of cutting new ones.
    */
-  namesPinnedTo(objectId: string): ReadonlySet<string>;
+  namesPinnedTo(objectId: string): readonly string[];
 }
 
 /** Group pins indexed both ways: each name's object id, and the names pinned to each object id. */
 export class GroupPinIndex implements GroupPins {
   private readonly byGroup = new Map<string, string>();
-  private readonly byObjectId = new Map<string, Set<string>>();
+  // Arrays rather than sets: decisions read them for every group of a caller, writes are rare.
+  private readonly byObjectId = new Map<string, readonly string[]>();
 
   get size(): number {
     return this.byGroup.size;
@@ -29,7 +30,7 @@ export class GroupPinIndex implements GroupPins {
     return this.byGroup.get(group);
   }
 
-  namesPinnedTo(objectId: string): ReadonlySet<string> {
+  namesPinnedTo(objectId: string): readonly string[] {
     return this.byObjectId.get(objectId) ?? EMPTY;
   }
 
@@ -39,13 +40,11 @@ export class GroupPinIndex implements GroupPins {
     if (previous === pin.objectId) return;
     const name = pin.group.slice(GROUP_PREFIX.length);
     if (previous !== undefined) {
-      const names = this.byObjectId.get(previous);
-      names?.delete(name);
-      if (names?.size === 0) this.byObjectId.delete(previous);
+      const others = this.namesPinnedTo(previous).filter((other) => other !== name);
+      if (others.length === 0) this.byObjectId.delete(previous);
+      else this.byObjectId.set(previous, others);
     }
     this.byGroup.set(pin.group, pin.objectId);
-    const names = this.byObjectId.get(pin.objectId);
-    if (names) names.add(name);
-    else this.byObjectId.set(pin.objectId, new Set([name]));
+    this.byObjectId.set(pin.objectId, [...this.namesPinnedTo(pin.objectId), name]);
   }
 }

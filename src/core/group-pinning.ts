@@ -227,10 +227,12 @@ function refusal(subject: string, holders: number): string {
   return `"${subject}" cannot be granted: ${held}, and a granted group name must name exactly one group`;
 }
 
+// A name is pinned to one object id and a caller's groups have distinct ids, so no name comes twice.
 function matchedNames(groups: readonly DirectoryGroup[], pins: GroupPins): string[] {
-  const names = new Set<string>();
+  const names: string[] = [];
   for (const group of groups) {
-    for (const name of pins.namesPinnedTo(group.id)) names.add(name);
+    const pinned = pins.namesPinnedTo(group.id);
+    for (let i = 0; i < pinned.length; i++) names.push(pinned[i] as string);
   }
-  return [...names];
+  return names;
 }

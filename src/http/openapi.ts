@@ -114,7 +114,8 @@ export function openApiDocument(): OpenApiDocument {
       "/v1/group_roles": {
         put: put(
           "Replace the groups holding a role: listed groups are added, unlisted ones removed (400 when the role does not " +
-            "exist or its id is reserved)",
+            "exist or its id is reserved, or, where Entra display names are pinned, when a listed name is held by no " +
+            "Entra group or by several: nothing is then written)",
           "GroupRoleMappings",
         ),
       },

@@ -2421,7 +2421,11 @@ export const RoleMappingServiceService = {
       Buffer.from(SetUserRolesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SetUserRolesResponse => SetUserRolesResponse.decode(value),
   },
-  /** Afterwards exactly the listed groups hold the role (replace semantics); NOT_FOUND when the role is missing. */
+  /**
+   * Afterwards exactly the listed groups hold the role (replace semantics); NOT_FOUND when the role is missing.
+   * Where Entra display names are pinned, each listed name is looked up again and pinned to the one group
+   * holding it; INVALID_ARGUMENT, with nothing written, when a name is held by no group or by several.
+   */
   setGroupRoles: {
     path: "/rolemapper.v1.RoleMappingService/SetGroupRoles" as const,
     requestStream: false as const,
@@ -2496,7 +2500,11 @@ export interface RoleMappingServiceServer extends UntypedServiceImplementation {
   deleteRole: handleUnaryCall<DeleteRoleRequest, DeleteRoleResponse>;
   /** Afterwards exactly the listed users hold the role (replace semantics); NOT_FOUND when the role is missing. */
   setUserRoles: handleUnaryCall<SetUserRolesRequest, SetUserRolesResponse>;
-  /** Afterwards exactly the listed groups hold the role (replace semantics); NOT_FOUND when the role is missing. */
+  /**
+   * Afterwards exactly the listed groups hold the role (replace semantics); NOT_FOUND when the role is missing.
+   * Where Entra display names are pinned, each listed name is looked up again and pinned to the one group
+   * holding it; INVALID_ARGUMENT, with nothing written, when a name is held by no group or by several.
+   */
   setGroupRoles: handleUnaryCall<SetGroupRolesRequest, SetGroupRolesResponse>;
   /** The users and groups holding a role; NOT_FOUND when the role is missing. */
   getRoleGrants: handleUnaryCall<GetRoleGrantsRequest, GetRoleGrantsResponse>;
@@ -2595,7 +2603,11 @@ export interface RoleMappingServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SetUserRolesResponse) => void,
   ): ClientUnaryCall;
-  /** Afterwards exactly the listed groups hold the role (replace semantics); NOT_FOUND when the role is missing. */
+  /**
+   * Afterwards exactly the listed groups hold the role (replace semantics); NOT_FOUND when the role is missing.
+   * Where Entra display names are pinned, each listed name is looked up again and pinned to the one group
+   * holding it; INVALID_ARGUMENT, with nothing written, when a name is held by no group or by several.
+   */
   setGroupRoles(
     request: SetGroupRolesRequest,
     callback: (error: ServiceError | null, response: SetGroupRolesResponse) => void,
