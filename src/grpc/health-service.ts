@@ -1,5 +1,6 @@
 import type { sendUnaryData, Server, ServerUnaryCall, ServerWritableStream } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
+import { onceEnded } from "./call-end.js";
 import { healthDefinition } from "./health-definition.js";
 import { HealthWatchers, type ServingStatus } from "./health-watchers.js";
 
@@ -76,8 +77,5 @@ function holdWatch(
     });
     return;
   }
-  call.once("cancelled", release);
-  call.once("close", release);
-  call.once("finish", release);
-  call.once("error", release);
+  onceEnded(call, release);
 }

@@ -1,9 +1,10 @@
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { handleBidiStreamingCall, MethodDefinition, Server } from "@grpc/grpc-js";
+import { status, type handleBidiStreamingCall, type MethodDefinition, type Server } from "@grpc/grpc-js";
 import type * as ProtoLoader from "@grpc/proto-loader";
 import type * as Reflection from "@grpc/reflection";
+import { StreamCap } from "./call-end.js";
 
 /** The .proto files' root: `proto/` beside `src/` (or `dist/`), so both layouts find it. */
 export const PROTO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../proto");
@@ -27,8 +28,11 @@ const require = createRequire(import.meta.url);
  * call the server without the proto files at hand. The methods are registered at once, but what answers them
  * (proto-loader parsing the .proto files, protobufjs, @grpc/reflection) is loaded on the first reflection call:
  * a tool's call, where it costs a fraction of a second once, instead of every start and every pod's memory.
+ * At most `maxStreams` reflection streams are open at once; the next is refused with RESOURCE_EXHAUSTED.
  */
-export function addReflectionService(server: Server): void {
+export function addReflectionService(server: Server, maxStreams: number): void {
+  // Its streams need no credential and stay open until the client ends them: they are counted and capped.
+  const open = new StreamCap(maxStreams);
   let loaded: Loaded | undefined;
   const load = (path: string) => {
     loaded ??= loadReflection();
@@ -46,7 +50,11 @@ export function addReflectionService(server: Server): void {
       responseSerialize: (value) => load(path).method.responseSerialize(value),
       responseDeserialize: (bytes) => load(path).method.responseDeserialize(bytes),
     };
-    const handler: handleBidiStreamingCall<unknown, unknown> = (call) => load(path).handler(call);
+    const handler: handleBidiStreamingCall<unknown, unknown> = (call) => {
+      if (open.admit(call)) load(path).handler(call);
+      else
+        call.emit("error", { code: status.RESOURCE_EXHAUSTED, details: "too many reflection streams open" });
+    };
     server.addService({ ServerReflectionInfo: method }, { ServerReflectionInfo: handler });
   }
 }

@@ -23,6 +23,8 @@ export interface GrpcLimits {
   readonly maxConnectionAgeGraceMs: number;
   /** Health Watch calls held at once, over all connections. */
   readonly maxHealthWatchers: number;
+  /** Server reflection streams open at once, over all connections. */
+  readonly maxReflectionStreams: number;
   /** Connections open at once; a new one past it is closed as soon as accepted (not a grpc-js option). */
   readonly maxConnections: number;
 }
@@ -40,6 +42,8 @@ export const DEFAULT_GRPC_LIMITS: GrpcLimits = {
   maxConnectionAgeMs: 1_800_000,
   maxConnectionAgeGraceMs: 30_000,
   maxHealthWatchers: 100,
+  // Not a variable: grpcurl and its kind open one stream per command, for a moment.
+  maxReflectionStreams: 16,
   // API clients multiplex their calls over one connection; 100 of them at 100 streams bound what is held.
   maxConnections: 100,
 };

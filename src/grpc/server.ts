@@ -75,7 +75,7 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
       : { watchIntervalMs: options.healthWatchIntervalMs }),
   });
   states.set(server, { watchers, maxConnections: limits.maxConnections });
-  addReflectionService(server);
+  addReflectionService(server, limits.maxReflectionStreams);
   return server;
 }
 

@@ -61,3 +61,27 @@ export function rawWatch(session: ClientHttp2Session): Promise<void> {
     stream.once("close", () => reject(new Error("the Watch closed before its first message")));
   });
 }
+
+/**
+ * Opens a server reflection stream over a bare connection and asks it to list the services; resolves with the
+ * gRPC status it was refused with, "open" once the answer arrives on a stream left open, or "closed".
+ */
+export function rawReflection(session: ClientHttp2Session): Promise<number | "open" | "closed"> {
+  const stream = session.request({
+    ":method": "POST",
+    ":path": "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "content-type": "application/grpc",
+    te: "trailers",
+  });
+  stream.on("error", () => undefined);
+  // ServerReflectionRequest { list_services: "*" } (field 7), length-prefixed; the request side stays open.
+  stream.write(Buffer.from([0, 0, 0, 0, 3, 0x3a, 0x01, 0x2a]));
+  return new Promise((resolve) => {
+    stream.once("response", (headers) => {
+      const code = headers["grpc-status"];
+      if (code !== undefined) resolve(Number(code));
+    });
+    stream.once("data", () => resolve("open"));
+    stream.once("close", () => resolve("closed"));
+  });
+}

@@ -1,12 +1,13 @@
 import { once } from "node:events";
 import type { ClientHttp2Session } from "node:http2";
 import { connect as connectTcp } from "node:net";
+import { status } from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { heldHealthWatchers } from "../../src/grpc/server.js";
 import { DEFAULT_GRPC_LIMITS, grpcServerOptions, type GrpcLimits } from "../../src/grpc/server-limits.js";
 import { startGrpcServer, type RunningGrpcServer } from "./client.js";
 import { openApiFixture, type ApiFixture } from "./harness.js";
-import { rawConnection, rawWatch } from "./health-watch-client.js";
+import { rawConnection, rawReflection, rawWatch } from "./health-watch-client.js";
 
 let fixture: ApiFixture;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -95,6 +96,21 @@ describe("gRPC server limits", () => {
     await once(session, "goaway");
     await once(session, "close");
     await expect.poll(() => heldHealthWatchers(running.server)).toBe(0);
+  });
+
+  it("holds at most 16 reflection streams (none needs a credential); the next gets RESOURCE_EXHAUSTED until one ends", async () => {
+    const running = await server({ maxReflectionStreams: 3 });
+    const first = connection(running);
+    expect(await Promise.all([rawReflection(first), rawReflection(first), rawReflection(first)])).toEqual([
+      "open",
+      "open",
+      "open",
+    ]);
+    const other = connection(running);
+    expect(await rawReflection(other)).toBe(status.RESOURCE_EXHAUSTED);
+    first.destroy();
+    await expect.poll(() => rawReflection(other)).toBe("open");
+    expect(DEFAULT_GRPC_LIMITS.maxReflectionStreams).toBe(16);
   });
 
   it("closes a connection whose peer stops answering keepalive pings", async () => {
