@@ -9,3 +9,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   });
   res.end(text);
 }
+
+/** Anything unexpected: 500, never the details; a connection whose answer had begun can only be closed. */
+export function sendSystemError(res: ServerResponse): void {
+  if (res.headersSent) res.destroy();
+  else sendJson(res, 500, { error: "System error" });
+}

@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { AuthorizationResult } from "../core/authorizer.js";
 import type { AnswerSender } from "../shadow/shadow-mode.js";
 import { httpDate } from "./http-date.js";
-import { sendJson } from "./json-response.js";
+import { sendJson, sendSystemError } from "./json-response.js";
 import { BodyError } from "./request-body.js";
 import { toHttpStatus } from "./status.js";
 
@@ -44,12 +44,6 @@ export function failureStatus(error: unknown): 400 | 401 | 413 | 500 {
 export function sendBodyFailure(res: ServerResponse, error: unknown): void {
   if (!(error instanceof BodyError)) sendSystemError(res);
   else sendJson(res, error.failure === "too_large" ? 413 : 400, { errors: [error.message] });
-}
-
-/** Anything unexpected: 500, never the details; a connection whose answer had begun can only be closed. */
-export function sendSystemError(res: ServerResponse): void {
-  if (res.headersSent) res.destroy();
-  else sendJson(res, 500, { error: "System error" });
 }
 
 /** Shadow mode sends this side's answer, or the previous service's as received. */

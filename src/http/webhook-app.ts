@@ -4,8 +4,9 @@ import type { AuthorizationResult, Authorizer } from "../core/authorizer.js";
 import type { AnswerHook, ShadowedCall } from "../shadow/shadow-mode.js";
 import type { DecisionSink } from "./decision-log.js";
 import { healthAnswer } from "./health-answers.js";
-import { sendJson } from "./json-response.js";
+import { sendJson, sendSystemError } from "./json-response.js";
 import { parseJsonBody, readRequestBody } from "./request-body.js";
+import { routePath } from "./route-path.js";
 import { ThrottledWarning } from "./throttled-warning.js";
 import {
   failureStatus,
@@ -13,7 +14,6 @@ import {
   sender,
   sendFailure,
   sendResult,
-  sendSystemError,
   statusOf,
 } from "./webhook-answers.js";
 import { MissingRequestError, parseWebhookBody, SEND_REQUEST_BODY_VARIABLE } from "./webhook-body.js";
@@ -54,7 +54,7 @@ export function createWebhookApp(options: WebhookAppOptions): RequestListener {
   const jwks = options.devJwks;
   return (req, res) => {
     try {
-      const path = routePath(req.url ?? "/");
+      const path = routePath(req.url);
       if (req.method === "POST" && path === "/v1/authenticate") {
         authenticate(req, res).catch(() => sendSystemError(res));
         return;
@@ -69,13 +69,6 @@ export function createWebhookApp(options: WebhookAppOptions): RequestListener {
       sendSystemError(res);
     }
   };
-}
-
-function routePath(url: string): string {
-  const query = url.indexOf("?");
-  let path = query < 0 ? url : url.slice(0, query);
-  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
-  return path.toLowerCase();
 }
 
 /** POST /v1/authenticate: Hasura's content type is JSON, but any is parsed rather than denied as an empty body. */

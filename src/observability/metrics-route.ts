@@ -1,17 +1,17 @@
-import { Router } from "express";
+import type { ServerResponse } from "node:http";
 import type { SidecarMetrics } from "./metrics.js";
 
-/** `GET /metrics` in the Prometheus text format, for the admin listener (never the webhook's). */
-export function metricsRoute(metrics: SidecarMetrics): Router {
-  const router = Router();
-  router.get("/metrics", async (_req, res) => {
-    try {
-      const body = await metrics.scrape();
-      res.set("content-type", metrics.registry.contentType).send(body);
-    } catch {
-      // A collector that throws must not take the listener down; the scrape shows up as failed instead.
-      res.status(500).type("text/plain").send("metrics collection failed\n");
-    }
-  });
-  return router;
+/** Answers `GET /metrics` in the Prometheus text format (the metrics listener's; never the webhook's). */
+export async function sendMetrics(res: ServerResponse, metrics: SidecarMetrics): Promise<void> {
+  let status = 200;
+  let type: string = metrics.registry.contentType;
+  let body: string;
+  try {
+    body = await metrics.scrape();
+  } catch {
+    // A collector that throws must not take the listener down; the scrape shows up as failed instead.
+    [status, type, body] = [500, "text/plain; charset=utf-8", "metrics collection failed\n"];
+  }
+  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) });
+  res.end(body);
 }

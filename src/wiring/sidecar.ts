@@ -1,13 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
-import express from "express";
 import type { Logger } from "pino";
 import { bindGrpcServer, createGrpcServer, heldHealthWatchers, shutdownGrpcServer } from "../grpc/server.js";
 import { grpcServerCredentials } from "../grpc/tls.js";
-import { createAdminApp } from "../http/admin-app.js";
-import { healthRoutes } from "../http/health-routes.js";
-import { notFound } from "../http/not-found.js";
 import { ApiTokens, type ApiAuth } from "../identity/api-credentials.js";
 import type { Config } from "../config.js";
 import { Authorizer } from "../core/authorizer.js";
@@ -20,7 +16,6 @@ import { createWebhookApp } from "../http/webhook-app.js";
 import { shadowClient } from "../shadow/shadow-client.js";
 import { ShadowMode } from "../shadow/shadow-mode.js";
 import { countInFlight } from "../observability/in-flight.js";
-import { restCallerScope } from "../observability/rest-caller-scope.js";
 import { createSidecarObservability } from "../observability/sidecar-observability.js";
 import type { SidecarMetrics } from "../observability/metrics.js";
 import { openStore } from "../store/open-store.js";
@@ -28,6 +23,7 @@ import type { RoleMappingStore } from "../store/port.js";
 import { buildCombinedRoles } from "./combined-roles.js";
 import { buildGroups } from "./groups.js";
 import { buildIdentity, remoteKeySource, type KeySource } from "./identity.js";
+import { createAdminListener, restApiEnabled } from "./admin-listener.js";
 import { listen, type Listening } from "./listen.js";
 import { createMetricsApp } from "./metrics-app.js";
 
@@ -171,24 +167,20 @@ export async function buildSidecar(
     onCall: (method, code, seconds) => metrics.observeGrpcCall(method, code, seconds),
     traceCall: observability.traceGrpcCall,
   });
-  const adminApp = express();
-  adminApp.disable("x-powered-by");
-  // Kept beside the metrics listener's probes for checks that already call the admin port.
-  adminApp.use(healthRoutes(ready));
-  // The probes above are not traced; the RoleMapping routes below are.
-  if (observability.traceRest) adminApp.use(observability.traceRest);
-  // Writes made through REST are audited under the API credential's name.
-  adminApp.use(restCallerScope());
-  // REST authenticates by bearer token only; with only gRPC client certificates configured it stays off.
-  if (auth.tokens?.configured || auth.insecure) {
-    adminApp.use(createAdminApp({ service, auth, bodyLimitBytes: config.admin.bodyLimitBytes, logger }));
-  } else {
+  const adminListener = createAdminListener({
+    ready,
+    service,
+    auth,
+    bodyLimitBytes: config.admin.bodyLimitBytes,
+    logger,
+    traceRest: observability.traceRest,
+  });
+  if (!restApiEnabled(auth)) {
     logger.warn(
       { event: "rest_api_disabled" },
       "REST RoleMapping API disabled: it needs ROLEMAPPER_API_TOKENS(_FILE)",
     );
   }
-  adminApp.use(notFound);
 
   const webhookHandler = countInFlight(webhookApp);
   metrics.watch({
@@ -212,7 +204,7 @@ export async function buildSidecar(
       // Listen first: in the pod, Hasura (the store) starts only once this sidecar's startup probe answers.
       const webhook = await listen(webhookHandler.handler, config.webhook.host, config.webhook.port);
       listeners.push(webhook);
-      const admin = await listen(adminApp, config.admin.host, config.admin.port);
+      const admin = await listen(adminListener, config.admin.host, config.admin.port);
       listeners.push(admin);
       const metricsListener = await listen(
         createMetricsApp(ready, metrics),
