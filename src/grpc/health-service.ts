@@ -3,6 +3,7 @@ import { status } from "@grpc/grpc-js";
 import { onceEnded } from "./call-end.js";
 import { healthDefinition } from "./health-definition.js";
 import { HealthWatchers, type ServingStatus } from "./health-watchers.js";
+import { DEFAULT_GRPC_LIMITS } from "./server-limits.js";
 
 interface HealthRequest {
   readonly service: string;
@@ -20,9 +21,6 @@ export interface HealthServiceOptions {
   readonly watchIntervalMs?: number;
 }
 
-/** Default of `maxWatchers` (GRPC_MAX_WATCHERS). */
-export const DEFAULT_MAX_HEALTH_WATCHERS = 100;
-
 /**
  * Adds `grpc.health.v1.Health`: every name in `services` (and "" for the server as a whole) is SERVING exactly
  * while `health()` says so, checked live rather than cached so a probe never sees a stale answer. Returns the
@@ -33,7 +31,7 @@ export function addHealthService(server: Server, options: HealthServiceOptions):
   const current = (): "SERVING" | "NOT_SERVING" => (options.health() ? "SERVING" : "NOT_SERVING");
   const watchers = new HealthWatchers({
     current,
-    max: options.maxWatchers ?? DEFAULT_MAX_HEALTH_WATCHERS,
+    max: options.maxWatchers ?? DEFAULT_GRPC_LIMITS.maxHealthWatchers,
     intervalMs: options.watchIntervalMs ?? 1_000,
   });
 
