@@ -144,6 +144,7 @@ async function measureProcess(
       bodies: options.bodies,
       connections: 64,
       duration: options.loadSeconds,
+      pid: child.pid,
     });
     return {
       store,
