@@ -1,11 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { get } from "node:http";
-import { fileURLToPath } from "node:url";
 import { migrateSchema } from "../../src/store/sql-migrate.js";
 import { openTestDatabase } from "../support/databases.js";
 import { freePort } from "../support/free-port.js";
 import type { JwksIssuer } from "../support/jwks-issuer.js";
+import { buildOnce, ROOT } from "./build.js";
 import { startChild } from "./child.js";
 import { runLoad, type LoadResult } from "./load.js";
 import { BENCH_API_TOKEN } from "./seed.js";
@@ -40,7 +40,6 @@ export interface FootprintOptions {
   readonly hasura: boolean;
 }
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ADMIN_SECRET = "bench-footprint-admin-secret";
 const MB_IN_KB = 1024;
 
@@ -50,7 +49,7 @@ const MB_IN_KB = 1024;
  * the Hasura stand-in. Needs PostgreSQL and Linux (/proc).
  */
 export async function measureFootprint(options: FootprintOptions): Promise<FootprintFigure[]> {
-  build();
+  buildOnce();
   const database = await openTestDatabase("postgres");
   try {
     await migrateSchema(database.client, "rolemapping");
@@ -81,11 +80,6 @@ export async function measureFootprint(options: FootprintOptions): Promise<Footp
   } finally {
     await database.drop();
   }
-}
-
-function build(): void {
-  const built = spawnSync("npm", ["run", "-s", "build"], { cwd: ROOT, encoding: "utf8" });
-  if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}${built.stderr}`);
 }
 
 async function measureProcess(

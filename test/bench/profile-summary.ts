@@ -48,8 +48,8 @@ function place(url: string): string {
     return rest[0]?.startsWith("@") ? `${rest[0]}/${rest[1]}` : (rest[0] as string);
   }
   if (url.startsWith("node:")) return url;
-  const src = url.indexOf("/src/");
-  return src >= 0 ? url.slice(src + 1) : url;
+  const own = Math.max(url.indexOf("/src/"), url.indexOf("/dist/"));
+  return own >= 0 ? url.slice(own + 1) : url;
 }
 
 function add(map: Map<string, number>, key: string, micros: number): void {

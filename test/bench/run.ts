@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { JwksIssuer } from "../support/jwks-issuer.js";
 import { measureCombinedRoles } from "./combined-roles.js";
+import { buildOnce } from "./build.js";
 import { BenchContext, type Plan } from "./context.js";
 import { measureFootprint } from "./footprint.js";
 import { describe, machine, targets } from "./report.js";
@@ -97,6 +98,7 @@ try {
   const warmBodies = signWarmBodies();
   figures.workload = { ...SIZE, distinctQueries: new Set(workload.callers.map((c) => c.query)).size };
 
+  if (wants("webhook") || wants("footprint")) buildOnce();
   if (wants("webhook") || wants("old-way")) {
     const run = { sidecar: wants("webhook"), oldWay: wants("old-way") };
     await runWebhookScenarios(ctx, run, workload, SIZE, warmBodies);
