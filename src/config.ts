@@ -69,9 +69,16 @@ export interface Config {
     readonly timeoutMs: number;
   };
   readonly snapshot: {
+    /** Full reloads of what no journal follows: the mappings with `sync: "full"`, Hasura's metadata. */
     readonly refreshMs: number;
+    /** The safety net's period, following the journal (SNAPSHOT_VERIFY_S). */
+    readonly verifyMs: number;
     readonly maxLagMs: number;
     readonly maxStalenessMs: number;
+    /** `journal`: reload only what changed; `full`: reload everything on every change (SNAPSHOT_SYNC). */
+    readonly sync: "journal" | "full";
+    /** Wake at once on PostgreSQL's change notifications (SNAPSHOT_LISTEN). */
+    readonly listen: boolean;
   };
   readonly limits: { readonly maxSubjects: number; readonly maxRootFields: number };
   /** Role ids never written through the API nor answered by the webhook; always includes `admin`. */
@@ -260,8 +267,11 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     },
     snapshot: {
       refreshMs: env.number("SNAPSHOT_REFRESH_S", 30, 1, 86_400) * 1000,
+      verifyMs: env.number("SNAPSHOT_VERIFY_S", 3600, 1, 86_400) * 1000,
       maxLagMs: maxLagS * 1000,
       maxStalenessMs: env.number("SNAPSHOT_MAX_STALENESS_S", 300, 1, 86_400) * 1000,
+      sync: env.oneOf("SNAPSHOT_SYNC", ["journal", "full"], "journal"),
+      listen: env.bool("SNAPSHOT_LISTEN", true),
     },
     limits: {
       maxSubjects: env.int("MAX_SUBJECTS_PER_CALL", 100_000, 1, 10_000_000),

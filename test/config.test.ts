@@ -189,6 +189,27 @@ describe("loadConfig", () => {
     expect(problemsOf(env)).toEqual([expect.stringMatching(expected)]);
   });
 
+  it("follows the journal, listens, and checks the checksum hourly unless SNAPSHOT_* say otherwise", () => {
+    expect(loadConfig({}).snapshot).toEqual({
+      refreshMs: 30_000,
+      verifyMs: 3_600_000,
+      maxLagMs: 2_000,
+      maxStalenessMs: 300_000,
+      sync: "journal",
+      listen: true,
+    });
+    const set = loadConfig({ SNAPSHOT_VERIFY_S: "600", SNAPSHOT_SYNC: "full", SNAPSHOT_LISTEN: "false" });
+    expect(set.snapshot).toMatchObject({ verifyMs: 600_000, sync: "full", listen: false });
+    // SNAPSHOT_REFRESH_S keeps its meaning for what is still reloaded in full (SNAPSHOT_SYNC=full, metadata).
+    expect(loadConfig({ SNAPSHOT_REFRESH_S: "5" }).snapshot).toMatchObject({
+      refreshMs: 5_000,
+      verifyMs: 3_600_000,
+    });
+    expect(
+      problemsOf({ SNAPSHOT_SYNC: "sometimes", SNAPSHOT_VERIFY_S: "0" }).map((p) => p.split(":")[0]),
+    ).toEqual(["SNAPSHOT_VERIFY_S", "SNAPSHOT_SYNC"]);
+  });
+
   it("bounds websocket sessions to 600 s unless WEBSOCKET_SESSION_MAX_S says otherwise", () => {
     expect(loadConfig({}).webhook.websocketSessionMaxS).toBe(600);
     expect(loadConfig({ WEBSOCKET_SESSION_MAX_S: "60" }).webhook.websocketSessionMaxS).toBe(60);

@@ -34,6 +34,17 @@ export class GroupPinIndex implements GroupPins {
     return this.byObjectId.get(objectId) ?? EMPTY;
   }
 
+  /** Unpins a name. */
+  delete(group: string): void {
+    const previous = this.byGroup.get(group);
+    if (previous === undefined) return;
+    this.byGroup.delete(group);
+    const name = group.slice(GROUP_PREFIX.length);
+    const others = this.namesPinnedTo(previous).filter((other) => other !== name);
+    if (others.length === 0) this.byObjectId.delete(previous);
+    else this.byObjectId.set(previous, others);
+  }
+
   /** Pins a name, replacing its earlier pin. */
   put(pin: GroupPin): void {
     const previous = this.byGroup.get(pin.group);

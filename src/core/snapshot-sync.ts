@@ -1,66 +1,49 @@
 import { UnavailableError } from "./errors.js";
-import type { CoreLogger } from "./identity.js";
+import { catchUp } from "./journal-catch-up.js";
 import { reservedRoleIds } from "./reserved-roles.js";
+import { SafetyNet } from "./safety-net.js";
 import { SerialQueue } from "./serial.js";
+import { StoreContact } from "./store-contact.js";
 import { Snapshot } from "./snapshot.js";
+import type { SnapshotStats, SnapshotSyncOptions } from "./snapshot-sync-options.js";
+import { SyncCounters, type FullLoadReason } from "./sync-counters.js";
 import type { RoleMappingStore } from "../store/port.js";
 
-/** How the snapshot follows the store. */
-export interface SnapshotSyncOptions {
-  /** Full reload period, catching edits made outside the API. */
-  readonly refreshMs: number;
-  /** How often the store's change marker is checked. */
-  readonly pollMs: number;
-  /** How long decisions may go on from the last snapshot while the store is unreachable. */
-  readonly maxStalenessMs: number;
-  readonly logger: CoreLogger;
-  /** Writes allowed to wait for the store at once; more fail with UnavailableError (default 1000). */
-  readonly maxQueuedWrites?: number;
-  /** Load the group pins with the mappings (when group names are pinned; the table may not exist otherwise). */
-  readonly groupPins?: boolean;
-  /** Role ids left out of every snapshot (default: Hasura's `admin` only). */
-  readonly reservedRoles?: ReadonlySet<string>;
-  readonly now?: () => number;
-}
-
-/** What SnapshotSync.stats() reports. */
-export interface SnapshotStats {
-  readonly loaded: boolean;
-  /** Milliseconds since the last full load. */
-  readonly ageMs: number;
-  /** Milliseconds since the store last answered. */
-  readonly staleForMs: number;
-  readonly roles: number;
-  readonly grants: number;
-  /** Role and grant rows of reserved role ids the last load left out. */
-  readonly reservedRowsIgnored: number;
-}
+export type { SnapshotStats, SnapshotSyncOptions } from "./snapshot-sync-options.js";
 
 /**
- * Keeps this replica's snapshot in step with the store: loaded at start, reloaded when the change marker moves
- * and every refresh period. Writes through the core and reloads share one queue, so a reload can never put back
- * a state older than a write this replica already applied.
+ * Keeps this replica's snapshot in step with the store: loaded at start; when the change marker moves, only the
+ * roles the journal lists as changed by others are reloaded (src/core/journal-catch-up.ts); a safety net compares
+ * checksums every verify period and reloads everything only when they differ or the journal cannot tell. Writes
+ * through the core, catch-ups and reloads share one queue, so none can put back a state older than a write this
+ * replica already applied.
  */
 export class SnapshotSync {
   private current: Snapshot | undefined;
   private marker: string | undefined;
-  private lastContact = 0;
   private lastFullLoad = 0;
-  private healthy = true;
-  private failingClosed = false;
+  /** Until when the journal is taken as missing (re-probed every verify period). */
+  private journalMissingUntil = 0;
   private timer: NodeJS.Timeout | undefined;
+  private unwatch: (() => Promise<void>) | undefined;
   private polling = false;
+  private pollAgain = false;
   private readonly queue = new SerialQueue();
   private readonly maxQueuedWrites: number;
   private queuedWrites = 0;
   private readonly now: () => number;
   private readonly reservedRoles: ReadonlySet<string>;
+  private readonly counters = new SyncCounters();
+  private readonly health: StoreContact;
+  private readonly safetyNet: SafetyNet;
 
   constructor(
     private readonly store: RoleMappingStore,
     private readonly options: SnapshotSyncOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.health = new StoreContact(options.logger, options.maxStalenessMs, this.now);
+    this.safetyNet = new SafetyNet(options.verifyMs, options.logger, options.random);
     this.maxQueuedWrites = options.maxQueuedWrites ?? 1_000;
     this.reservedRoles = options.reservedRoles ?? reservedRoleIds();
   }
@@ -72,6 +55,9 @@ export class SnapshotSync {
   async start(): Promise<void> {
     this.timer = setInterval(() => void this.poll(), this.options.pollMs);
     this.timer.unref();
+    if ((this.options.listen ?? true) && this.store.watchChanges) {
+      this.unwatch = this.store.watchChanges(() => void this.poll());
+    }
     await this.poll();
   }
 
@@ -84,12 +70,14 @@ export class SnapshotSync {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    void this.unwatch?.();
+    this.unwatch = undefined;
   }
 
   /** The snapshot to decide with; UnavailableError when there is none or the store has been away too long. */
   fresh(): Snapshot {
     if (!this.current) throw new UnavailableError("role mappings not loaded yet");
-    if (this.staleForMs() > this.options.maxStalenessMs) {
+    if (!this.health.fresh()) {
       this.noteStaleness();
       throw new UnavailableError(`role mappings are stale: store unreachable for ${this.staleForMs()} ms`);
     }
@@ -98,18 +86,27 @@ export class SnapshotSync {
 
   /** True when a snapshot is loaded and within the staleness bound. */
   ready(): boolean {
-    return this.current !== undefined && this.staleForMs() <= this.options.maxStalenessMs;
+    return this.current !== undefined && this.health.fresh();
   }
 
   /** Milliseconds since the store last answered. */
   staleForMs(): number {
-    return this.now() - this.lastContact;
+    return this.health.staleForMs();
   }
 
   /** The snapshot's age and size, for metrics; `loaded` is false (and the rest zero) before the first load. */
   stats(): SnapshotStats {
     if (!this.current) {
-      return { loaded: false, ageMs: 0, staleForMs: 0, roles: 0, grants: 0, reservedRowsIgnored: 0 };
+      const activity = this.counters.activity();
+      return {
+        loaded: false,
+        ageMs: 0,
+        staleForMs: 0,
+        roles: 0,
+        grants: 0,
+        reservedRowsIgnored: 0,
+        activity,
+      };
     }
     return {
       loaded: true,
@@ -118,6 +115,7 @@ export class SnapshotSync {
       roles: this.current.roleCount,
       grants: this.current.grants,
       reservedRowsIgnored: this.current.ignoredReserved.rows,
+      activity: this.counters.activity(),
     };
   }
 
@@ -141,19 +139,21 @@ export class SnapshotSync {
       });
   }
 
-  /** Checks the change marker once; reloads when it moved or the refresh period passed. */
+  /**
+   * Checks the change marker once: catches up when it moved, runs the safety net when due. A call while one runs
+   * (a notification arriving mid-poll) makes that one check again once done, so no change waits for the timer.
+   */
   async poll(): Promise<void> {
-    if (this.polling) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
     this.polling = true;
     try {
-      const marker = await this.store.changeMarker();
-      const due = this.now() - this.lastFullLoad >= this.options.refreshMs;
-      if (this.current === undefined || marker !== this.marker || due)
-        await this.queue.run(() => this.load());
-      else this.contact();
-    } catch (error) {
-      this.lost(error);
-      this.noteStaleness();
+      do {
+        this.pollAgain = false;
+        await this.pollOnce();
+      } while (this.pollAgain);
     } finally {
       this.polling = false;
     }
@@ -161,17 +161,79 @@ export class SnapshotSync {
 
   /** Reloads everything now. */
   reload(): Promise<void> {
-    return this.queue.run(() => this.load());
+    return this.queue.run(() => this.load("requested"));
   }
 
-  private async load(): Promise<void> {
-    // The marker is read first: a write landing during the load moves it again and triggers another load.
+  private async pollOnce(): Promise<void> {
+    try {
+      const marker = await this.store.changeMarker();
+      if (this.current === undefined) await this.queue.run(() => this.load("start"));
+      else if (marker !== this.marker) await this.queue.run(() => this.follow());
+      else if (this.safetyNet.due(this.now())) await this.queue.run(() => this.check());
+      else this.contact();
+    } catch (error) {
+      this.lost(error);
+      this.noteStaleness();
+    }
+  }
+
+  // The marker moved: apply what the journal lists, or reload everything where it cannot tell.
+  private async follow(): Promise<void> {
+    if (this.options.mode === "full") return this.load("changed");
+    if (this.now() < this.journalMissingUntil) return this.load("missing");
+    const outcome = await catchUp(this.store, this.current!, this.marker!, {
+      maxChangedRoles: this.options.maxChangedRoles ?? 1_000,
+      groupPins: this.options.groupPins ?? false,
+    });
+    if (outcome.kind === "reload") return this.reloadFor(outcome.reason);
+    this.marker = outcome.marker;
+    this.counters.caughtUp(outcome.roleIds.length, outcome.pins);
+    this.contact();
+    if (outcome.roleIds.some((roleId) => this.current!.holdsReserved(roleId)))
+      this.noteReserved(this.current!);
+  }
+
+  // The safety net: everything reloaded only when the store's checksum differs from the snapshot's.
+  private async check(): Promise<void> {
+    if (this.options.mode === "full" || this.now() < this.journalMissingUntil) return this.load("periodic");
+    const { outcome, verdict } = await this.safetyNet.check(
+      this.store,
+      this.current!,
+      this.marker!,
+      this.now(),
+    );
+    this.counters.checked(outcome);
+    if (verdict === "keep") return this.contact();
+    return this.load(verdict);
+  }
+
+  private reloadFor(reason: FullLoadReason): Promise<void> {
+    if (reason === "missing") {
+      this.journalMissingUntil = this.now() + this.options.verifyMs;
+      this.options.logger.warn(
+        { event: "journal_missing" },
+        "the store has no change journal (deploy/sql/003_change_journal.sql, tracked in Hasura): every change " +
+          "reloads all mappings until it has one",
+      );
+    } else {
+      this.options.logger.info(
+        { event: "snapshot_reload", reason },
+        "the journal cannot tell what changed: reloading all mappings",
+      );
+    }
+    return this.load(reason);
+  }
+
+  private async load(reason: FullLoadReason): Promise<void> {
+    // The marker is read first: a write landing during the load moves it again and triggers another catch-up.
     const marker = await this.store.changeMarker();
     const data = await this.store.loadAll();
     const groupPins = this.options.groupPins ? await this.store.loadGroupPins() : undefined;
     this.current = Snapshot.from(groupPins ? { ...data, groupPins } : data, this.reservedRoles);
     this.marker = marker;
     this.lastFullLoad = this.now();
+    this.safetyNet.restart(this.lastFullLoad);
+    this.counters.loaded(reason);
     this.contact();
     this.noteReserved(this.current);
   }
@@ -187,34 +249,15 @@ export class SnapshotSync {
     );
   }
 
-  // Logged once when decisions start failing closed, not once per refused request.
   private noteStaleness(): void {
-    if (this.failingClosed || !this.current || this.staleForMs() <= this.options.maxStalenessMs) return;
-    this.failingClosed = true;
-    this.options.logger.error(
-      { event: "store_stale", stale_ms: this.staleForMs() },
-      "role mapping store unreachable beyond SNAPSHOT_MAX_STALENESS_S: decisions fail closed",
-    );
+    this.health.noteStaleness(this.current !== undefined);
   }
 
   private contact(): void {
-    this.lastContact = this.now();
-    this.failingClosed = false;
-    if (!this.healthy) {
-      this.healthy = true;
-      this.options.logger.info({ event: "store_recovered" }, "role mapping store reachable again");
-    }
+    this.health.contact();
   }
 
   private lost(error: unknown): void {
-    if (!this.healthy) return;
-    this.healthy = false;
-    const message = error instanceof Error ? error.message : String(error);
-    this.options.logger.warn(
-      { event: "store_unreachable", err: message },
-      this.current
-        ? "role mapping store unreachable: deciding from the last snapshot"
-        : "role mapping store unreachable: not ready until the first load succeeds",
-    );
+    this.health.lost(error, this.current !== undefined);
   }
 }

@@ -1,31 +1,30 @@
 import { GroupPinIndex, type GroupPins } from "./group-pin-index.js";
 import type { Grant, GroupPin, MappingData, Role } from "./mapping.js";
 import { GROUP_PREFIX } from "./principal.js";
+import { ReservedRows, type IgnoredReserved } from "./reserved-rows.js";
 import { reservedRoleIds } from "./reserved-roles.js";
+import { RoleSums } from "./role-sums.js";
+
+export type { IgnoredReserved } from "./reserved-rows.js";
 
 const EMPTY: ReadonlySet<string> = new Set();
 const ADMIN_ONLY = reservedRoleIds();
 
-/** What a build left out: the reserved role ids found in the data, and how many role and grant rows they had. */
-export interface IgnoredReserved {
-  readonly roleIds: readonly string[];
-  readonly rows: number;
-}
-
 /**
  * The mappings indexed for decisions: a decision is a few hash lookups, whatever the number of roles.
- * Writes made through the core are applied in place, so the next decision on this replica sees them.
- * Reserved roles (Hasura's `admin`, RESERVED_ROLE_IDS) are left out when it is built, so that no decision can
- * ever choose one; who holds them in the store is kept apart, only for ExplainDecision.
+ * Writes made through the core are applied in place, so the next decision on this replica sees them; roles
+ * changed elsewhere are swapped in whole (replaceRoles). Reserved roles (Hasura's `admin`, RESERVED_ROLE_IDS)
+ * are left out when it is built, so that no decision can ever choose one; who holds them in the store is kept
+ * apart, only for ExplainDecision. Its checksum (src/core/checksum.ts) is kept up to date with every change:
+ * hashing the rows as they are indexed adds a fraction to a load, and a check never blocks decisions.
  */
 export class Snapshot {
   private readonly roles = new Map<string, Role>();
   private readonly rolesByField = new Map<string, Set<string>>();
   private readonly rolesBySubject = new Map<string, Set<string>>();
   private readonly subjectsByRole = new Map<string, Set<string>>();
-  private readonly reservedBySubject = new Map<string, Set<string>>();
-  private readonly ignoredRoleIds = new Set<string>();
-  private ignoredRows = 0;
+  private readonly reservedRows = new ReservedRows();
+  private readonly sums = new RoleSums();
   private readonly pinIndex = new GroupPinIndex();
   private unpinned: { readonly version: number; readonly groups: ReadonlySet<string> } | undefined;
   private grantCount = 0;
@@ -59,9 +58,14 @@ export class Snapshot {
     return this.changes;
   }
 
-  /** The reserved role ids found in the data it was built from, and their role and grant rows. */
+  /** The reserved role ids found in the data it holds, and their role and grant rows. */
   get ignoredReserved(): IgnoredReserved {
-    return { roleIds: [...this.ignoredRoleIds].sort(), rows: this.ignoredRows };
+    return this.reservedRows.ignored();
+  }
+
+  /** True when the reserved role `roleId` has rows in the data it holds. */
+  holdsReserved(roleId: string): boolean {
+    return this.reservedRows.has(roleId);
   }
 
   /** True for a role id the webhook must never answer. */
@@ -71,11 +75,12 @@ export class Snapshot {
 
   /** The reserved roles a user and its groups hold in the store (never among `rolesOf`). */
   reservedRolesOf(user: string, groups: readonly string[]): Set<string> {
-    const result = new Set<string>();
-    if (this.reservedBySubject.size === 0) return result;
-    for (const subject of [user, ...groups])
-      for (const role of this.reservedBySubject.get(subject) ?? []) result.add(role);
-    return result;
+    return this.reservedRows.rolesOf(user, groups);
+  }
+
+  /** The checksum of every role but those in `except` (the roles a store changed since), as the store's. */
+  checksumExcept(except: Iterable<string>): string {
+    return this.sums.checksumExcept(except);
   }
 
   /** The role, if present. */
@@ -112,6 +117,25 @@ export class Snapshot {
     for (const pin of pins) this.pinIndex.put(pin);
   }
 
+  /** Makes the pins of `groups` exactly those of `pins` (a group absent from `pins` loses its pin). */
+  replacePins(groups: Iterable<string>, pins: readonly GroupPin[]): void {
+    this.changes++;
+    for (const group of groups) this.pinIndex.delete(group);
+    for (const pin of pins) this.pinIndex.put(pin);
+  }
+
+  /**
+   * Replaces everything of the roles `roleIds` — the role, its root fields, its grants — with what `data` holds
+   * of them (a role absent from it is deleted). Synchronous, so no decision sees part of it.
+   */
+  replaceRoles(roleIds: Iterable<string>, data: MappingData): void {
+    this.changes++;
+    for (const roleId of roleIds) this.dropRole(roleId);
+    for (const role of data.roles) this.putRole(role);
+    for (const grant of data.userGrants) this.addGrant(grant);
+    for (const grant of data.groupGrants) this.addGrant(grant);
+  }
+
   /** The granted `group:` subjects that have no pin (rows written before pins, or outside the API). */
   unpinnedGroups(): ReadonlySet<string> {
     if (this.unpinned?.version !== this.changes) {
@@ -128,24 +152,29 @@ export class Snapshot {
 
   /** Creates or replaces a role and its root fields; its grants stay. */
   putRole(role: Role): void {
-    if (this.reserved.has(role.roleId)) return this.ignore(role.roleId);
+    if (this.reserved.has(role.roleId)) {
+      this.reservedRows.addRole(role);
+      this.sums.addRole(role);
+      return;
+    }
     this.changes++;
     const previous = this.roles.get(role.roleId);
-    if (previous) for (const field of previous.rootFields) removeFrom(this.rolesByField, field, role.roleId);
+    if (previous) {
+      for (const field of previous.rootFields) removeFrom(this.rolesByField, field, role.roleId);
+      this.sums.removeRole(previous);
+    }
     this.roles.set(role.roleId, role);
     for (const field of role.rootFields) addTo(this.rolesByField, field, role.roleId);
+    this.sums.addRole(role);
   }
 
-  /** Removes a role with all its root fields and grants. */
+  /**
+   * Removes a role with all its root fields and grants. Deleting a reserved role is how operators clean the store
+   * up: its holders stop being listed at once.
+   */
   deleteRole(roleId: string): void {
-    if (this.reserved.has(roleId)) return this.forgetReserved(roleId);
-    const role = this.roles.get(roleId);
-    if (!role) return;
     this.changes++;
-    for (const field of role.rootFields) removeFrom(this.rolesByField, field, roleId);
-    for (const subject of [...(this.subjectsByRole.get(roleId) ?? [])]) this.removeGrant(subject, roleId);
-    this.subjectsByRole.delete(roleId);
-    this.roles.delete(roleId);
+    this.dropRole(roleId);
   }
 
   /** Makes exactly `subjects` of one kind (`user:` or `group:` prefix) hold the role. */
@@ -171,8 +200,9 @@ export class Snapshot {
 
   private addGrant(grant: Grant): void {
     if (this.reserved.has(grant.roleId)) {
-      addTo(this.reservedBySubject, grant.subject, grant.roleId);
-      return this.ignore(grant.roleId);
+      this.reservedRows.addGrant(grant);
+      this.sums.addGrant(grant.roleId, grant.subject);
+      return;
     }
     const subjects = this.subjectsByRole.get(grant.roleId) ?? new Set<string>();
     if (subjects.has(grant.subject)) return;
@@ -180,20 +210,18 @@ export class Snapshot {
     this.subjectsByRole.set(grant.roleId, subjects);
     addTo(this.rolesBySubject, grant.subject, grant.roleId);
     this.grantCount++;
+    this.sums.addGrant(grant.roleId, grant.subject);
   }
 
-  // Deleting a reserved role is how operators clean the store up: its holders stop being listed at once.
-  private forgetReserved(roleId: string): void {
-    this.changes++;
-    for (const [subject, roles] of this.reservedBySubject) {
-      roles.delete(roleId);
-      if (roles.size === 0) this.reservedBySubject.delete(subject);
-    }
-  }
-
-  private ignore(roleId: string): void {
-    this.ignoredRoleIds.add(roleId);
-    this.ignoredRows++;
+  // Everything of one role goes, whether the role itself is there or not (grants can outlive it in old tables).
+  private dropRole(roleId: string): void {
+    if (this.reserved.has(roleId)) this.reservedRows.forget(roleId);
+    const role = this.roles.get(roleId);
+    if (role) for (const field of role.rootFields) removeFrom(this.rolesByField, field, roleId);
+    for (const subject of [...(this.subjectsByRole.get(roleId) ?? [])]) this.removeGrant(subject, roleId);
+    this.subjectsByRole.delete(roleId);
+    this.roles.delete(roleId);
+    this.sums.dropRole(roleId);
   }
 
   private removeGrant(subject: string, roleId: string): void {
@@ -201,6 +229,7 @@ export class Snapshot {
     if (!subjects?.delete(subject)) return;
     removeFrom(this.rolesBySubject, subject, roleId);
     this.grantCount--;
+    this.sums.removeGrant(roleId, subject);
   }
 }
 

@@ -1,4 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { SyncActivity } from "../core/sync-counters.js";
+import { watchSyncActivity } from "./sync-activity-metrics.js";
 
 /** Hits and misses of one cache since start, and its entries now. */
 export interface CacheCounts {
@@ -19,6 +21,8 @@ export interface SnapshotGauges {
   readonly grants: number;
   /** Role and grant rows of reserved role ids the last load left out. */
   readonly reservedRowsIgnored: number;
+  /** How the snapshot has followed the store since start. */
+  readonly activity?: SyncActivity;
 }
 
 /** Values read at each scrape rather than counted as they happen. */
@@ -269,6 +273,8 @@ export class SidecarMetrics {
       "Role and grant rows of reserved role ids (admin, RESERVED_ROLE_IDS) the last snapshot load ignored",
       (s) => s.reservedRowsIgnored,
     );
+    const activity = read().activity;
+    if (activity) watchSyncActivity(this.registry, PREFIX, () => read().activity ?? activity);
   }
 
   private watchCaches(caches: Readonly<Record<string, () => CacheCounts>>): void {

@@ -11,6 +11,7 @@ export const STORE_METHODS = [
   "setUserRoles",
   "setGroupRoles",
   "loadGroupPins",
+  "loadGroupPinsOf",
   "pinGroups",
   "deleteRole",
   "getRole",

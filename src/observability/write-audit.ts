@@ -145,6 +145,7 @@ function bindAll(store: RoleMappingStore): RoleMappingStore {
     setUserRoles: (roleId, users) => store.setUserRoles(roleId, users),
     setGroupRoles: (roleId, groups, pins) => store.setGroupRoles(roleId, groups, pins),
     loadGroupPins: () => store.loadGroupPins(),
+    loadGroupPinsOf: (groups) => store.loadGroupPinsOf(groups),
     pinGroups: (pins) => store.pinGroups(pins),
     deleteRole: (roleId) => store.deleteRole(roleId),
     getRole: (roleId) => store.getRole(roleId),

@@ -83,10 +83,16 @@ export async function readChecksumOf(
   parts: HasuraStoreParts,
   since: string,
 ): Promise<StoreChecksum | undefined> {
-  const { checksums } = await parts.transport.request<{ checksums: { version: string; checksum: string }[] }>(
-    "read checksum",
-    parts.documents.readChecksum,
-  );
+  let checksums: { version: string; checksum: string }[];
+  try {
+    ({ checksums } = await parts.transport.request<{ checksums: typeof checksums }>(
+      "read checksum",
+      parts.documents.readChecksum,
+    ));
+  } catch (error) {
+    if (error instanceof Error && UNTRACKED.test(error.message)) return undefined;
+    throw error;
+  }
   const row = checksums[0];
   if (!row || String(row.version) !== since) return undefined;
   return { marker: String(row.version), checksum: String(row.checksum), changedRoles: [] };

@@ -128,6 +128,13 @@ export class HasuraStore implements RoleMappingStore {
     return loadGroupPinsPaged(this.parts, this.pageSize);
   }
 
+  /** The pins of `groups`, in one request. */
+  async loadGroupPinsOf(groups: readonly string[]): Promise<GroupPin[]> {
+    if (groups.length === 0) return [];
+    const data = await this.request<{ pins: PinRow[] }>("read group pins", "readGroupPins", { groups });
+    return data.pins.map((row) => ({ group: row.group, objectId: row.object_id }));
+  }
+
   /**
    * Stores the pins of groups that have none, then reads what is stored for them: two requests, the second
    * reading whatever the first or any other writer left.

@@ -21,15 +21,16 @@ export async function openStore(config: Config["store"], logger: CoreLogger): Pr
       return createSqlStore({ client, schema: config.schema, migrate: config.migrate });
     }
     case "postgres": {
-      const [{ openPgClient }, { createSqlStore }] = await Promise.all([
+      const [{ openPgClient }, { createSqlStore }, { pgChangeFeed }] = await Promise.all([
         import("./pg-client.js"),
         import("./sql-store.js"),
+        import("./pg-listener.js"),
       ]);
-      const client = openPgClient({
-        connectionString: config.databaseUrl ?? "",
-        statementTimeoutMs: config.timeoutMs,
-      });
-      return createSqlStore({ client, schema: config.schema, migrate: config.migrate });
+      const connectionString = config.databaseUrl ?? "";
+      const client = openPgClient({ connectionString, statementTimeoutMs: config.timeoutMs });
+      // Opened only if the snapshot listens (SNAPSHOT_LISTEN), on a connection of its own.
+      const changeFeed = pgChangeFeed({ connectionString, schema: config.schema, logger });
+      return createSqlStore({ client, schema: config.schema, migrate: config.migrate, changeFeed });
     }
     case "hasura": {
       const graphql = config.graphql;

@@ -89,6 +89,8 @@ export interface RoleMappingStore {
    * deployments may not have the pin table.
    */
   loadGroupPins(): Promise<GroupPin[]>;
+  /** The pins of `groups` (those that have one): a replica reloads the pins the journal lists as changed. */
+  loadGroupPinsOf(groups: readonly string[]): Promise<GroupPin[]>;
   /**
    * Stores each pin whose group has none yet, in one transaction, and returns the pins now stored for those
    * groups: the first writer wins, so replicas pinning the same name at once end with the same pin.

@@ -43,6 +43,20 @@ export async function selectPins(q: SqlQueryable, s: string): Promise<GroupPin[]
   return toPins(await q.query(`SELECT "group", object_id FROM ${s}.group_pins`));
 }
 
+/** The pins of `groups` in schema `s`. */
+export async function selectPinsOf(
+  q: SqlQueryable,
+  s: string,
+  groups: readonly string[],
+): Promise<GroupPin[]> {
+  if (groups.length === 0) return [];
+  return toPins(
+    await q.query(`SELECT "group", object_id FROM ${s}.group_pins WHERE "group" = ANY($1::text[])`, [
+      [...groups],
+    ]),
+  );
+}
+
 function toPins(rows: readonly SqlRow[]): GroupPin[] {
   return rows.map((row) => ({ group: row.group as string, objectId: row.object_id as string }));
 }

@@ -8,7 +8,7 @@ import { grantsQuery, groupTable, toGrants, userTable, type GrantTable } from ".
 import { journalMissing, readChanges, readChecksum, selectRoles } from "./sql-journal.js";
 import { DEFAULT_LOAD_PAGE_SIZE, loadAllPaged } from "./sql-load.js";
 import { migrateSchema } from "./sql-migrate.js";
-import { pinAbsentIn, selectPins } from "./sql-pins.js";
+import { pinAbsentIn, selectPins, selectPinsOf } from "./sql-pins.js";
 import { DEFAULT_SCHEMA, quoteSchema } from "./sql-schema.js";
 import { deleteRoleIn, replaceGrantsIn, upsertRoleIn } from "./sql-writes.js";
 import { WriteTags } from "./write-tags.js";
@@ -114,8 +114,13 @@ export class SqlStore implements RoleMappingStore {
   }
 
   /** The checksum of the roles not changed after `since`, computed by the database in one statement. */
-  checksum(since: string): Promise<StoreChecksum | undefined> {
-    return this.read(() => readChecksum(this.client, this.s, since));
+  async checksum(since: string): Promise<StoreChecksum | undefined> {
+    try {
+      return await readChecksum(this.client, this.s, since);
+    } catch (error) {
+      if (journalMissing(sqlState(error))) return undefined;
+      throw toStoreError(error);
+    }
   }
 
   /** Creates or updates the role; ConflictError when role_id or component_id is bound otherwise. */
@@ -140,6 +145,11 @@ export class SqlStore implements RoleMappingStore {
   /** Every group pin. */
   loadGroupPins(): Promise<GroupPin[]> {
     return this.read(() => selectPins(this.client, this.s));
+  }
+
+  /** The pins of `groups`. */
+  loadGroupPinsOf(groups: readonly string[]): Promise<GroupPin[]> {
+    return this.read(() => selectPinsOf(this.client, this.s, groups));
   }
 
   /** Stores the pins of groups that have none; the pins stored for those groups afterwards. */

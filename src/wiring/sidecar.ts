@@ -83,7 +83,10 @@ export async function buildSidecar(
     (target, attempt) => metrics.observeIdentityCall(target, attempt.status, attempt.throttled),
   );
   const sync = new SnapshotSync(store, {
-    refreshMs: config.snapshot.refreshMs,
+    // Following the journal, the safety net's period; reloading in full (as before the journal), the refresh's.
+    verifyMs: config.snapshot.sync === "full" ? config.snapshot.refreshMs : config.snapshot.verifyMs,
+    mode: config.snapshot.sync,
+    listen: config.snapshot.listen,
     pollMs: Math.max(50, Math.min(1000, config.snapshot.maxLagMs / 2)),
     maxStalenessMs: config.snapshot.maxStalenessMs,
     logger,

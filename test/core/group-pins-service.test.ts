@@ -17,7 +17,7 @@ const pin = (name: string, objectId: string): GroupPin => ({ group: `group:${nam
 
 async function setup(holders: Record<string, string[]>, store = new FakeStore()) {
   const sync = new SnapshotSync(store, {
-    refreshMs: 3_600_000,
+    verifyMs: 3_600_000,
     pollMs: 3_600_000,
     maxStalenessMs: 60_000,
     logger: new RecordingLogger(),

@@ -24,7 +24,7 @@ async function setup(
 ) {
   const store = new FakeStore();
   const sync = new SnapshotSync(store, {
-    refreshMs: 3_600_000,
+    verifyMs: 3_600_000,
     pollMs: 3_600_000,
     maxStalenessMs: 60_000,
     logger: new RecordingLogger(),

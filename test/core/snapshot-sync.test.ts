@@ -7,7 +7,7 @@ import { RecordingLogger } from "../support/quiet-logger.js";
 
 const HOUR = 3_600_000;
 
-function setup(options: { refreshMs?: number; maxStalenessMs?: number } = {}) {
+function setup(options: { verifyMs?: number; maxStalenessMs?: number } = {}) {
   const clock = { now: 1_000_000 };
   const store = new FakeStore({
     roles: [{ roleId: "r_orders", componentId: "c1", rootFields: ["orders"] }],
@@ -16,7 +16,7 @@ function setup(options: { refreshMs?: number; maxStalenessMs?: number } = {}) {
   const logger = new RecordingLogger();
   // The timer never fires within a test: polls are driven by hand with a fake clock.
   const sync = new SnapshotSync(store, {
-    refreshMs: options.refreshMs ?? 10 * HOUR,
+    verifyMs: options.verifyMs ?? 10 * HOUR,
     pollMs: HOUR,
     maxStalenessMs: options.maxStalenessMs ?? 30_000,
     logger,
@@ -60,26 +60,31 @@ describe("SnapshotSync", () => {
     expect([...sync.fresh().rolesOf("user:alice", [])]).toEqual(["r_orders"]);
   });
 
-  it("reloads when the change marker moves, and not otherwise", async () => {
+  it("reloads the role the journal lists when the change marker moves, and nothing otherwise", async () => {
     const { store, sync } = setup();
     await sync.start();
     await sync.poll();
     expect(store.loads).toBe(1);
+    expect(store.roleLoads).toEqual([]);
     store.grantOutside({ subject: "user:bob", roleId: "r_orders" });
     await sync.poll();
-    expect(store.loads).toBe(2);
+    expect(store.loads).toBe(1);
+    expect(store.roleLoads).toEqual([["r_orders"]]);
     expect([...sync.fresh().rolesOf("user:bob", [])]).toEqual(["r_orders"]);
   });
 
-  it("reloads every refresh period even when the marker stands still", async () => {
-    const { clock, store, sync } = setup({ refreshMs: 60_000 });
+  it("checks the store's checksum every verify period, reloading nothing while it matches", async () => {
+    const { clock, store, sync } = setup({ verifyMs: 60_000 });
+    // Jittered by ±10 % per replica: the first check comes 54 to 66 s after the load.
     await sync.start();
-    clock.now += 59_000;
+    clock.now += 53_000;
     await sync.poll();
+    expect(store.checksums).toBe(0);
+    clock.now += 14_000;
+    await sync.poll();
+    expect(store.checksums).toBe(1);
     expect(store.loads).toBe(1);
-    clock.now += 1_000;
-    await sync.poll();
-    expect(store.loads).toBe(2);
+    expect(sync.stats().activity.checks).toEqual({ match: 1, mismatch: 0, untaken: 0 });
   });
 
   it("decides from the last snapshot while the store is away, up to the staleness bound", async () => {
@@ -134,7 +139,7 @@ describe("SnapshotSync", () => {
   it("refuses writes beyond the queue bound at once, and takes them again once the queue drains", async () => {
     const { store } = setup();
     const sync = new SnapshotSync(store, {
-      refreshMs: HOUR,
+      verifyMs: HOUR,
       pollMs: HOUR,
       maxStalenessMs: HOUR,
       maxQueuedWrites: 2,
@@ -194,7 +199,7 @@ describe("SnapshotSync", () => {
     });
     const logger = new RecordingLogger();
     const sync = new SnapshotSync(store, {
-      refreshMs: HOUR,
+      verifyMs: HOUR,
       pollMs: HOUR,
       maxStalenessMs: HOUR,
       logger,
@@ -232,7 +237,7 @@ describe("SnapshotSync", () => {
       userGrants: [{ subject: "user:mallory", roleId: "admin" }],
     });
     const logger = new RecordingLogger();
-    const sync = new SnapshotSync(store, { refreshMs: HOUR, pollMs: HOUR, maxStalenessMs: HOUR, logger });
+    const sync = new SnapshotSync(store, { verifyMs: HOUR, pollMs: HOUR, maxStalenessMs: HOUR, logger });
     syncs.push(sync);
     await sync.start();
     expect(sync.fresh().rolesOf("user:mallory", []).size).toBe(0);

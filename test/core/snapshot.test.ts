@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { mappingChecksum } from "../../src/core/checksum.js";
 import { reservedRoleIds } from "../../src/core/reserved-roles.js";
 import { Snapshot } from "../../src/core/snapshot.js";
 import { snapshotOf } from "./fixtures.js";
@@ -162,5 +163,112 @@ describe("Snapshot and reserved roles", () => {
     expect(snapshot.reservedRolesOf("user:mallory", ["group:ops"]).size).toBe(0);
     expect(snapshot.version).toBeGreaterThan(version);
     expect([...snapshot.rolesOf("user:mallory", [])]).toEqual(["r_orders"]);
+  });
+});
+
+describe("Snapshot swapping roles in", () => {
+  it("replaces everything of the roles named, deleting those the data lacks, as one change", () => {
+    const snapshot = base();
+    const version = snapshot.version;
+    snapshot.replaceRoles(["r_orders", "r_customers", "r_new"], {
+      roles: [
+        { roleId: "r_orders", componentId: "c-r_orders", rootFields: ["orders_v2"] },
+        { roleId: "r_new", componentId: "c-r_new", rootFields: ["customers"] },
+      ],
+      userGrants: [{ subject: "user:bob_corp.com", roleId: "r_orders" }],
+      groupGrants: [{ subject: "group:sales", roleId: "r_new" }],
+    });
+    expect(snapshot.version).toBeGreaterThan(version);
+    expect([...snapshot.rolesForField("orders")]).toEqual([]);
+    expect([...snapshot.rolesForField("orders_v2")]).toEqual(["r_orders"]);
+    expect([...snapshot.rolesForField("customers")]).toEqual(["r_new"]);
+    expect(snapshot.role("r_customers")).toBeUndefined();
+    expect([...snapshot.rolesOf("user:alice_corp.com", ["group:analysts"])]).toEqual([]);
+    expect([...snapshot.rolesOf("user:bob_corp.com", ["group:sales"])].sort()).toEqual(["r_new", "r_orders"]);
+    expect(snapshot.grants).toBe(2);
+  });
+
+  it("drops the grants of a role the store no longer has, and leaves the roles not named alone", () => {
+    // Grants can outlive their role in tables without foreign keys; the snapshot indexes them all the same.
+    const snapshot = Snapshot.from({
+      roles: [{ roleId: "kept", componentId: "c", rootFields: ["f"] }],
+      userGrants: [
+        { subject: "user:a", roleId: "gone" },
+        { subject: "user:a", roleId: "kept" },
+      ],
+      groupGrants: [],
+    });
+    snapshot.replaceRoles(["gone"], { roles: [], userGrants: [], groupGrants: [] });
+    expect([...snapshot.rolesOfSubject("user:a")]).toEqual(["kept"]);
+  });
+
+  it("counts the rows of a reserved role swapped in or out", () => {
+    const snapshot = base();
+    const admin = { roleId: "admin", componentId: "c-admin", rootFields: ["orders"] };
+    snapshot.replaceRoles(["admin"], {
+      roles: [admin],
+      userGrants: [{ subject: "user:mallory", roleId: "admin" }],
+      groupGrants: [],
+    });
+    expect(snapshot.ignoredReserved).toEqual({ roleIds: ["admin"], rows: 2 });
+    expect(snapshot.holdsReserved("admin")).toBe(true);
+    expect([...snapshot.reservedRolesOf("user:mallory", [])]).toEqual(["admin"]);
+    expect([...snapshot.rolesForField("orders")]).toEqual(["r_orders"]);
+    snapshot.replaceRoles(["admin"], { roles: [], userGrants: [], groupGrants: [] });
+    expect(snapshot.ignoredReserved).toEqual({ roleIds: [], rows: 0 });
+    expect(snapshot.reservedRolesOf("user:mallory", []).size).toBe(0);
+  });
+});
+
+describe("Snapshot checksum", () => {
+  const data = {
+    roles: [
+      { roleId: "admin", componentId: "c-admin", rootFields: ["payroll"] },
+      { roleId: "r1", componentId: "c1", rootFields: ["a", "b"] },
+      { roleId: "r2", componentId: "c2", rootFields: [] },
+    ],
+    userGrants: [
+      { subject: "user:u", roleId: "r1" },
+      { subject: "user:m", roleId: "admin" },
+      { subject: "user:o", roleId: "orphan" },
+    ],
+    groupGrants: [{ subject: "group:g", roleId: "r2" }],
+  };
+
+  it("is the store's checksum of the rows it was built from, reserved and orphaned ones included", () => {
+    expect(Snapshot.from(data).checksumExcept([])).toBe(mappingChecksum(data));
+    expect(Snapshot.from(data).checksumExcept(["r1", "admin"])).toBe(
+      mappingChecksum(data, new Set(["r1", "admin"])),
+    );
+  });
+
+  it("follows every change made in place or swapped in", () => {
+    const snapshot = Snapshot.from(data);
+    snapshot.putRole({ roleId: "r2", componentId: "c2", rootFields: ["x"] });
+    snapshot.replaceGrants("r1", "user:", ["user:v", "user:w"]);
+    snapshot.deleteRole("admin");
+    snapshot.replaceRoles(["r3"], {
+      roles: [{ roleId: "r3", componentId: "c3", rootFields: ["y"] }],
+      userGrants: [],
+      groupGrants: [{ subject: "group:h", roleId: "r3" }],
+    });
+    const now = {
+      roles: [
+        { roleId: "r1", componentId: "c1", rootFields: ["a", "b"] },
+        { roleId: "r2", componentId: "c2", rootFields: ["x"] },
+        { roleId: "r3", componentId: "c3", rootFields: ["y"] },
+      ],
+      userGrants: [
+        { subject: "user:v", roleId: "r1" },
+        { subject: "user:w", roleId: "r1" },
+        { subject: "user:o", roleId: "orphan" },
+      ],
+      groupGrants: [
+        { subject: "group:g", roleId: "r2" },
+        { subject: "group:h", roleId: "r3" },
+      ],
+    };
+    expect(snapshot.checksumExcept([])).toBe(mappingChecksum(now));
+    expect(snapshot.checksumExcept(["r3", "r3"])).toBe(mappingChecksum(now, new Set(["r3"])));
   });
 });

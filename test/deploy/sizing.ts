@@ -5,8 +5,8 @@
  *
  * Runs the built sidecar as the image does (`node dist/main.js`, NODE_ENV=production, NODE_OPTIONS from --heap)
  * on a fresh PostgreSQL database holding the bench workload padded to --grants grant rows, directly
- * (ROLEMAPPING_STORE=postgres) and through the Hasura stand-in, with SNAPSHOT_REFRESH_S=5 so that full reloads
- * happen while it waits. Prints one JSON line per store: RSS once ready, and the high-water mark (VmHWM) after
+ * (ROLEMAPPING_STORE=postgres) and through the Hasura stand-in, with SNAPSHOT_SYNC=full and SNAPSHOT_REFRESH_S=5
+ * so that full reloads happen while it waits. Prints one JSON line per store: RSS once ready, and the high-water mark (VmHWM) after
  * --wait-s seconds of reloads. Needs PostgreSQL (TEST_DATABASE_URL) and Linux (/proc).
  */
 import { spawn } from "node:child_process";
@@ -59,6 +59,7 @@ async function measure(store: string, storeEnv: Record<string, string>, grants: 
       METRICS_HOST: "127.0.0.1",
       METRICS_PORT: String(metricsPort),
       LOG_LEVEL: "warn",
+      SNAPSHOT_SYNC: "full",
       SNAPSHOT_REFRESH_S: "5",
       STORE_TIMEOUT_MS: "600000",
       ...storeEnv,

@@ -118,7 +118,7 @@ export async function openApiFixture(limits?: MappingLimits): Promise<ApiFixture
   const log = new MemoryLog();
   let clock = Date.now();
   const sync = new SnapshotSync(store, {
-    refreshMs: 3_600_000,
+    verifyMs: 3_600_000,
     pollMs: 3_600_000,
     maxStalenessMs: MAX_STALENESS_MS,
     logger: log,

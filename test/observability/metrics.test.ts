@@ -63,6 +63,12 @@ describe("/metrics on the admin listener", () => {
     expect(sample(text, "rolemapper_ready")).toBe(1);
   });
 
+  it("counts how the snapshot follows the store: one full load at start, nothing more", () => {
+    expect(sample(text, "rolemapper_snapshot_full_loads_total", { reason: "start" })).toBe(1);
+    expect(sample(text, "rolemapper_snapshot_reloaded_total", { kind: "role" })).toBe(0);
+    expect(sample(text, "rolemapper_snapshot_checks_total", { outcome: "mismatch" })).toBe(0);
+  });
+
   it("times store calls by method", () => {
     expect(sample(text, "rolemapper_store_call_duration_seconds_count", { method: "setUserRoles" })).toBe(1);
     expect(

@@ -326,6 +326,15 @@ export function describeStoreContract<T extends StoreUnderTest>(
         expect(await store.pinGroups([])).toEqual([]);
       });
 
+      it("loads the pins of the groups asked for", async () => {
+        await store.pinGroups([pin("a", "id-a"), pin("b", "id-b")]);
+        expect(sortedPins(await store.loadGroupPinsOf(["group:b", "group:a", "group:none"]))).toEqual([
+          pin("a", "id-a"),
+          pin("b", "id-b"),
+        ]);
+        expect(await store.loadGroupPinsOf([])).toEqual([]);
+      });
+
       it("gives every one of many concurrent first pins of a name the same answer", async () => {
         const answers = await Promise.all(
           Array.from({ length: 8 }, (_, i) =>

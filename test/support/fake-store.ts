@@ -33,6 +33,10 @@ export class FakeStore implements RoleMappingStore {
   down = false;
   /** When true, the journal entries of this store's successful writes read as this client's own. */
   ownWrites = false;
+  /** When true, the store acts as one without the journal migration (changesSince: missing, no checksum). */
+  journalMissing = false;
+  /** Subscribers of watchChanges; notify() calls them. */
+  private readonly listeners = new Set<() => void>();
   /** When set, loadAll awaits it after reading the data: lets a test interleave a write with a slow load. */
   loadGate: Promise<void> | undefined;
   /** When set, loadRoles awaits it after reading the data. */
@@ -92,8 +96,24 @@ export class FakeStore implements RoleMappingStore {
     return String(this.version);
   }
 
+  /** Tells every watcher that something changed, as PostgreSQL's NOTIFY does. */
+  notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  watchChanges(onChange: () => void): () => Promise<void> {
+    this.listeners.add(onChange);
+    return async () => void this.listeners.delete(onChange);
+  }
+
+  /** How many watchers are subscribed. */
+  get watchers(): number {
+    return this.listeners.size;
+  }
+
   async changesSince(since: string, limit: number): Promise<JournalRead> {
     this.check();
+    if (this.journalMissing) return { complete: false, reason: "missing" };
     const after = Number(since);
     if (!(after <= this.version)) return { complete: false, reason: "reset" };
     if (after < this.floor) return { complete: false, reason: "pruned" };
@@ -124,6 +144,7 @@ export class FakeStore implements RoleMappingStore {
   async checksum(since: string): Promise<StoreChecksum | undefined> {
     this.check();
     this.checksums++;
+    if (this.journalMissing) return undefined;
     const after = Number(since);
     if (after < this.floor || after > this.version) return undefined;
     const changed = new Set(
@@ -173,6 +194,14 @@ export class FakeStore implements RoleMappingStore {
   async loadGroupPins(): Promise<GroupPin[]> {
     this.check();
     return [...this.pins].map(([group, objectId]) => ({ group, objectId }));
+  }
+
+  async loadGroupPinsOf(groups: readonly string[]): Promise<GroupPin[]> {
+    this.check();
+    return groups.flatMap((group) => {
+      const objectId = this.pins.get(group);
+      return objectId === undefined ? [] : [{ group, objectId }];
+    });
   }
 
   async pinGroups(pins: readonly GroupPin[]): Promise<GroupPin[]> {
