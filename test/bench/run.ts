@@ -15,14 +15,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { measureCombinedRoles } from "./combined-roles.js";
 import { buildOnce } from "./build.js";
 import { BenchContext, type Plan } from "./context.js";
 import { measureFootprint } from "./footprint.js";
 import { describe, machine, targets } from "./report.js";
-import { measurePinnedGroups } from "./pinned-groups.js";
 import { measureScaling } from "./scaling.js";
-import { measureShadow } from "./shadow-scenario.js";
 import { request } from "./sidecar-scenarios.js";
 import { measureSnapshotLoad, snapshotStores } from "./snapshot-load.js";
 import { measureStoreRoundTrips } from "./store-round-trips.js";
@@ -104,7 +101,11 @@ try {
     await runWebhookScenarios(ctx, run, workload, SIZE, warmBodies);
   }
 
-  if (wants("shadow")) await measureShadow(ctx, workload, SIZE, signWarmBodies());
+  // Scenarios of later features are imported only when run, so this bench also runs on older trees.
+  if (wants("shadow")) {
+    const { measureShadow } = await import("./shadow-scenario.js");
+    await measureShadow(ctx, workload, SIZE, signWarmBodies());
+  }
 
   if (wants("store")) {
     const storeTrips = await measureStoreRoundTrips();
@@ -125,6 +126,7 @@ try {
   }
 
   if (wants("pins")) {
+    const { measurePinnedGroups } = await import("./pinned-groups.js");
     const pinned = await measurePinnedGroups(plan.scalingMs);
     ctx.log(
       `pinned group names (in-process, groups from a warm provider cache): warm authorize ` +
@@ -136,6 +138,7 @@ try {
   }
 
   if (wants("combined")) {
+    const { measureCombinedRoles } = await import("./combined-roles.js");
     const combined = await measureCombinedRoles(plan.scalingMs);
     ctx.log(
       `combined roles (in-process Authorizer.authorize, warm token, combined role known): ` +
