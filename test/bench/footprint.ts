@@ -7,7 +7,7 @@ import { freePort } from "../support/free-port.js";
 import type { JwksIssuer } from "../support/jwks-issuer.js";
 import { buildOnce, ROOT } from "./build.js";
 import { startChild } from "./child.js";
-import { runLoad, type LoadResult } from "./load.js";
+import { cpuMicros, runLoad, type LoadResult } from "./load.js";
 import { BENCH_API_TOKEN } from "./seed.js";
 import { seedWorkloadSql } from "./seed-sql.js";
 import type { Workload } from "./workload.js";
@@ -18,6 +18,8 @@ export interface FootprintFigure {
   readonly grantRows: number;
   /** From spawning `node dist/main.js` to the first `/readyz` 200. */
   readonly readyMs: number;
+  /** CPU time the process had used by then: the start-up's cost, hardly moved by other processes on the cores. */
+  readonly readyCpuMs: number;
   /** Resident set once ready and idle for a moment. */
   readonly rssIdleMb: number;
   /** Resident set at the end of the warm load. */
@@ -124,6 +126,7 @@ async function measureProcess(
   try {
     await untilReady(webhookPort, child, () => output);
     const readyMs = Math.round(performance.now() - started);
+    const readyCpuMs = Math.round(cpuMicros(child.pid as number) / 1000);
     await new Promise((resolve) => setTimeout(resolve, options.idleMs));
     const rssIdleMb = memory(child, "VmRSS");
     // Each caller once first: its token verified and cached, so the timed load is of warm decisions.
@@ -144,6 +147,7 @@ async function measureProcess(
       store,
       grantRows,
       readyMs,
+      readyCpuMs,
       rssIdleMb,
       rssLoadedMb: memory(child, "VmRSS"),
       rssPeakMb: memory(child, "VmHWM"),

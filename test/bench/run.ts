@@ -177,7 +177,7 @@ try {
     for (const figure of measured) {
       ctx.log(
         `footprint of node dist/main.js, ${figure.store} store, ${figure.grantRows} grants: ready in ` +
-          `${figure.readyMs} ms, rss idle ${figure.rssIdleMb} MB, after ${plan.seconds} s of warm load ` +
+          `${figure.readyMs} ms (${figure.readyCpuMs} ms of CPU), rss idle ${figure.rssIdleMb} MB, after ${plan.seconds} s of warm load ` +
           `${figure.rssLoadedMb} MB (peak ${figure.rssPeakMb} MB); load ${describe(figure.load)}`,
       );
     }
