@@ -166,28 +166,37 @@ export class SnapshotSync {
 
   private async pollOnce(): Promise<void> {
     try {
-      const marker = await this.store.changeMarker();
       if (this.current === undefined) await this.queue.run(() => this.load("start"));
-      else if (marker !== this.marker) await this.queue.run(() => this.follow());
-      else if (this.safetyNet.due(this.now())) await this.queue.run(() => this.check());
-      else this.contact();
+      else if (this.followsJournal()) await this.queue.run(() => this.follow());
+      else await this.pollMarker();
+      if (this.safetyNet.due(this.now())) await this.queue.run(() => this.check());
     } catch (error) {
       this.lost(error);
       this.noteStaleness();
     }
   }
 
-  // The marker moved: apply what the journal lists, or reload everything where it cannot tell.
+  private followsJournal(): boolean {
+    return this.options.mode !== "full" && this.now() >= this.journalMissingUntil;
+  }
+
+  // Without the journal: everything is reloaded whenever the marker moved.
+  private async pollMarker(): Promise<void> {
+    const marker = await this.store.changeMarker();
+    if (marker === this.marker) return this.contact();
+    await this.queue.run(() => this.load(this.options.mode === "full" ? "changed" : "missing"));
+  }
+
+  // Applies what the journal lists since the snapshot's marker (reading the marker with it: one round trip when
+  // nothing changed), or reloads everything where it cannot tell.
   private async follow(): Promise<void> {
-    if (this.options.mode === "full") return this.load("changed");
-    if (this.now() < this.journalMissingUntil) return this.load("missing");
     const outcome = await catchUp(this.store, this.current!, this.marker!, {
       maxChangedRoles: this.options.maxChangedRoles ?? 1_000,
       groupPins: this.options.groupPins ?? false,
     });
     if (outcome.kind === "reload") return this.reloadFor(outcome.reason);
+    if (outcome.marker !== this.marker) this.counters.caughtUp(outcome.roleIds.length, outcome.pins);
     this.marker = outcome.marker;
-    this.counters.caughtUp(outcome.roleIds.length, outcome.pins);
     this.contact();
     if (outcome.roleIds.some((roleId) => this.current!.holdsReserved(roleId)))
       this.noteReserved(this.current!);

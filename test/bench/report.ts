@@ -1,5 +1,6 @@
 import type { LoadResult } from "./load.js";
 import type { PacedLoadResult } from "./paced-load.js";
+import type { ReplicaModeFigure } from "./replica-sync.js";
 
 /** One line of a load run's figures, with a warning when any answer was not a 2xx. */
 export function describe(result: LoadResult): string {
@@ -29,6 +30,9 @@ export function targets(all: Record<string, unknown>): Record<string, boolean> {
   const writes = all.writes as { setUserRoles10kMs: number; store?: { transactions: number } } | undefined;
   const footprint = all.footprint as
     { readyMs: number; rssIdleMb: number; rssLoadedMb: number; hasura?: { readyMs: number } } | undefined;
+  const replicas = (all.replicas as { modes: ReplicaModeFigure[] } | undefined)?.modes;
+  const notify = replicas?.find((m) => m.mode === "journal-notify");
+  const poll = replicas?.find((m) => m.mode === "journal-poll");
   const checks: Record<string, boolean | undefined> = {
     warmAtLeastHalfBaseline: r.warmToBaseline === undefined ? undefined : r.warmToBaseline >= 0.5,
     warmAtLeast0_7NodeHttp: r.warmToNodeHttp === undefined ? undefined : r.warmToNodeHttp >= 0.7,
@@ -43,6 +47,11 @@ export function targets(all: Record<string, unknown>): Record<string, boolean> {
     readyWithin500ms: footprint && footprint.readyMs <= 500,
     rssIdleAtMost64Mb: footprint && footprint.rssIdleMb <= 64,
     rssLoadedAtMost80Mb: footprint && footprint.rssLoadedMb <= 80,
+    replicaCpuUnder5PctBeyondIdle: notify && poll && notify.cpuBeyondIdlePct < 5 && poll.cpuBeyondIdlePct < 5,
+    replicaRssWithin10Mb: notify && poll && notify.rssGrowthMb <= 10 && poll.rssGrowthMb <= 10,
+    replicaDelayP99Notify200ms: notify && notify.delayP99Ms <= 200 && notify.unseen === 0,
+    // SNAPSHOT_MAX_LAG_S (2 s by default) + 0.5 s.
+    replicaDelayP99PollLagPlusHalfSecond: poll && poll.delayP99Ms <= 2500 && poll.unseen === 0,
   };
   return Object.fromEntries(
     Object.entries(checks).filter((entry): entry is [string, boolean] => entry[1] !== undefined),

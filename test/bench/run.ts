@@ -1,7 +1,8 @@
 /**
  * The webhook benchmark: `npm run bench` (full) or `npm run bench -- --quick` (all scenarios, shorter).
  * `-- --only webhook,footprint` runs only the scenarios named (webhook, old-way, shadow, store, scaling, pins,
- * combined, snapshots, footprint). `-- --cpu-prof DIR` also writes CPU profiles of the sidecar during the warm and cold runs into DIR
+ * combined, snapshots, footprint, replicas). `-- --replica-grants N` sets the grants of the replicas scenario
+ * (1,000,000; 100,000 with --quick). `-- --cpu-prof DIR` also writes CPU profiles of the sidecar during the warm and cold runs into DIR
  * (summarise one with `npx tsx test/bench/profile-summary.ts DIR/warm.cpuprofile`).
  *
  * Every target runs in its own process on 127.0.0.1 and ephemeral ports; the load comes from this process
@@ -37,6 +38,7 @@ const SCENARIOS = [
   "combined",
   "snapshots",
   "footprint",
+  "replicas",
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const { values: args } = parseArgs({
@@ -44,6 +46,7 @@ const { values: args } = parseArgs({
     quick: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
     only: { type: "string" },
+    "replica-grants": { type: "string" },
   },
   strict: true,
 });
@@ -183,6 +186,22 @@ try {
     }
     const [postgres, hasura] = measured;
     figures.footprint = { ...postgres, ...(hasura ? { hasura } : {}) };
+  }
+
+  if (wants("replicas")) {
+    const { measureReplicaSync } = await import("./replica-sync.js");
+    const grantRows = Number(args["replica-grants"] ?? (plan.quick ? 100_000 : 1_000_000));
+    if (!Number.isInteger(grantRows) || grantRows < 1000)
+      throw new Error("--replica-grants: a whole number of at least 1000");
+    const modes = await measureReplicaSync({
+      issuer,
+      grantRows,
+      idleSeconds: plan.quick ? 3 : 10,
+      writeSeconds: plan.quick ? 6 : 30,
+      writesPerSecond: 20,
+      log: (line) => ctx.log(line),
+    });
+    figures.replicas = { grantRows, writesPerSecond: 20, modes };
   }
 
   figures.ratios = ratios;

@@ -156,11 +156,14 @@ describe("SnapshotSync safety net", () => {
     const { clock, store, sync } = setup();
     await sync.start();
     clock.now += HOUR;
-    // Changed after the marker the snapshot is at: left out of both checksums until the next catch-up.
-    const original = store.changeMarker.bind(store);
-    const markers = [await original()];
-    store.changeMarker = async () => markers.shift() ?? original();
-    store.grantOutside({ subject: "user:ivy", roleId: "invoices" });
+    // A write lands between the catch-up and the check: its role is left out of both checksums until the next
+    // catch-up, instead of making them differ.
+    const original = store.checksum.bind(store);
+    store.checksum = async (since) => {
+      store.grantOutside({ subject: "user:ivy", roleId: "invoices" });
+      store.checksum = original;
+      return original(since);
+    };
     await sync.poll();
     expect(sync.stats().activity.checks).toEqual({ match: 1, mismatch: 0, untaken: 0 });
     expect(store.loads).toBe(1);
@@ -254,18 +257,18 @@ describe("SnapshotSync woken by the store", () => {
   it("looks again when woken during a poll, so a change committed meanwhile is not left to the timer", async () => {
     const { store, sync } = setup();
     await sync.start();
-    const original = store.changeMarker.bind(store);
+    const original = store.changesSince.bind(store);
     let arrived!: () => void;
     const reading = new Promise<void>((resolve) => (arrived = resolve));
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    // The first marker read is slow and sees the store before the change.
-    store.changeMarker = async () => {
-      const marker = await original();
-      store.changeMarker = original;
+    // The first journal read is slow and sees the store before the change.
+    store.changesSince = async (since, limit) => {
+      const read = await original(since, limit);
+      store.changesSince = original;
       arrived();
       await gate;
-      return marker;
+      return read;
     };
     const polled = sync.poll();
     await reading;
