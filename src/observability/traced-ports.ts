@@ -25,13 +25,16 @@ export function tracedGroups(inner: GroupProvider, tracer: Tracer): GroupProvide
   };
 }
 
+// The calls a replica makes on its own every poll (about every second): the marker, and the journal after it.
+const POLLED: ReadonlySet<string> = new Set(["changeMarker", "changesSince"]);
+
 /**
- * The store with a `store.<method>` span per call. The change-marker poll runs every second on its own; outside
- * any other span it would only be noise, so it is traced only as part of something larger.
+ * The store with a `store.<method>` span per call. The polls (marker, journal) run every second on their own; outside
+ * any other span they would only be noise, so they are traced only as part of something larger.
  */
 export function tracedStore(inner: RoleMappingStore, tracer: Tracer): RoleMappingStore {
   return wrapStore(inner, (method, call) => {
-    if (method === "changeMarker" && trace.getActiveSpan() === undefined) return call();
+    if (POLLED.has(method) && trace.getActiveSpan() === undefined) return call();
     return inSpan(tracer, `store.${method}`, { "db.operation.name": method }, () => call());
   });
 }
