@@ -4,6 +4,8 @@ import type { EnvReader } from "./config-env.js";
 export interface CombinedRolesConfig {
   /** Most parents of one combined role (COMBINED_ROLE_MAX_PARENTS). */
   readonly maxParents: number;
+  /** Most combined roles kept in Hasura's metadata (COMBINED_ROLE_MAX). */
+  readonly maxRoles: number;
   /** The name prefix of every combined role, and of those the sidecar owns in the metadata (COMBINED_ROLE_PREFIX). */
   readonly prefix: string;
   /** Longest a request waits for a missing combined role to be created (COMBINED_ROLE_CREATE_TIMEOUT_MS). */
@@ -24,6 +26,7 @@ export function readCombinedRoles(
 ): CombinedRolesConfig | undefined {
   const mode = env.oneOf("COMBINED_ROLES", ["off", "hasura"], "off");
   const maxParents = env.int("COMBINED_ROLE_MAX_PARENTS", 8, 2, 32);
+  const maxRoles = env.int("COMBINED_ROLE_MAX", 1_000, 1, 100_000);
   const prefix = env.string("COMBINED_ROLE_PREFIX", "rolemapper_combined_");
   if (!PREFIX.test(prefix)) {
     env.fail("COMBINED_ROLE_PREFIX", "expected a letter or _ then up to 63 of A-Z a-z 0-9 _ -", prefix, 0);
@@ -39,7 +42,7 @@ export function readCombinedRoles(
     env.fail("GRAPHQL_ADMIN_SECRET", "required with COMBINED_ROLES=hasura (the metadata API)", undefined, 0);
   }
   if (metadataUrl === undefined || adminSecret === undefined) return undefined;
-  return { maxParents, prefix, createTimeoutMs, metadataUrl, adminSecret };
+  return { maxParents, maxRoles, prefix, createTimeoutMs, metadataUrl, adminSecret };
 }
 
 // Hasura serves its metadata API beside GraphQL: same origin, path /v1/metadata.

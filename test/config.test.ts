@@ -420,6 +420,7 @@ describe("COMBINED_ROLES and its variables", () => {
   it("with hasura, defaults the metadata URL to GRAPHQL_URL's origin and reads the bounds", () => {
     expect(loadConfig({ ...HASURA, COMBINED_ROLES: "hasura" }).combinedRoles).toEqual({
       maxParents: 8,
+      maxRoles: 1000,
       prefix: "rolemapper_combined_",
       createTimeoutMs: 5000,
       metadataUrl: "http://127.0.0.1:8080/v1/metadata",
@@ -430,6 +431,7 @@ describe("COMBINED_ROLES and its variables", () => {
       HASURA_METADATA_URL: "http://hasura:8080/v1/metadata",
       GRAPHQL_ADMIN_SECRET: "s3cret-admin",
       COMBINED_ROLE_MAX_PARENTS: "3",
+      COMBINED_ROLE_MAX: "50",
       COMBINED_ROLE_PREFIX: "rm_",
       COMBINED_ROLE_CREATE_TIMEOUT_MS: "250",
     });
@@ -437,6 +439,7 @@ describe("COMBINED_ROLES and its variables", () => {
     expect(config.store.kind).toBe("embedded");
     expect(config.combinedRoles).toEqual({
       maxParents: 3,
+      maxRoles: 50,
       prefix: "rm_",
       createTimeoutMs: 250,
       metadataUrl: "http://hasura:8080/v1/metadata",
@@ -458,6 +461,7 @@ describe("COMBINED_ROLES and its variables", () => {
       { ...HASURA, COMBINED_ROLE_MAX_PARENTS: "1" },
       /^COMBINED_ROLE_MAX_PARENTS: expected an integer from 2 to 32/,
     ],
+    [{ ...HASURA, COMBINED_ROLE_MAX: "0" }, /^COMBINED_ROLE_MAX: expected an integer from 1 to 100000/],
     [{ ...HASURA, COMBINED_ROLE_PREFIX: "9 bad" }, /^COMBINED_ROLE_PREFIX: expected a letter or _/],
     [
       { ...HASURA, COMBINED_ROLE_CREATE_TIMEOUT_MS: "5" },

@@ -10,6 +10,8 @@ export interface CombinedRoleRegistryOptions {
   readonly prefix: string;
   /** Longest a creation may take (COMBINED_ROLE_CREATE_TIMEOUT_MS); also the bound of other metadata calls. */
   readonly createTimeoutMs: number;
+  /** Most combined roles kept (COMBINED_ROLE_MAX): each one is made on demand by a caller's query. */
+  readonly maxRoles: number;
   readonly logger: CoreLogger;
   /** Counts creations, drops and failed metadata calls. */
   readonly onEvent?: (event: "created" | "dropped" | "failed") => void;
@@ -95,6 +97,8 @@ export class CombinedRoleRegistry implements CombinedRoles {
   }
 
   private async create(name: string, parents: readonly string[]): Promise<void> {
+    // Checked before this creation joins `creating`: every role known or on its way counts.
+    if (this.known.size + this.creating.size >= this.options.maxRoles) this.full(name, parents);
     const args = { role_name: name, role_set: [...parents] };
     try {
       await this.options.call("add_inherited_role", args, this.options.createTimeoutMs);
@@ -115,6 +119,18 @@ export class CombinedRoleRegistry implements CombinedRoles {
     this.options.logger.info(
       { event: "combined_role_created", role: name, parent_roles: parents },
       "combined role created in Hasura's metadata",
+    );
+  }
+
+  // Every role is a rebuild of Hasura's schema and stays in its metadata: past the bound, requests are denied.
+  private full(name: string, parents: readonly string[]): never {
+    this.options.onEvent?.("failed");
+    this.options.logger.warn(
+      { event: "combined_role_unavailable", role: name, parent_roles: parents, max: this.options.maxRoles },
+      "combined role not created: COMBINED_ROLE_MAX combined roles exist already; its requests are denied",
+    );
+    throw new UnavailableError(
+      `combined roles: ${this.options.maxRoles} exist already (COMBINED_ROLE_MAX); "${name}" was not created`,
     );
   }
 

@@ -28,6 +28,7 @@ export function buildCombinedRoles(
     call: createMetadataClient({ url: config.metadataUrl, adminSecret: config.adminSecret }),
     prefix: config.prefix,
     createTimeoutMs: config.createTimeoutMs,
+    maxRoles: config.maxRoles,
     logger,
     onEvent: (event) => metrics.observeCombinedRole(event),
   });

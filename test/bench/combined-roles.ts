@@ -61,6 +61,7 @@ export async function measureCombinedRoles(ms: number): Promise<CombinedRoleFigu
       call: async <T>() => ({}) as T,
       prefix: "rolemapper_combined_",
       createTimeoutMs: 5000,
+      maxRoles: 1000,
       logger,
     });
     const authorizer = new Authorizer({

@@ -34,12 +34,13 @@ afterAll(async () => {
   await client.close();
 });
 
-function registry(url = hasura.metadataUrl, createTimeoutMs = 2000) {
+function registry(url = hasura.metadataUrl, createTimeoutMs = 2000, maxRoles = 1000) {
   const events: string[] = [];
   const roles = new CombinedRoleRegistry({
     call: createMetadataClient({ url, adminSecret: SECRET }),
     prefix: "rm_",
     createTimeoutMs,
+    maxRoles,
     logger: new RecordingLogger(),
     onEvent: (event) => events.push(event),
   });
@@ -111,6 +112,22 @@ describe("CombinedRoleRegistry", () => {
     expect(events).toEqual(["dropped", "dropped"]);
     const down = registry("http://127.0.0.1:1/v1/metadata");
     await expect(down.roles.dropWithParent("orders")).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it("creates no role past COMBINED_ROLE_MAX, counting the refusal, and creates again once one is gone", async () => {
+    const { roles, events } = registry(hasura.metadataUrl, 2000, 1);
+    const before = hasura.metadataCalls().get("add_inherited_role") ?? 0;
+    await roles.ensure("rm_first", ["orders", "sales"]);
+    await expect(roles.ensure("rm_second", ["orders", "sales"])).rejects.toThrow(
+      /1 exist already \(COMBINED_ROLE_MAX\); "rm_second" was not created/,
+    );
+    expect(hasura.metadataCalls().get("add_inherited_role")).toBe(before + 1);
+    expect([roles.exists("rm_first"), roles.exists("rm_second")]).toEqual([true, false]);
+    expect(events).toEqual(["created", "failed"]);
+    await roles.dropWithParent("sales");
+    await roles.ensure("rm_second", ["orders", "sales"]);
+    expect(roles.exists("rm_second")).toBe(true);
+    await roles.dropWithParent("sales");
   });
 });
 
