@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { AuthorizationResult, Authorizer } from "../core/authorizer.js";
 import type { AnswerHook, ShadowedCall } from "../shadow/shadow-mode.js";
 import type { DecisionSink } from "./decision-log.js";
-import { healthAnswer } from "./health-answers.js";
+import { sendHealth } from "./health-answers.js";
 import { sendJson, sendSystemError } from "./json-response.js";
 import { parseJsonBody, readRequestBody } from "./request-body.js";
 import { routePath } from "./route-path.js";
@@ -60,8 +60,7 @@ export function createWebhookApp(options: WebhookAppOptions): RequestListener {
         return;
       }
       if (req.method === "GET" || req.method === "HEAD") {
-        const health = healthAnswer(path, options.ready);
-        if (health) return sendJson(res, health.status, health.body);
+        if (sendHealth(res, path, options.ready)) return;
         if (jwks && path === "/dev/jwks.json") return sendJson(res, 200, jwks());
       }
       sendJson(res, 404, "Not found");

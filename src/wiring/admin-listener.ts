@@ -2,7 +2,7 @@ import type { RequestListener } from "node:http";
 import type { RequestHandler } from "express";
 import type { CoreLogger } from "../core/identity.js";
 import type { MappingService } from "../core/mapping-service.js";
-import { healthAnswer } from "../http/health-answers.js";
+import { sendHealth } from "../http/health-answers.js";
 import { sendJson, sendSystemError } from "../http/json-response.js";
 import { routePath } from "../http/route-path.js";
 import type { ApiAuth } from "../identity/api-credentials.js";
@@ -32,10 +32,8 @@ export function createAdminListener(options: AdminListenerOptions): RequestListe
   const enabled = restApiEnabled(options.auth);
   let rest: Promise<RequestListener> | undefined;
   return (req, res) => {
-    if (req.method === "GET" || req.method === "HEAD") {
-      const health = healthAnswer(routePath(req.url), options.ready);
-      if (health) return sendJson(res, health.status, health.body);
-    }
+    if ((req.method === "GET" || req.method === "HEAD") && sendHealth(res, routePath(req.url), options.ready))
+      return;
     if (!enabled) return sendJson(res, 404, "Not found");
     rest ??= restApp(options);
     rest.then(

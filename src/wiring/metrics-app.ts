@@ -1,5 +1,5 @@
 import type { RequestListener } from "node:http";
-import { healthAnswer } from "../http/health-answers.js";
+import { sendHealth } from "../http/health-answers.js";
 import { sendJson } from "../http/json-response.js";
 import { routePath } from "../http/route-path.js";
 import type { SidecarMetrics } from "../observability/metrics.js";
@@ -14,8 +14,7 @@ export function createMetricsApp(ready: () => boolean, metrics: SidecarMetrics):
   return (req, res) => {
     const path = routePath(req.url);
     if (req.method === "GET" || req.method === "HEAD") {
-      const health = healthAnswer(path, ready);
-      if (health) return sendJson(res, health.status, health.body);
+      if (sendHealth(res, path, ready)) return;
       if (path === "/metrics") return void sendMetrics(res, metrics);
     }
     sendJson(res, 404, "Not found");
