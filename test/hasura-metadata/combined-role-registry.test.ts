@@ -103,6 +103,28 @@ describe("CombinedRoleRegistry", () => {
     silent.close();
   });
 
+  it("stops reading an answer past its bound, and names the variable when no usable answer comes", async () => {
+    const large = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ version: 3, padding: "x".repeat(4096) }));
+    });
+    const call = createMetadataClient({
+      url: await listen(large),
+      adminSecret: SECRET,
+      maxAnswerBytes: 1024,
+    });
+    await expect(call("export_metadata", {}, 2000)).rejects.toMatchObject({
+      code: "unreachable",
+      message: "export_metadata: unreachable at HASURA_METADATA_URL (response larger than 1024 bytes)",
+    });
+    large.close();
+    const down = createMetadataClient({ url: "http://127.0.0.1:1/v1/metadata", adminSecret: SECRET });
+    await expect(down("export_metadata", {}, 2000)).rejects.toMatchObject({
+      code: "unreachable",
+      message: "export_metadata: unreachable at HASURA_METADATA_URL",
+    });
+  });
+
   it("drops every role having a parent, also those another replica made, and fails closed when it cannot", async () => {
     await metadata("add_inherited_role", { role_name: "rm_other_replica", role_set: ["orders", "sales"] });
     const { roles, events } = registry();
