@@ -92,16 +92,23 @@ function authenticateHandler(options: WebhookAppOptions) {
     } catch (error) {
       if (error instanceof MissingRequestError) missingRequest.record();
       if (!hook || !rawBody) return sendFailure(res, error);
-      const call = { rawBody, requestId: undefined, result: undefined, reason: "bad_request" };
+      const call: ShadowedCall = {
+        rawBody,
+        requestId: undefined,
+        result: undefined,
+        reason: "bad_request",
+        status: failureStatus(error),
+      };
       return hook.answer(
-        { ...call, status: failureStatus(error) },
+        call,
         sender(res, () => sendFailure(res, error)),
       );
     }
+    const requestId = input.headers.get("x-request-id");
     const decide = async (): Promise<AuthorizationResult> => {
       const decided = await options.authorizer.authorize(input);
       options.decisions.record({
-        requestId: input.headers.get("x-request-id"),
+        requestId,
         latencyMs: performance.now() - started,
         result: decided,
       });
@@ -109,7 +116,6 @@ function authenticateHandler(options: WebhookAppOptions) {
     };
     const result = await (options.traceDecision ? options.traceDecision(input.headers, decide) : decide());
     if (!hook || !rawBody) return sendResult(res, result);
-    const requestId = input.headers.get("x-request-id");
     const call: ShadowedCall = {
       rawBody,
       requestId,
