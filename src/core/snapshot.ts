@@ -26,7 +26,8 @@ export class Snapshot {
   private readonly reservedRows = new ReservedRows();
   private readonly sums = new RoleSums();
   private readonly pinIndex = new GroupPinIndex();
-  private unpinned: { readonly version: number; readonly groups: ReadonlySet<string> } | undefined;
+  // Kept as grants and pins change: a scan of every subject per change would land on a decision's path.
+  private readonly unpinned = new Set<string>();
   private grantCount = 0;
   private changes = 0;
 
@@ -39,7 +40,7 @@ export class Snapshot {
     for (const role of data.roles) snapshot.putRole(role);
     for (const grant of data.userGrants) snapshot.addGrant(grant);
     for (const grant of data.groupGrants) snapshot.addGrant(grant);
-    for (const pin of data.groupPins ?? []) snapshot.pinIndex.put(pin);
+    for (const pin of data.groupPins ?? []) snapshot.pin(pin);
     return snapshot;
   }
 
@@ -114,14 +115,14 @@ export class Snapshot {
   putPins(pins: readonly GroupPin[]): void {
     if (pins.length === 0) return;
     this.changes++;
-    for (const pin of pins) this.pinIndex.put(pin);
+    for (const pin of pins) this.pin(pin);
   }
 
   /** Makes the pins of `groups` exactly those of `pins` (a group absent from `pins` loses its pin). */
   replacePins(groups: Iterable<string>, pins: readonly GroupPin[]): void {
     this.changes++;
-    for (const group of groups) this.pinIndex.delete(group);
-    for (const pin of pins) this.pinIndex.put(pin);
+    for (const group of groups) this.unpin(group);
+    for (const pin of pins) this.pin(pin);
   }
 
   /**
@@ -136,18 +137,9 @@ export class Snapshot {
     for (const grant of data.groupGrants) this.addGrant(grant);
   }
 
-  /** The granted `group:` subjects that have no pin (rows written before pins, or outside the API). */
+  /** The granted `group:` subjects that have no pin (rows written before pins, or outside the API); kept live. */
   unpinnedGroups(): ReadonlySet<string> {
-    if (this.unpinned?.version !== this.changes) {
-      const groups = new Set<string>();
-      for (const subject of this.rolesBySubject.keys()) {
-        if (subject.startsWith(GROUP_PREFIX) && this.pinIndex.objectIdOf(subject) === undefined) {
-          groups.add(subject);
-        }
-      }
-      this.unpinned = { version: this.changes, groups };
-    }
-    return this.unpinned.groups;
+    return this.unpinned;
   }
 
   /** Creates or replaces a role and its root fields; its grants stay. */
@@ -209,6 +201,9 @@ export class Snapshot {
     subjects.add(grant.subject);
     this.subjectsByRole.set(grant.roleId, subjects);
     addTo(this.rolesBySubject, grant.subject, grant.roleId);
+    if (grant.subject.startsWith(GROUP_PREFIX) && this.pinIndex.objectIdOf(grant.subject) === undefined) {
+      this.unpinned.add(grant.subject);
+    }
     this.grantCount++;
     this.sums.addGrant(grant.roleId, grant.subject);
   }
@@ -224,10 +219,21 @@ export class Snapshot {
     this.sums.dropRole(roleId);
   }
 
+  private pin(pin: GroupPin): void {
+    this.pinIndex.put(pin);
+    this.unpinned.delete(pin.group);
+  }
+
+  private unpin(group: string): void {
+    this.pinIndex.delete(group);
+    if (this.rolesBySubject.has(group)) this.unpinned.add(group);
+  }
+
   private removeGrant(subject: string, roleId: string): void {
     const subjects = this.subjectsByRole.get(roleId);
     if (!subjects?.delete(subject)) return;
     removeFrom(this.rolesBySubject, subject, roleId);
+    if (!this.rolesBySubject.has(subject)) this.unpinned.delete(subject);
     this.grantCount--;
     this.sums.removeGrant(roleId, subject);
   }

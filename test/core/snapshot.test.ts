@@ -272,3 +272,43 @@ describe("Snapshot checksum", () => {
     expect(snapshot.checksumExcept(["r3", "r3"])).toBe(mappingChecksum(now, new Set(["r3"])));
   });
 });
+
+describe("Snapshot unpinned group names", () => {
+  // What unpinnedGroups must equal: every granted group subject without a pin, recounted from scratch.
+  const recount = (snapshot: Snapshot, subjects: readonly string[]) =>
+    subjects
+      .filter((subject) => subject.startsWith("group:") && snapshot.rolesOfSubject(subject).size > 0)
+      .filter((subject) => snapshot.pins.objectIdOf(subject) === undefined)
+      .sort();
+  const subjects = ["group:a", "group:b", "group:c", "user:u"];
+
+  it("follows grants and pins through every kind of change", () => {
+    const snapshot = Snapshot.from({
+      roles: [{ roleId: "r", componentId: "c", rootFields: ["orders"] }],
+      userGrants: [{ subject: "user:u", roleId: "r" }],
+      groupGrants: [
+        { subject: "group:a", roleId: "r" },
+        { subject: "group:b", roleId: "r" },
+      ],
+      groupPins: [{ group: "group:a", objectId: "id-a" }],
+    });
+    const steps: [string, () => void, string[]][] = [
+      ["built", () => {}, ["group:b"]],
+      [
+        "granted",
+        () => snapshot.replaceGrants("r", "group:", ["group:a", "group:b", "group:c"]),
+        ["group:b", "group:c"],
+      ],
+      ["pinned", () => snapshot.putPins([{ group: "group:c", objectId: "id-c" }]), ["group:b"]],
+      ["unpinned", () => snapshot.replacePins(["group:a", "group:c"], []), ["group:a", "group:b", "group:c"]],
+      ["revoked", () => snapshot.replaceGrants("r", "group:", ["group:c"]), ["group:c"]],
+      ["pin of a name not granted", () => snapshot.replacePins(["group:b"], []), ["group:c"]],
+      ["deleted", () => snapshot.deleteRole("r"), []],
+    ];
+    for (const [step, change, expected] of steps) {
+      change();
+      expect([...snapshot.unpinnedGroups()].sort(), step).toEqual(expected);
+      expect(recount(snapshot, subjects), step).toEqual(expected);
+    }
+  });
+});
