@@ -10,7 +10,7 @@ import { isGuid } from "./azure-tenant.js";
 import { createClientCredentialsTokenSource } from "./azure-token.js";
 import type { AccessTokenSource, AzureTokenSourceOptions } from "./azure-token.js";
 import { groupsFromClaim } from "./claims-groups.js";
-import { createGraphGroupDirectory } from "./graph-group-directory.js";
+import { createGraphGroupDirectory, type GraphGroupDirectoryOptions } from "./graph-group-directory.js";
 import { listTransitiveGroups } from "./graph-listing.js";
 import type { GraphListingOptions, GroupNameAttribute } from "./graph-listing.js";
 import { DEFAULT_RETRY } from "./http-retry.js";
@@ -88,13 +88,18 @@ export function createAzureGraph(options: AzureGroupsOptions): AzureGraph {
   const graphOptions = { ...options, tokens, ...(graphRetry ? { retry: graphRetry } : {}) };
   return {
     groups: createGraphGroupProvider(graphOptions),
-    directory: createGraphGroupDirectory({
-      tokens,
-      graphBaseUrl: new URL(options.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL),
-      maxPages: options.maxPages ?? 20,
-      retry: { ...DEFAULT_RETRY, ...graphOptions.retry },
-      budgetMs: options.budgetMs ?? 10_000,
-    }),
+    directory: createGraphGroupDirectory(graphCalls(graphOptions)),
+  };
+}
+
+// How every Graph call is made, defaults filled in: the same for membership listings and name lookups.
+function graphCalls(options: GraphGroupsOptions): GraphGroupDirectoryOptions {
+  return {
+    tokens: options.tokens,
+    graphBaseUrl: new URL(options.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL),
+    maxPages: options.maxPages ?? 20,
+    retry: { ...DEFAULT_RETRY, ...options.retry },
+    budgetMs: options.budgetMs ?? 10_000,
   };
 }
 
@@ -113,15 +118,12 @@ export function createGraphGroupProvider(options: GraphGroupsOptions): CachingGr
   if (nameAttribute !== "displayName" && nameAttribute !== "id") {
     throw new InvalidArgumentError("nameAttribute", 'expected "displayName" or "id"');
   }
-  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const { budgetMs, ...calls } = graphCalls(options);
+  const retry = calls.retry;
   const ttlMs = options.cacheTtlMs ?? 300_000;
-  const budgetMs = options.budgetMs ?? 10_000;
   const listing: GraphListingOptions = {
-    tokens: options.tokens,
-    graphBaseUrl: new URL(options.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL),
+    ...calls,
     nameAttribute,
-    maxPages: options.maxPages ?? 20,
-    retry,
     ...(options.logger ? { logger: options.logger } : {}),
   };
   const cache = new SingleFlightCache<readonly DirectoryGroup[]>({
