@@ -47,15 +47,10 @@ export class GroupPinIndex implements GroupPins {
 
   /** Pins a name, replacing its earlier pin. */
   put(pin: GroupPin): void {
-    const previous = this.byGroup.get(pin.group);
-    if (previous === pin.objectId) return;
-    const name = pin.group.slice(GROUP_PREFIX.length);
-    if (previous !== undefined) {
-      const others = this.namesPinnedTo(previous).filter((other) => other !== name);
-      if (others.length === 0) this.byObjectId.delete(previous);
-      else this.byObjectId.set(previous, others);
-    }
+    if (this.byGroup.get(pin.group) === pin.objectId) return;
+    this.delete(pin.group);
     this.byGroup.set(pin.group, pin.objectId);
+    const name = pin.group.slice(GROUP_PREFIX.length);
     this.byObjectId.set(pin.objectId, [...this.namesPinnedTo(pin.objectId), name]);
   }
 }

@@ -66,9 +66,7 @@ export class GroupPinning implements GrantPinner {
 
   /** Looks every name up; refuses the first held by no group or by several, before anything is written. */
   async pinsForGrant(groups: readonly string[]): Promise<GroupPin[]> {
-    const answers = await settleLimited(groups, this.concurrency(), (subject) =>
-      this.options.directory.holdersOf(subject.slice(GROUP_PREFIX.length)),
-    );
+    const answers = await this.lookUp(groups);
     const pins = answers.map((answer, index): GroupPin => {
       if (answer.status === "rejected") throw answer.reason;
       const subject = groups[index] as string;
@@ -155,9 +153,7 @@ export class GroupPinning implements GrantPinner {
   }
 
   private async resolveAndStore(subjects: readonly string[]): Promise<void> {
-    const answers = await settleLimited(subjects, this.concurrency(), (subject) =>
-      this.options.directory.holdersOf(subject.slice(GROUP_PREFIX.length)),
-    );
+    const answers = await this.lookUp(subjects);
     const pins: GroupPin[] = [];
     let error: unknown;
     answers.forEach((answer, index) => {
@@ -216,8 +212,11 @@ export class GroupPinning implements GrantPinner {
     this.reported.delete(subject);
   }
 
-  private concurrency(): number {
-    return this.options.concurrency ?? 4;
+  // The object ids of the groups bearing each `group:` subject's name, a few names at a time.
+  private lookUp(subjects: readonly string[]): Promise<PromiseSettledResult<readonly string[]>[]> {
+    return settleLimited(subjects, this.options.concurrency ?? 4, (subject) =>
+      this.options.directory.holdersOf(subject.slice(GROUP_PREFIX.length)),
+    );
   }
 }
 
