@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Snapshot } from "./snapshot.js";
 
 /** Most search steps one cover may take: past it no combination is offered, so a decision stays bounded. */
-export const MAX_COVER_STEPS = 100_000;
+const MAX_COVER_STEPS = 100_000;
 
 /** What combining roles allows: how many parents at most, and the prefix of the combined role's name. */
 export interface CombineOptions {

@@ -16,7 +16,7 @@ export interface GraphCollectionOptions {
 const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 
 /** One page of a collection: its items and the absolute URL of the next page, if any. */
-export interface GraphPage {
+interface GraphPage {
   readonly value: readonly unknown[];
   readonly next: string | undefined;
 }

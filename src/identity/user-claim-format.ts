@@ -28,7 +28,7 @@ export function isEmailAddress(value: string): boolean {
 }
 
 /** True when `name` (without `@`) is what an address becomes in a subject: `local_domain.tld`. */
-export function readsAsEmailSubject(name: string): boolean {
+function readsAsEmailSubject(name: string): boolean {
   const last = name.lastIndexOf("_");
   return last > 0 && isEmailAddress(`${name.slice(0, last)}@${name.slice(last + 1)}`);
 }
