@@ -1,5 +1,6 @@
 import type { MappingData } from "../core/mapping.js";
-import type { JournalEntry, JournalGap, JournalRead, StoreChecksum } from "./port.js";
+import { gap, toJournalRead, troubleSince } from "./journal-read.js";
+import type { JournalRead, StoreChecksum } from "./port.js";
 import { toRole, type HasuraStoreParts, type RoleRow } from "./hasura-rows.js";
 import type { WriteTags } from "./write-tags.js";
 
@@ -49,15 +50,7 @@ export async function readJournal(
     if (error instanceof Error && UNTRACKED.test(error.message)) return gap("missing");
     throw error;
   }
-  if (changes.length > limit) return gap("too_many");
-  if (changes.some((change) => change.kind === "all")) return gap("truncated");
-  const entries = new Map<string, JournalEntry>();
-  for (const { kind, id, writer } of changes) {
-    if (kind !== "role" && kind !== "group_pin") continue;
-    const own = tags.isOwn(writer);
-    entries.set(`${kind}\u001f${id}\u001f${own}`, { kind, id, own });
-  }
-  return { complete: true, marker: String(marker.version), entries: [...entries.values()] };
+  return toJournalRead(String(marker.version), changes, limit, tags);
 }
 
 /** The roles among `roleIds` with their root fields and grants, in one root field (one snapshot). */
@@ -98,14 +91,4 @@ export async function readChecksumOf(
   const row = checksums[0];
   if (!row || String(row.version) !== since) return undefined;
   return { marker: String(row.version), checksum: String(row.checksum), changedRoles: [] };
-}
-
-function troubleSince(marker: string, floor: string, since: string): JournalGap | undefined {
-  if (!/^\d{1,19}$/.test(since) || BigInt(marker) < BigInt(since)) return "reset";
-  if (BigInt(floor) > BigInt(since)) return "pruned";
-  return undefined;
-}
-
-function gap(reason: JournalGap): JournalRead {
-  return { complete: false, reason };
 }

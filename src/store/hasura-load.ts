@@ -9,6 +9,11 @@ export interface PinRow {
   readonly object_id: string;
 }
 
+/** A pin row as the core's GroupPin. */
+export function toPin(row: PinRow): GroupPin {
+  return { group: row.group, objectId: row.object_id };
+}
+
 interface GrantRow {
   readonly subject: string;
   readonly role_id: string;
@@ -94,7 +99,7 @@ export async function loadGroupPinsPaged(parts: HasuraStoreParts, pageSize: numb
       parts.documents.loadGroupPinsPage,
       { where, limit: pageSize },
     );
-    for (const row of page.pins) pins.push({ group: row.group, objectId: row.object_id });
+    pins.push(...page.pins.map(toPin));
     if (page.pins.length < pageSize) break;
     after = page.pins[page.pins.length - 1]!.group;
   }

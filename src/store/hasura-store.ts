@@ -3,7 +3,7 @@ import type { CoreLogger } from "../core/identity.js";
 import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
 import { GROUP_PREFIX, USER_PREFIX } from "../core/principal.js";
 import { loadRolesOf, readChecksumOf, readJournal, WRITER_HEADER } from "./hasura-journal.js";
-import { loadAllPaged, loadGroupPinsPaged, type PinRow } from "./hasura-load.js";
+import { loadAllPaged, loadGroupPinsPaged, toPin, type PinRow } from "./hasura-load.js";
 import { hasuraNames } from "./hasura-names.js";
 import { prepareDocuments, toRole, type HasuraStoreParts, type RoleRow } from "./hasura-rows.js";
 import { createHasuraTransport } from "./hasura-transport.js";
@@ -132,7 +132,7 @@ export class HasuraStore implements RoleMappingStore {
   async loadGroupPinsOf(groups: readonly string[]): Promise<GroupPin[]> {
     if (groups.length === 0) return [];
     const data = await this.request<{ pins: PinRow[] }>("read group pins", "readGroupPins", { groups });
-    return data.pins.map((row) => ({ group: row.group, objectId: row.object_id }));
+    return data.pins.map(toPin);
   }
 
   /**
@@ -142,10 +142,7 @@ export class HasuraStore implements RoleMappingStore {
   async pinGroups(pins: readonly GroupPin[]): Promise<GroupPin[]> {
     if (pins.length === 0) return [];
     await this.write("pin groups", "pinAbsentGroups", { pins: pins.map(toPinRow) });
-    const data = await this.request<{ pins: PinRow[] }>("read group pins", "readGroupPins", {
-      groups: pins.map((pin) => pin.group),
-    });
-    return data.pins.map((row) => ({ group: row.group, objectId: row.object_id }));
+    return this.loadGroupPinsOf(pins.map((pin) => pin.group));
   }
 
   /** Removes the role's root fields, grants and the role in one request. */

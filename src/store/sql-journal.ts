@@ -1,10 +1,8 @@
 import type { Grant, MappingData, Role } from "../core/mapping.js";
-import type { JournalEntry, JournalGap, JournalRead, StoreChecksum } from "./port.js";
+import { gap, isVersion, toJournalRead, troubleSince } from "./journal-read.js";
+import type { JournalRead, StoreChecksum } from "./port.js";
 import type { SqlQueryable, SqlRow } from "./sql-client.js";
 import type { WriteTags } from "./write-tags.js";
-
-// A marker is the version as decimal digits; anything else ("none": no marker row) cannot be compared.
-const VERSION = /^\d{1,19}$/;
 
 /**
  * The journal after version `since` (schema `s`, quoted), read with the marker and the floor in one statement,
@@ -17,7 +15,7 @@ export async function readChanges(
   limit: number,
   tags: WriteTags,
 ): Promise<JournalRead> {
-  if (!VERSION.test(since)) return gap("reset");
+  if (!isVersion(since)) return gap("reset");
   const rows = await q.query(
     `SELECT v.version::text AS marker, v.journal_floor::text AS floor,
        (SELECT coalesce(json_agg(json_build_array(e.kind, e.id, e.writer)), '[]')::text FROM (
@@ -28,18 +26,11 @@ export async function readChanges(
   );
   const row = rows[0];
   if (!row) return gap("missing");
-  const trouble = troubleSince(row, since);
+  const trouble = troubleSince(row.marker as string, row.floor as string, since);
   if (trouble) return gap(trouble);
   const raw = JSON.parse(row.entries as string) as [string, string, string | null][];
-  if (raw.length > limit) return gap("too_many");
-  if (raw.some(([kind]) => kind === "all")) return gap("truncated");
-  const entries = new Map<string, JournalEntry>();
-  for (const [kind, id, writer] of raw) {
-    if (kind !== "role" && kind !== "group_pin") continue;
-    const own = tags.isOwn(writer);
-    entries.set(`${kind}\u001f${id}\u001f${own}`, { kind, id, own });
-  }
-  return { complete: true, marker: row.marker as string, entries: [...entries.values()] };
+  const changes = raw.map(([kind, id, writer]) => ({ kind, id, writer }));
+  return toJournalRead(row.marker as string, changes, limit, tags);
 }
 
 /**
@@ -51,7 +42,7 @@ export async function readChecksum(
   s: string,
   since: string,
 ): Promise<StoreChecksum | undefined> {
-  if (!VERSION.test(since)) return undefined;
+  if (!isVersion(since)) return undefined;
   const rows = await q.query(
     `WITH v AS (SELECT version, journal_floor FROM ${s}.rolemapping_version),
      changed AS (
@@ -65,7 +56,7 @@ export async function readChecksum(
     [since],
   );
   const row = rows[0];
-  if (!row || troubleSince(row, since)) return undefined;
+  if (!row || troubleSince(row.marker as string, row.floor as string, since)) return undefined;
   const changed = JSON.parse(row.changed as string) as [string, string][];
   if (changed.some(([kind]) => kind === "all")) return undefined;
   return {
@@ -119,16 +110,4 @@ function toMappingData(rows: readonly SqlRow[]): MappingData {
     else for (const subject of items) (row.kind === "u" ? userGrants : groupGrants).push({ subject, roleId });
   }
   return { roles, userGrants, groupGrants };
-}
-
-// Why the journal cannot answer for `since`: entries pruned past it, or a marker below it.
-function troubleSince(row: SqlRow, since: string): JournalGap | undefined {
-  const wanted = BigInt(since);
-  if (BigInt(row.marker as string) < wanted) return "reset";
-  if (BigInt(row.floor as string) > wanted) return "pruned";
-  return undefined;
-}
-
-function gap(reason: JournalGap): JournalRead {
-  return { complete: false, reason };
 }

@@ -31,11 +31,7 @@ export async function pinAbsentIn(
      SELECT g, o FROM unnest($1::text[], $2::text[]) AS wanted(g, o) ON CONFLICT ("group") DO NOTHING`,
     [groups, objectIds],
   );
-  return toPins(
-    await tx.query(`SELECT "group", object_id FROM ${s}.group_pins WHERE "group" = ANY($1::text[])`, [
-      groups,
-    ]),
-  );
+  return selectPinsOf(tx, s, groups);
 }
 
 /** Every pin of schema `s`. */
