@@ -2,16 +2,14 @@ import { credentials } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RoleMappingServiceClient } from "../../src/grpc/gen/rolemapper/v1/rolemapper.js";
 import { combinedRoleName } from "../../src/core/role-cover.js";
-import { openPgliteClient } from "../../src/store/pglite-client.js";
-import type { SqlClient } from "../../src/store/sql-client.js";
 import { bearer, promiseApi, type RoleMappingApi } from "../grpc/client.js";
 import { sample } from "../observability/sidecar-fixture.js";
-import { freePort } from "../support/free-port.js";
 import { postGraphQL } from "../support/hasura/post-graphql.js";
 import { SAMPLE_ROWS } from "../support/hasura/sample-data.js";
-import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
-import { JwksIssuer } from "../support/jwks-issuer.js";
-import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import type { HasuraStandIn } from "../support/hasura/server.js";
+import { startHasuraSidecar, type HasuraSidecar } from "../support/hasura-sidecar.js";
+import type { JwksIssuer } from "../support/jwks-issuer.js";
+import type { RunningSidecar } from "../support/sidecar-harness.js";
 
 // Issue 16 §1: client → Hasura (stand-in) → the sidecar's webhook; a caller granted two output ports reads both in
 // one query through the inherited role the sidecar keeps in Hasura's metadata.
@@ -20,8 +18,8 @@ const API_TOKEN = "0123456789abcdef0123";
 const BOTH =
   "{ output_port_sales(order_by: {id: asc}) { id region amount } output_port_orders(order_by: {id: asc}) { id region amount } }";
 const COMBINED = combinedRoleName("rolemapper_combined_", ["orders_reader", "sales_reader"]);
+let stack: HasuraSidecar | undefined;
 let issuer: JwksIssuer;
-let client: SqlClient;
 let hasura: HasuraStandIn;
 let running: RunningSidecar;
 let grpcClient: RoleMappingServiceClient;
@@ -29,22 +27,12 @@ let api: RoleMappingApi;
 let metricsUrl: string;
 
 beforeAll(async () => {
-  issuer = await JwksIssuer.start();
-  client = await openPgliteClient(undefined);
-  const webhookPort = await freePort();
-  hasura = await startHasuraStandIn({
-    client,
+  stack = await startHasuraSidecar({
     adminSecret: ADMIN_SECRET,
-    authHook: `http://127.0.0.1:${webhookPort}/v1/authenticate`,
-    moreOutputPorts: [{ schema: "public", table: "output_port_orders" }],
+    standIn: { moreOutputPorts: [{ schema: "public", table: "output_port_orders" }] },
+    env: { SNAPSHOT_MAX_LAG_S: "0.2", COMBINED_ROLES: "hasura" },
   });
-  running = await runSidecar(issuer, {
-    GRAPHQL_URL: hasura.url,
-    GRAPHQL_ADMIN_SECRET: ADMIN_SECRET,
-    WEBHOOK_PORT: String(webhookPort),
-    SNAPSHOT_MAX_LAG_S: "0.2",
-    COMBINED_ROLES: "hasura",
-  });
+  ({ issuer, hasura, running } = stack);
   const ports = running.sidecar.ports();
   metricsUrl = `http://127.0.0.1:${ports.metricsPort}/metrics`;
   grpcClient = new RoleMappingServiceClient(`127.0.0.1:${ports.grpcPort}`, credentials.createInsecure());
@@ -65,10 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   grpcClient?.close();
-  await running?.stop();
-  await hasura?.close();
-  await client?.close();
-  await issuer?.close();
+  await stack?.close();
 });
 
 const asUser = async (name: string, query: string) =>

@@ -1,34 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPgliteClient } from "../../src/store/pglite-client.js";
 import type { SqlClient } from "../../src/store/sql-client.js";
-import { freePort } from "../support/free-port.js";
 import { postGraphQL } from "../support/hasura/post-graphql.js";
 import { SAMPLE_ROWS } from "../support/hasura/sample-data.js";
-import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
-import { JwksIssuer } from "../support/jwks-issuer.js";
-import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import type { HasuraStandIn } from "../support/hasura/server.js";
+import { startHasuraSidecar, type HasuraSidecar } from "../support/hasura-sidecar.js";
+import type { JwksIssuer } from "../support/jwks-issuer.js";
+import type { RunningSidecar } from "../support/sidecar-harness.js";
 
 // Client → Hasura (stand-in) → the sidecar's webhook → data; the sidecar keeps its mappings in Hasura too.
 const ADMIN_SECRET = "e2e-admin-secret";
+let stack: HasuraSidecar | undefined;
 let issuer: JwksIssuer;
 let client: SqlClient;
 let hasura: HasuraStandIn;
 let running: RunningSidecar;
 
 beforeAll(async () => {
-  issuer = await JwksIssuer.start();
-  client = await openPgliteClient(undefined);
-  const webhookPort = await freePort();
-  hasura = await startHasuraStandIn({
-    client,
-    adminSecret: ADMIN_SECRET,
-    authHook: `http://127.0.0.1:${webhookPort}/v1/authenticate`,
-  });
-  running = await runSidecar(issuer, {
-    GRAPHQL_URL: hasura.url,
-    GRAPHQL_ADMIN_SECRET: ADMIN_SECRET,
-    WEBHOOK_PORT: String(webhookPort),
-  });
+  stack = await startHasuraSidecar({ adminSecret: ADMIN_SECRET });
+  ({ issuer, client, hasura, running } = stack);
   await running.sidecar.service.upsertRole({
     roleId: "sales_reader",
     componentId: "urn:sales",
@@ -38,10 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await running?.stop();
-  await hasura?.close();
-  await client?.close();
-  await issuer?.close();
+  await stack?.close();
 });
 
 async function asUser(name: string, query: string) {

@@ -1,21 +1,21 @@
 import { credentials, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RoleMappingServiceClient } from "../../src/grpc/gen/rolemapper/v1/rolemapper.js";
-import { openPgliteClient } from "../../src/store/pglite-client.js";
 import type { SqlClient } from "../../src/store/sql-client.js";
 import { bearer, failureOf, promiseApi, type RoleMappingApi } from "../grpc/client.js";
 import { sample } from "../observability/sidecar-fixture.js";
-import { freePort } from "../support/free-port.js";
 import { postGraphQL } from "../support/hasura/post-graphql.js";
-import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
-import { JwksIssuer } from "../support/jwks-issuer.js";
-import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import type { HasuraStandIn } from "../support/hasura/server.js";
+import { startHasuraSidecar, type HasuraSidecar } from "../support/hasura-sidecar.js";
+import type { JwksIssuer } from "../support/jwks-issuer.js";
+import type { RunningSidecar } from "../support/sidecar-harness.js";
 
 // Issue 12 §1: client → Hasura (stand-in) → the sidecar's webhook, the mappings kept in Hasura's database. The
 // API refuses Hasura's admin role; rows granting it written with SQL (as through Hasura's console) are ignored.
 const ADMIN_SECRET = "reserved-e2e-admin-secret";
 const API_TOKEN = "0123456789abcdef0123";
 const SALES = "{ output_port_sales { id } }";
+let stack: HasuraSidecar | undefined;
 let issuer: JwksIssuer;
 let client: SqlClient;
 let hasura: HasuraStandIn;
@@ -26,21 +26,11 @@ let adminUrl: string;
 let metricsUrl: string;
 
 beforeAll(async () => {
-  issuer = await JwksIssuer.start();
-  client = await openPgliteClient(undefined);
-  const webhookPort = await freePort();
-  hasura = await startHasuraStandIn({
-    client,
+  stack = await startHasuraSidecar({
     adminSecret: ADMIN_SECRET,
-    authHook: `http://127.0.0.1:${webhookPort}/v1/authenticate`,
+    env: { RESERVED_ROLE_IDS: '["anonymous"]', SNAPSHOT_MAX_LAG_S: "0.2" },
   });
-  running = await runSidecar(issuer, {
-    GRAPHQL_URL: hasura.url,
-    GRAPHQL_ADMIN_SECRET: ADMIN_SECRET,
-    WEBHOOK_PORT: String(webhookPort),
-    RESERVED_ROLE_IDS: '["anonymous"]',
-    SNAPSHOT_MAX_LAG_S: "0.2",
-  });
+  ({ issuer, client, hasura, running } = stack);
   const ports = running.sidecar.ports();
   adminUrl = `http://127.0.0.1:${ports.adminPort}`;
   metricsUrl = `http://127.0.0.1:${ports.metricsPort}/metrics`;
@@ -56,10 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   grpcClient?.close();
-  await running?.stop();
-  await hasura?.close();
-  await client?.close();
-  await issuer?.close();
+  await stack?.close();
 });
 
 const token = (name: string, groups: string[] = []) =>

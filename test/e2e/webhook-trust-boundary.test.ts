@@ -1,42 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPgliteClient } from "../../src/store/pglite-client.js";
-import type { SqlClient } from "../../src/store/sql-client.js";
-import { freePort } from "../support/free-port.js";
 import { postGraphQL } from "../support/hasura/post-graphql.js";
 import { SAMPLE_ROWS } from "../support/hasura/sample-data.js";
 import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
-import { JwksIssuer } from "../support/jwks-issuer.js";
-import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { startHasuraSidecar, type HasuraSidecar } from "../support/hasura-sidecar.js";
+import type { JwksIssuer } from "../support/jwks-issuer.js";
+import type { RunningSidecar } from "../support/sidecar-harness.js";
 
 // The whole sidecar behind Hasura (the stand-in), keeping its mappings in that Hasura: what it refuses to decide,
 // and when the sessions it grants end. A second Hasura on the same database sends the hook no request, as
 // HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY=false makes Hasura do.
 const ADMIN_SECRET = "e2e-admin-secret";
 const SESSION_MAX_S = 90;
+let stack: HasuraSidecar | undefined;
 let issuer: JwksIssuer;
-let client: SqlClient;
 let hasura: HasuraStandIn;
 let bodiless: HasuraStandIn;
 let running: RunningSidecar;
 
 beforeAll(async () => {
-  issuer = await JwksIssuer.start();
-  client = await openPgliteClient(undefined);
-  const webhookPort = await freePort();
-  const authHook = `http://127.0.0.1:${webhookPort}/v1/authenticate`;
-  hasura = await startHasuraStandIn({ client, adminSecret: ADMIN_SECRET, authHook });
-  bodiless = await startHasuraStandIn({
-    client,
+  stack = await startHasuraSidecar({
     adminSecret: ADMIN_SECRET,
-    authHook,
+    env: { WEBSOCKET_SESSION_MAX_S: String(SESSION_MAX_S) },
+  });
+  ({ issuer, hasura, running } = stack);
+  bodiless = await startHasuraStandIn({
+    client: stack.client,
+    adminSecret: ADMIN_SECRET,
+    authHook: stack.authHook,
     authHookSendRequestBody: false,
     migrate: false,
-  });
-  running = await runSidecar(issuer, {
-    GRAPHQL_URL: hasura.url,
-    GRAPHQL_ADMIN_SECRET: ADMIN_SECRET,
-    WEBHOOK_PORT: String(webhookPort),
-    WEBSOCKET_SESSION_MAX_S: String(SESSION_MAX_S),
   });
   const service = running.sidecar.service;
   await service.upsertRole({
@@ -53,11 +45,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await running?.stop();
   await bodiless?.close();
-  await hasura?.close();
-  await client?.close();
-  await issuer?.close();
+  await stack?.close();
 });
 
 const nowS = () => Math.floor(Date.now() / 1000);
