@@ -1,7 +1,7 @@
 import type { DocumentNode } from "graphql";
-import type { Grant, GroupPin, MappingData, Role } from "../core/mapping.js";
+import type { Grant, GroupPin, MappingData } from "../core/mapping.js";
 import type { HasuraStoreParts } from "./hasura-rows.js";
-import { toRole, type RoleRow } from "./hasura-rows.js";
+import { toRole } from "./hasura-rows.js";
 
 /** A pin as the documents select it. */
 export interface PinRow {
@@ -25,22 +25,15 @@ interface GrantRow {
  * snapshot sync reads before loading and so reloads again.
  */
 export async function loadAllPaged(parts: HasuraStoreParts, pageSize: number): Promise<MappingData> {
-  const roles: Role[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const where = after === undefined ? {} : { role_id: { _gt: after } };
-    const page = await parts.transport.request<{ roles: RoleRow[] }>(
-      "load roles",
-      parts.documents.listRoles,
-      {
-        where,
-        limit: pageSize,
-      },
-    );
-    roles.push(...page.roles.map(toRole));
-    if (page.roles.length < pageSize) break;
-    after = page.roles[page.roles.length - 1]!.role_id;
-  }
+  const roles = await keysetPages(
+    parts,
+    "load roles",
+    parts.documents.listRoles,
+    "roles",
+    "role_id",
+    toRole,
+    pageSize,
+  );
   const userGrants = await loadGrants(
     parts,
     "load user grants",
@@ -89,19 +82,33 @@ async function loadGrants(
 }
 
 /** Every group pin, page by page (keyset on the primary key, `group`). */
-export async function loadGroupPinsPaged(parts: HasuraStoreParts, pageSize: number): Promise<GroupPin[]> {
-  const pins: GroupPin[] = [];
+export function loadGroupPinsPaged(parts: HasuraStoreParts, pageSize: number): Promise<GroupPin[]> {
+  const document = parts.documents.loadGroupPinsPage;
+  return keysetPages(parts, "load group pins", document, "pins", "group", toPin, pageSize);
+}
+
+// The rows of root field `field`, page by page, keyset on the one-column primary key `key`; each page mapped.
+async function keysetPages<R extends Record<K, string>, K extends string, T>(
+  parts: HasuraStoreParts,
+  operation: string,
+  document: DocumentNode,
+  field: string,
+  key: K,
+  map: (row: R) => T,
+  pageSize: number,
+): Promise<T[]> {
+  const items: T[] = [];
   let after: string | undefined;
   for (;;) {
-    const where = after === undefined ? {} : { group: { _gt: after } };
-    const page = await parts.transport.request<{ pins: PinRow[] }>(
-      "load group pins",
-      parts.documents.loadGroupPinsPage,
-      { where, limit: pageSize },
-    );
-    pins.push(...page.pins.map(toPin));
-    if (page.pins.length < pageSize) break;
-    after = page.pins[page.pins.length - 1]!.group;
+    const where = after === undefined ? {} : { [key]: { _gt: after } };
+    const page = await parts.transport.request<Record<string, R[]>>(operation, document, {
+      where,
+      limit: pageSize,
+    });
+    const rows = page[field] ?? [];
+    items.push(...rows.map(map));
+    if (rows.length < pageSize) break;
+    after = rows[rows.length - 1]![key];
   }
-  return pins;
+  return items;
 }
