@@ -58,7 +58,9 @@ export function decide(input: DecisionInput, snapshot: Snapshot): Decision {
     return deny("reserved_role", fieldsNeedingRole(input.operations));
   }
   if (heldRoles.size === 0) return deny(input.holdsReservedRole ? "reserved_role" : "no_roles", []);
-  if (input.operations === null) return decideWithoutRequest(heldRoles, requestedRole, input.combine);
+  if (input.operations === null) {
+    return decideWithoutRequest(heldRoles, requestedRole, input.combine, snapshot);
+  }
 
   const fields = new Set<string>();
   for (const operation of input.operations) {
@@ -109,18 +111,24 @@ function fieldsNeedingRole(operations: readonly Operation[] | null): string[] {
 }
 
 // Websocket connection_init: there is no query yet, so the role chosen here serves the whole connection.
-// With combined roles, a caller holding several gets the combined role of all of them (within the limit).
+// With combined roles, a caller holding several gets the combined role of all that map a root field (within
+// the limit): a role mapping none adds no permission, would only multiply the distinct combinations, and as a
+// parent without permissions Hasura refuses it.
 function decideWithoutRequest(
   heldRoles: ReadonlySet<string>,
   requestedRole: string | undefined,
   combine: CombineOptions | undefined,
+  snapshot: Snapshot,
 ): Decision {
   if (requestedRole !== undefined) {
     return heldRoles.has(requestedRole) ? allow(requestedRole, []) : deny("role_not_held", []);
   }
   if (heldRoles.size === 1) return allow([...heldRoles][0] as string, []);
-  if (combine && heldRoles.size <= combine.maxParents) return combined(combine, [...heldRoles].sort(), []);
-  return deny("role_required", []);
+  if (!combine) return deny("role_required", []);
+  const mapping = [...heldRoles].filter((role) => (snapshot.role(role)?.rootFields.length ?? 0) > 0);
+  if (mapping.length === 1) return allow(mapping[0] as string, []);
+  if (mapping.length === 0 || mapping.length > combine.maxParents) return deny("role_required", []);
+  return combined(combine, mapping.sort(), []);
 }
 
 // The smallest fitting role id wins, so the same caller and query always get the same role.

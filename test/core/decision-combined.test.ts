@@ -10,6 +10,8 @@ const snapshot = snapshotOf({
   r_customers: ["customers"],
   r_both: ["orders", "customers"],
   r_ship: ["shipments"],
+  r_empty: [],
+  r_empty_too: [],
 });
 const combine = { maxParents: 8, prefix: "rolemapper_combined_" };
 const name = (...parents: string[]) => combinedRoleName(combine.prefix, parents);
@@ -103,6 +105,38 @@ const rows: Row[] = [
     held: ["r_ship"],
     operations: null,
     expected: { allowed: true, role: "r_ship", parents: undefined },
+  },
+  {
+    name: "connection_init: a held role mapping no root field is left out of the combination",
+    held: ["r_ship", "r_empty", "r_orders"],
+    operations: null,
+    expected: combined(["r_orders", "r_ship"], []),
+  },
+  {
+    name: "connection_init: one role maps a root field, the others none: that role alone",
+    held: ["r_empty", "r_ship", "r_empty_too"],
+    operations: null,
+    expected: { allowed: true, role: "r_ship", parents: undefined },
+  },
+  {
+    name: "connection_init: no held role maps a root field: role_required",
+    held: ["r_empty", "r_empty_too"],
+    operations: null,
+    expected: deny("role_required"),
+  },
+  {
+    name: "connection_init: roles mapping nothing do not count towards the limit",
+    held: ["r_ship", "r_orders", "r_empty", "r_empty_too"],
+    operations: null,
+    max: 2,
+    expected: combined(["r_orders", "r_ship"], []),
+  },
+  {
+    name: "connection_init off, a role mapping nothing among several: role_required as before",
+    held: ["r_ship", "r_empty"],
+    operations: null,
+    off: true,
+    expected: deny("role_required"),
   },
   {
     name: "connection_init off: role_required as before",
