@@ -217,7 +217,7 @@ export async function buildSidecar(
       listeners.push(metricsListener);
       for (const listener of listeners) closeConnectionsWhen(listener.server, () => stopping);
       await sync.start();
-      await combined?.start();
+      combined?.start();
       const grpcPort = await bindGrpcServer(
         grpcServer,
         config.grpc.host,
