@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,8 +7,8 @@ import type * as ProtoLoader from "@grpc/proto-loader";
 import type * as Reflection from "@grpc/reflection";
 import { StreamCap } from "./call-end.js";
 
-/** The .proto files' root: `proto/` beside `src/` (or `dist/`), so both layouts find it. */
-export const PROTO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../proto");
+/** The .proto files' root: `proto/` in the package's root, found from the sources or from the bundle in dist/. */
+export const PROTO_ROOT = resolve(packageRoot(dirname(fileURLToPath(import.meta.url))), "proto");
 
 /** The RoleMapping API's proto file, relative to PROTO_ROOT. */
 export const ROLEMAPPER_PROTO = "rolemapper/v1/rolemapper.proto";
@@ -85,4 +86,12 @@ function loadReflection(): Loaded {
   };
   new ReflectionService(definition).addToServer(collector as unknown as Server);
   return methods;
+}
+
+// The nearest directory holding package.json: the repository, or the image's /app.
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
 }

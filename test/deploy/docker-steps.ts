@@ -1,11 +1,5 @@
 /** What the Dockerfile's build stage copies from the context, in the order it copies them. */
-export const BUILD_INPUTS = [
-  "package.json",
-  "package-lock.json",
-  "tsconfig.json",
-  "tsconfig.build.json",
-  "src",
-];
+export const BUILD_INPUTS = ["package.json", "package-lock.json", "tsconfig.json", "build.mjs", "src"];
 
 /** What the Dockerfile's runtime stage copies from the context (beside node_modules and dist from stages). */
 export const RUNTIME_FROM_CONTEXT = ["package.json", "proto"];

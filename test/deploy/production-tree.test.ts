@@ -1,10 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { credentials, loadPackageDefinition, type Client } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
 import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOtlpReceiver } from "../observability/otlp-receiver.js";
 import { exitWithin, freePort, start, waitFor200 } from "./child-process.js";
 import { BUILD_INPUTS, RUNTIME_FROM_CONTEXT } from "./docker-steps.js";
 import { ROOT } from "./manifests.js";
@@ -132,5 +136,55 @@ describe.skipIf(!hasMain)(
         started.child.kill("SIGKILL");
       }
     }, 120_000);
+
+    // dist/ is a bundle whose chunks for tracing and reflection load on first use: these run from it too.
+    it("traces a webhook call to the OTLP endpoint and answers gRPC reflection from the built tree", async () => {
+      const receiver = await startOtlpReceiver();
+      const env = await productionEnv({ JWKS_URL: jwksUrl, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
+      const started = start("node", ["dist/main.js"], app, env);
+      try {
+        await waitFor200(`http://127.0.0.1:${env.METRICS_PORT}/healthz`, started, 60_000);
+        const denied = await fetch(`http://127.0.0.1:${env.WEBHOOK_PORT}/v1/authenticate`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ headers: {}, request: { query: "{ a }" } }),
+        });
+        expect(denied.status, started.output()).toBe(401);
+        const services = await listServices(`127.0.0.1:${env.GRPC_PORT}`);
+        expect(services).toEqual(expect.arrayContaining(["grpc.health.v1.Health"]));
+        started.child.kill("SIGTERM");
+        expect(await exitWithin(started, 30_000), started.output()).toBe(0);
+        // Spans are flushed on the way out.
+        expect(receiver.spanNames, started.output()).toContain("decision");
+      } finally {
+        started.child.kill("SIGKILL");
+        await receiver.close();
+      }
+    }, 120_000);
   },
 );
+
+// The service names gRPC reflection (v1) lists, as grpcurl asks for them.
+function listServices(address: string): Promise<string[]> {
+  const require = createRequire(import.meta.url);
+  const root = join(dirname(require.resolve("@grpc/reflection/package.json")), "build/proto");
+  const loaded = loadPackageDefinition(
+    loadSync("grpc/reflection/v1/reflection.proto", { includeDirs: [root] }),
+  ) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: new (address: string, creds: unknown) => Client } } };
+  };
+  const client = new loaded.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure());
+  type Answer = { listServicesResponse?: { service: { name: string }[] } };
+  const stream = (
+    client as unknown as { serverReflectionInfo(): NodeJS.ReadWriteStream }
+  ).serverReflectionInfo();
+  return new Promise((resolve, reject) => {
+    stream.on("data", (answer: Answer) => {
+      resolve(answer.listServicesResponse?.service.map((service) => service.name) ?? []);
+      stream.end();
+      client.close();
+    });
+    stream.on("error", reject);
+    stream.write({ listServices: "*" } as never);
+  });
+}

@@ -1,0 +1,38 @@
+// `npm run build`: the sidecar bundled into dist/ with its dependencies. Node's module loader opened some 700
+// files at each start (resolving, reading and compiling each), most of the CPU until ready; a bundle is a dozen.
+// Types are checked by `npm run typecheck`, not here.
+import { build } from "esbuild";
+import { rmSync } from "node:fs";
+import { URL } from "node:url";
+
+rmSync(new URL("dist/", import.meta.url), { recursive: true, force: true });
+await build({
+  // main.js is what the image runs; the other three are what the benchmark's sidecar is built from
+  // (test/bench/target-sidecar.ts), so it runs the very code the image does.
+  entryPoints: ["src/main.ts", "src/config.ts", "src/logger.ts", "src/wiring/sidecar.ts"],
+  outbase: "src",
+  outdir: "dist",
+  bundle: true,
+  // Code loaded on demand (a store's driver, tracing, the REST API) stays in chunks of its own, loaded when used.
+  splitting: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  // The ES module builds where a package has one (graphql's): only what is imported is kept.
+  mainFields: ["module", "main"],
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: true,
+  external: [
+    // Loads its WebAssembly PostgreSQL and data files from beside its own module.
+    "@electric-sql/pglite",
+    // Loaded with require() on the first reflection call (src/grpc/reflection.ts); protobufjs evaluates code.
+    "@grpc/proto-loader",
+    "@grpc/reflection",
+  ],
+  // The CommonJS packages inside the bundle call require() for Node's built-in modules.
+  banner: {
+    js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);',
+  },
+  logLevel: "warning",
+});
