@@ -37,6 +37,8 @@ export class DecisionLog implements DecisionSink {
   /** Logs the decision (subject to sampling when allowed). */
   record({ requestId, latencyMs, result, traceId }: DecisionRecord): void {
     if (result.outcome === "allow" && this.allowedSample < 1 && this.random() >= this.allowedSample) return;
+    // Below LOG_LEVEL (warn and above in most deployments) the line is not built at all: it is on every call.
+    if (!this.logger.isLevelEnabled(result.outcome === "fail" ? "error" : "info")) return;
     const line = {
       event: "decision",
       request_id: clip(requestId, MAX_ID_CHARS),
