@@ -133,7 +133,10 @@ export interface ShadowConfig {
   readonly url: string;
   /** Share of webhook requests also sent to it, 0 to 1 (SHADOW_SAMPLE). */
   readonly sample: number;
-  /** Comparison calls in flight at once; past it a comparison is skipped and counted (SHADOW_MAX_IN_FLIGHT). */
+  /**
+   * Calls to it in flight at once (SHADOW_MAX_IN_FLIGHT); past it a comparison is skipped and counted, or with
+   * `shadow` the request is answered 500.
+   */
   readonly maxInFlight: number;
   /** Longest wait for its answer (SHADOW_TIMEOUT_MS). */
   readonly timeoutMs: number;
@@ -355,7 +358,9 @@ function readShadow(env: EnvReader): ShadowConfig | undefined {
   const url = env.url("SHADOW_WEBHOOK_URL");
   const answer = env.oneOf("SHADOW_ANSWER", ["self", "shadow"], "self");
   const sample = env.number("SHADOW_SAMPLE", 1, 0, 1);
-  const maxInFlight = env.int("SHADOW_MAX_IN_FLIGHT", 32, 1, 10_000);
+  // With `shadow` every request waits for the previous service: the bound only keeps a stalled one from holding
+  // every request, so its default is larger than that of comparisons made beside this side's answers.
+  const maxInFlight = env.int("SHADOW_MAX_IN_FLIGHT", answer === "shadow" ? 512 : 32, 1, 10_000);
   const timeoutMs = env.int("SHADOW_TIMEOUT_MS", 2_000, 10, 60_000);
   if (url === undefined) {
     if (answer === "shadow" && env.raw("SHADOW_WEBHOOK_URL") === undefined)

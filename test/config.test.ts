@@ -175,6 +175,11 @@ describe("loadConfig", () => {
       timeoutMs: 500,
       answer: "shadow",
     });
+    // Every request waits for the previous service then: the bound only stops a stalled one holding them all.
+    expect(
+      loadConfig({ SHADOW_WEBHOOK_URL: "http://old-webhook:8080/v1/authenticate", SHADOW_ANSWER: "shadow" })
+        .shadow?.maxInFlight,
+    ).toBe(512);
   });
 
   it.each([

@@ -60,6 +60,7 @@ export class SidecarMetrics {
   private readonly writes: Counter<"transport" | "operation" | "outcome">;
   private readonly pinsFirstUse: Counter<"outcome">;
   private readonly shadowComparisons: Counter<"result">;
+  private readonly shadowOverLimit: Counter;
   private readonly combinedDecisions: Counter<"outcome">;
   private readonly combinedRoleEvents: Counter<"event">;
 
@@ -133,6 +134,13 @@ export class SidecarMetrics {
       labelNames: ["result"],
       registers,
     });
+    this.shadowOverLimit = new Counter({
+      name: `${PREFIX}shadow_over_limit_total`,
+      help:
+        "Shadow mode with SHADOW_ANSWER=shadow: requests answered 500 without asking the previous webhook, " +
+        "SHADOW_MAX_IN_FLIGHT calls to it being in flight",
+      registers,
+    });
     this.combinedDecisions = new Counter({
       name: `${PREFIX}combined_decisions_total`,
       help: "Webhook decisions that chose a combined role (COMBINED_ROLES=hasura), allowed or denied because unavailable",
@@ -151,6 +159,11 @@ export class SidecarMetrics {
       labelNames: ["transport", "operation", "outcome"],
       registers,
     });
+  }
+
+  /** Counts one request answered 500 past SHADOW_MAX_IN_FLIGHT with SHADOW_ANSWER=shadow. */
+  observeShadowOverLimit(): void {
+    this.shadowOverLimit.inc();
   }
 
   /** Counts one shadow comparison by its result. */

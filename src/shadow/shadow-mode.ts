@@ -3,7 +3,7 @@ import type { AuthorizationResult } from "../core/authorizer.js";
 import { clip, MAX_ID_CHARS, MAX_NAME_CHARS } from "../http/decision-log.js";
 import { ThrottledWarning } from "../http/throttled-warning.js";
 import { compareAnswers, outcomeOf, roleInBody } from "./compare.js";
-import type { ShadowAnswer, ShadowPost } from "./shadow-client.js";
+import type { ShadowAnswer, ShadowPost, ShadowReceiver } from "./shadow-client.js";
 
 /** One webhook call as answered by this side, handed to the shadow mode before anything is sent. */
 export interface ShadowedCall {
@@ -36,11 +36,14 @@ export type ComparisonResult = "agree" | "disagree" | "skipped" | "error";
 export interface ShadowModeOptions {
   readonly post: ShadowPost;
   readonly sample: number;
+  /** Calls to the previous webhook in flight at once (SHADOW_MAX_IN_FLIGHT): past it, skipped or refused. */
   readonly maxInFlight: number;
   /** Whose answer Hasura gets. */
   readonly answer: "self" | "shadow";
   readonly logger: Pick<Logger, "warn">;
   readonly onComparison: (result: ComparisonResult) => void;
+  /** With `shadow`: a request answered 500 without asking, `maxInFlight` calls being in flight. */
+  readonly onOverLimit?: () => void;
   readonly random?: () => number;
 }
 
@@ -50,19 +53,28 @@ const WARNING_INTERVAL_MS = 60_000;
 /**
  * Asks the previous webhook the same question and compares. With `self`, this side's answer is sent first and the
  * previous service is asked afterwards (sampled, at most `maxInFlight` at once), so it never delays the answer;
- * with `shadow`, every request waits for the previous service, whose answer is relayed (500 if it fails).
+ * with `shadow`, every request waits for the previous service, whose answer is relayed (500 if it fails, or at
+ * once when `maxInFlight` calls are already waiting: the previous service stays the one that decides).
  */
 export class ShadowMode implements AnswerHook {
   private inFlight = 0;
   private readonly unreachable: ThrottledWarning;
+  private readonly overLimit: ThrottledWarning;
   private readonly random: () => number;
 
   constructor(private readonly options: ShadowModeOptions) {
     this.random = options.random ?? Math.random;
+    const warn = (fields: object, message: string) => options.logger.warn(fields, message);
     this.unreachable = new ThrottledWarning(
-      (fields, message) => options.logger.warn(fields, message),
+      warn,
       "shadow_error",
       "the shadow webhook (SHADOW_WEBHOOK_URL) failed to answer; counted as result=error",
+      WARNING_INTERVAL_MS,
+    );
+    this.overLimit = new ThrottledWarning(
+      warn,
+      "shadow_over_limit",
+      "SHADOW_MAX_IN_FLIGHT calls to the shadow webhook are waiting: further requests are answered 500",
       WARNING_INTERVAL_MS,
     );
   }
@@ -73,40 +85,44 @@ export class ShadowMode implements AnswerHook {
   }
 
   answer(call: ShadowedCall, send: AnswerSender): void {
+    const full = this.inFlight >= this.options.maxInFlight;
     if (this.options.answer === "shadow") {
-      this.ask(call, (answer) => {
-        if (answer) send.relay(answer.status, answer.contentType, answer.body);
-        else send.relay(500, "application/json", SYSTEM_ERROR);
-      });
-      return;
+      if (full) return this.refuse(send);
+      return this.ask(call, send);
     }
     send.self();
     if (this.options.sample < 1 && this.random() >= this.options.sample) return;
-    if (this.inFlight >= this.options.maxInFlight) {
-      this.options.onComparison("skipped");
+    if (full) return this.options.onComparison("skipped");
+    this.ask(call, undefined);
+  }
+
+  // Posts; `relayTo` gets the answer (or 500) when the previous service's answer is Hasura's.
+  private ask(call: ShadowedCall, relayTo: AnswerSender | undefined): void {
+    this.inFlight++;
+    this.options.post(call.rawBody, new Comparison(this, call, relayTo));
+  }
+
+  private refuse(send: AnswerSender): void {
+    this.options.onComparison("skipped");
+    this.options.onOverLimit?.();
+    this.overLimit.record();
+    send.relay(500, "application/json", SYSTEM_ERROR);
+  }
+
+  /** How a call ended (its answer, or undefined when it failed): relayed when asked to, then compared. */
+  settle(call: ShadowedCall, relayTo: AnswerSender | undefined, answer: ShadowAnswer | undefined): void {
+    this.inFlight--;
+    if (answer === undefined) {
+      relayTo?.relay(500, "application/json", SYSTEM_ERROR);
+      this.unreachable.record();
+      this.options.onComparison("error");
       return;
     }
-    this.ask(call, () => undefined);
+    relayTo?.relay(answer.status, answer.contentType, answer.body);
+    this.compare(call, answer);
   }
 
-  // Posts, compares and counts; `then` gets the answer, or undefined when the call failed.
-  private ask(call: ShadowedCall, then: (answer: ShadowAnswer | undefined) => void): void {
-    this.inFlight++;
-    this.options.post(call.rawBody).then(
-      (answer) => {
-        this.inFlight--;
-        then(answer);
-        this.compare(call, answer);
-      },
-      () => {
-        this.inFlight--;
-        then(undefined);
-        this.unreachable.record();
-        this.options.onComparison("error");
-      },
-    );
-  }
-
+  // Counts and, on a disagreement, logs one comparison.
   private compare(call: ShadowedCall, answer: ShadowAnswer): void {
     const self = {
       status: call.status,
@@ -132,5 +148,22 @@ export class ShadowMode implements AnswerHook {
       },
       "shadow webhook decided differently",
     );
+  }
+}
+
+// One call to the previous webhook: an object per call instead of a promise and its closures.
+class Comparison implements ShadowReceiver {
+  constructor(
+    private readonly mode: ShadowMode,
+    private readonly call: ShadowedCall,
+    private readonly relayTo: AnswerSender | undefined,
+  ) {}
+
+  answered(answer: ShadowAnswer): void {
+    this.mode.settle(this.call, this.relayTo, answer);
+  }
+
+  failed(): void {
+    this.mode.settle(this.call, this.relayTo, undefined);
   }
 }

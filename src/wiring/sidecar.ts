@@ -13,8 +13,6 @@ import { reservedRoleIds } from "../core/reserved-roles.js";
 import { SnapshotSync } from "../core/snapshot-sync.js";
 import { DecisionLog } from "../http/decision-log.js";
 import { createWebhookApp } from "../http/webhook-app.js";
-import { shadowClient } from "../shadow/shadow-client.js";
-import { ShadowMode } from "../shadow/shadow-mode.js";
 import { countInFlight } from "../observability/in-flight.js";
 import { createSidecarObservability } from "../observability/sidecar-observability.js";
 import type { SidecarMetrics } from "../observability/metrics.js";
@@ -127,7 +125,7 @@ export async function buildSidecar(
   });
   let stopping = false;
   const ready = (): boolean => !stopping && sync.ready();
-  const shadow = buildShadow(config, logger, metrics);
+  const shadow = await buildShadow(config, logger, metrics);
   const webhookApp = createWebhookApp({
     authorizer,
     decisions: observability.decisions(new DecisionLog(logger, config.audit.allowedSample)),
@@ -251,7 +249,7 @@ export async function buildSidecar(
           grpcBound ? shutdownGrpcServer(grpcServer, graceMs) : Promise.resolve(),
         ]);
         await store.close();
-        shadow?.close();
+        await shadow?.close();
         await observability.shutdown();
       })();
       return stopped;
@@ -259,11 +257,16 @@ export async function buildSidecar(
   };
 }
 
-// Shadow mode (SHADOW_WEBHOOK_URL): the previous webhook asked beside this one, its comparisons counted.
-function buildShadow(config: Config, logger: Logger, metrics: SidecarMetrics) {
+// Shadow mode (SHADOW_WEBHOOK_URL): the previous webhook asked beside this one, its comparisons counted. Loaded
+// only when configured: its HTTP client (undici) is not needed otherwise.
+async function buildShadow(config: Config, logger: Logger, metrics: SidecarMetrics) {
   if (!config.shadow) return undefined;
+  const [{ shadowClient }, { ShadowMode }] = await Promise.all([
+    import("../shadow/shadow-client.js"),
+    import("../shadow/shadow-mode.js"),
+  ]);
   const { url, timeoutMs, sample, maxInFlight, answer } = config.shadow;
-  const client = shadowClient(url, timeoutMs);
+  const client = shadowClient(url, timeoutMs, maxInFlight);
   const mode = new ShadowMode({
     post: client.post,
     sample,
@@ -271,9 +274,10 @@ function buildShadow(config: Config, logger: Logger, metrics: SidecarMetrics) {
     answer,
     logger,
     onComparison: (result) => metrics.observeShadowComparison(result),
+    onOverLimit: () => metrics.observeShadowOverLimit(),
   });
   logger.info(
-    { event: "shadow_mode", shadow_answer: answer, shadow_sample: sample },
+    { event: "shadow_mode", shadow_answer: answer, shadow_sample: sample, shadow_max_in_flight: maxInFlight },
     answer === "shadow"
       ? "shadow mode: Hasura gets the previous webhook's answers, compared with this sidecar's"
       : "shadow mode: this sidecar answers; the previous webhook's answers are compared",

@@ -98,7 +98,7 @@ try {
   const warmBodies = signWarmBodies();
   figures.workload = { ...SIZE, distinctQueries: new Set(workload.callers.map((c) => c.query)).size };
 
-  if (wants("webhook") || wants("footprint")) buildOnce();
+  if (wants("webhook") || wants("footprint") || wants("shadow")) buildOnce();
   if (wants("webhook") || wants("old-way")) {
     const run = { sidecar: wants("webhook"), oldWay: wants("old-way") };
     await runWebhookScenarios(ctx, run, workload, SIZE, warmBodies);

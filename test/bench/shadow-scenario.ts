@@ -2,16 +2,23 @@ import { readFileSync } from "node:fs";
 import { startChild, type Child } from "./child.js";
 import { CONNECTIONS, type BenchContext } from "./context.js";
 import { runLoad, round, type LoadResult } from "./load.js";
+import { runPacedLoadApart } from "./paced-load.js";
 import { describe } from "./report.js";
-import { startSidecar } from "./sidecar-scenarios.js";
+import { profiled, startSidecar } from "./sidecar-scenarios.js";
 import { grpcApi, seedOverGrpc } from "./seed.js";
 import type { Workload, WorkloadSize } from "./workload.js";
+
+/** The even rate of the paced runs: one the previous webhook's stand-in answers in full on the shared cores. */
+const PACED_RATE = 400;
 
 /**
  * The shadow mode's cost on the warm path: the sidecar alone, then with SHADOW_WEBHOOK_URL set to the previous
  * webhook's stand-in (its own process, the same mapping) at SHADOW_SAMPLE=1, then alone again; the ratio is to the
  * mean of the two runs alone, in throughput and in the sidecar's own CPU time per request (the stand-in shares the
- * machine's cores, which a deployed previous service does not). The comparisons' results come from the metrics.
+ * machine's cores, which a deployed previous service does not). At full load the stand-in cannot keep up and most
+ * comparisons are skipped, and fewer requests per event-loop turn cost more CPU each; so each run also sends an
+ * even PACED_RATE req/s, where every request is compared, and the sidecar's CPU per request at that equal rate is
+ * the shadow mode's own cost. The comparisons' results come from the metrics.
  */
 export async function measureShadow(
   ctx: BenchContext,
@@ -29,43 +36,55 @@ export async function measureShadow(
       },
     }),
   );
-  const before = await warmRun(ctx, warmBodies, {}, workload);
-  ctx.log(
-    `warm decisions, no shadow: ${describe(before.load)}, sidecar CPU ${before.cpuUsPerRequest} µs/request`,
-  );
-  const shadowed = await warmRun(ctx, warmBodies, {
+  const before = await warmRun(ctx, "shadow-off", warmBodies, {}, workload);
+  report(ctx, "no shadow", before);
+  const shadowed = await warmRun(ctx, "shadow-on", warmBodies, {
     SHADOW_WEBHOOK_URL: previous.info.url,
     SHADOW_SAMPLE: "1",
   });
-  ctx.log(
-    `warm decisions, shadow mode (SHADOW_SAMPLE=1, the previous webhook's stand-in answering): ` +
-      `${describe(shadowed.load)}, sidecar CPU ${shadowed.cpuUsPerRequest} µs/request; ` +
-      `comparisons ${JSON.stringify(shadowed.comparisons)}`,
-  );
-  const after = await warmRun(ctx, warmBodies, {});
-  ctx.log(
-    `warm decisions, no shadow (again): ${describe(after.load)}, sidecar CPU ${after.cpuUsPerRequest} µs/request`,
-  );
+  report(ctx, "shadow mode (SHADOW_SAMPLE=1, the previous webhook's stand-in answering)", shadowed);
+  const after = await warmRun(ctx, "shadow-off-again", warmBodies, {});
+  report(ctx, "no shadow (again)", after);
   await ctx.stop(previous as Child<unknown>);
   const alone = (before.load.requestsPerSecond + after.load.requestsPerSecond) / 2;
-  ctx.figures.shadow = {
-    before: before.load,
-    shadowed: shadowed.load,
-    after: after.load,
-    comparisons: shadowed.comparisons,
-  };
+  ctx.figures.shadow = { before, shadowed, after, pacedRate: PACED_RATE };
   ctx.ratios.warmShadowToWarm = round(shadowed.load.requestsPerSecond / alone, 3);
   const cpuAlone = (before.cpuUsPerRequest + after.cpuUsPerRequest) / 2;
   ctx.ratios.warmShadowCpuPerRequestToWarm = round(shadowed.cpuUsPerRequest / cpuAlone, 3);
+  const pacedAlone = (before.pacedCpuUsPerRequest + after.pacedCpuUsPerRequest) / 2;
+  ctx.ratios.pacedShadowCpuPerRequestToWarm = round(shadowed.pacedCpuUsPerRequest / pacedAlone, 3);
 }
 
-// One sidecar on the run's data directory (seeded by the first), warmed up, then a timed warm run.
+interface ShadowRun {
+  readonly load: LoadResult;
+  readonly comparisons: Record<string, number>;
+  readonly cpuUsPerRequest: number;
+  readonly pacedCpuUsPerRequest: number;
+  readonly pacedComparisons: Record<string, number>;
+}
+
+function report(ctx: BenchContext, what: string, run: ShadowRun): void {
+  ctx.log(
+    `warm decisions, ${what}: ${describe(run.load)}, sidecar CPU ${run.cpuUsPerRequest} µs/request` +
+      (Object.keys(run.comparisons).length ? `; comparisons ${JSON.stringify(run.comparisons)}` : ""),
+  );
+  ctx.log(
+    `  at an even ${PACED_RATE} req/s: sidecar CPU ${run.pacedCpuUsPerRequest} µs/request` +
+      (Object.keys(run.pacedComparisons).length
+        ? `; comparisons ${JSON.stringify(run.pacedComparisons)}`
+        : ""),
+  );
+}
+
+// One sidecar on the run's data directory (seeded by the first), warmed up, then a timed warm run (profiled as
+// `name` with --cpu-prof).
 async function warmRun(
   ctx: BenchContext,
+  name: string,
   bodies: readonly string[],
   env: Record<string, string>,
   seed?: Workload,
-): Promise<{ load: LoadResult; comparisons: Record<string, number>; cpuUsPerRequest: number }> {
+): Promise<ShadowRun> {
   const sidecar = await startSidecar(ctx, "warn", env);
   if (seed) {
     const { api, close } = grpcApi(sidecar.info.grpcPort);
@@ -73,13 +92,30 @@ async function warmRun(
     close();
   }
   const port = sidecar.info.webhookPort;
+  const pid = sidecar.process.pid;
   await runLoad({ port, bodies, connections: CONNECTIONS, amount: 2_000 });
-  const cpuBefore = cpuMicros(sidecar.process.pid);
-  const load = await runLoad({ port, bodies, connections: CONNECTIONS, duration: ctx.plan.seconds });
-  const cpuUsPerRequest = round((cpuMicros(sidecar.process.pid) - cpuBefore) / load.requests, 1);
+  const cpuBefore = cpuMicros(pid);
+  const load = await profiled(ctx, sidecar, name, () =>
+    runLoad({ port, bodies, connections: CONNECTIONS, duration: ctx.plan.seconds }),
+  );
+  const cpuUsPerRequest = round((cpuMicros(pid) - cpuBefore) / load.requests, 1);
   const comparisons = await shadowComparisons(sidecar.info.metricsPort);
+  const pacedCpuBefore = cpuMicros(pid);
+  const paced = await runPacedLoadApart({
+    port,
+    bodies,
+    connections: 16,
+    seconds: ctx.plan.seconds,
+    rate: PACED_RATE,
+  });
+  const pacedCpuUsPerRequest = round((cpuMicros(pid) - pacedCpuBefore) / paced.requests, 1);
+  const pacedComparisons = difference(await shadowComparisons(sidecar.info.metricsPort), comparisons);
   await ctx.stop(sidecar as Child<unknown>);
-  return { load, comparisons, cpuUsPerRequest };
+  return { load, comparisons, cpuUsPerRequest, pacedCpuUsPerRequest, pacedComparisons };
+}
+
+function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - (before[key] ?? 0)]));
 }
 
 // The sidecar's own CPU time (user + system, from /proc): on a shared machine, where the stand-in of the previous

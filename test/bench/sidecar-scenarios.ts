@@ -174,8 +174,8 @@ async function loggedScenario(ctx: BenchContext, warmBodies: readonly string[]):
   return result;
 }
 
-// With --cpu-prof DIR: a CPU profile of the sidecar during `work` alone, written to DIR/<name>.cpuprofile.
-async function profiled<T>(
+/** With --cpu-prof DIR: a CPU profile of the sidecar during `work` alone, written to DIR/<name>.cpuprofile. */
+export async function profiled<T>(
   ctx: BenchContext,
   sidecar: Child<unknown>,
   name: string,

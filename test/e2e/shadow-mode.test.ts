@@ -213,4 +213,28 @@ describe("shadow mode, the previous service answering (SHADOW_ANSWER=shadow)", (
     });
     expect(await comparisons(sidecar)).toEqual({ error: 1 });
   });
+
+  it("answers 500 at once past SHADOW_MAX_IN_FLIGHT while the previous service is slow, and counts it", async () => {
+    const sidecar = await sidecarWith({ SHADOW_ANSWER: "shadow", SHADOW_MAX_IN_FLIGHT: "1" });
+    const token = await alice();
+    const release = previous.hold();
+    const before = previous.received();
+    const waiting = sidecar.ask(token, "{ sales_orders { id } }");
+    await expect.poll(() => previous.received()).toBe(before + 1);
+    expect(await sidecar.ask(token, "{ sales_orders { id } }")).toEqual({
+      status: 500,
+      body: { error: "System error" },
+    });
+    release();
+    expect(await waiting).toEqual({
+      status: 200,
+      body: { "X-Hasura-User-Id": "user:alice_corp.com", "X-Hasura-Role": "sales" },
+    });
+    const overLimit = await sidecar.sidecar.metrics.registry
+      .getSingleMetric("rolemapper_shadow_over_limit_total")
+      ?.get();
+    expect(overLimit?.values[0]?.value).toBe(1);
+    await expect.poll(() => comparisons(sidecar)).toEqual({ agree: 1, skipped: 1 });
+    expect(sidecar.log.lines()).toContainEqual(expect.objectContaining({ event: "shadow_over_limit" }));
+  });
 });

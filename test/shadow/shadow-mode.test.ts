@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { AuthorizationResult } from "../../src/core/authorizer.js";
-import type { ShadowAnswer } from "../../src/shadow/shadow-client.js";
+import type { ShadowAnswer, ShadowPost } from "../../src/shadow/shadow-client.js";
 import { ShadowMode, type ComparisonResult, type ShadowedCall } from "../../src/shadow/shadow-mode.js";
 
 const allowed: AuthorizationResult = {
@@ -29,10 +29,9 @@ const answer = (status: number, body: unknown): ShadowAnswer => ({
 /** A previous webhook whose calls wait until the test settles them. */
 function heldShadow() {
   const calls: { body: Buffer; settle: (answer: ShadowAnswer | Error) => void }[] = [];
-  const post = (body: Buffer) =>
-    new Promise<ShadowAnswer>((resolve, reject) => {
-      calls.push({ body, settle: (a) => (a instanceof Error ? reject(a) : resolve(a)) });
-    });
+  const post: ShadowPost = (body, receiver) => {
+    calls.push({ body, settle: (a) => (a instanceof Error ? receiver.failed(a) : receiver.answered(a)) });
+  };
   return { calls, post };
 }
 
@@ -42,6 +41,7 @@ function build(
 ) {
   const shadow = heldShadow();
   const results: ComparisonResult[] = [];
+  const overLimit: string[] = [];
   const warn = vi.fn();
   const hook = new ShadowMode({
     post: shadow.post,
@@ -50,6 +50,7 @@ function build(
     answer: mode,
     logger: { warn },
     onComparison: (result) => results.push(result),
+    onOverLimit: () => overLimit.push("500"),
     ...(options.random ? { random: options.random } : {}),
   });
   const events: string[] = [];
@@ -58,7 +59,7 @@ function build(
     relay: (status: number, type: string | undefined, body: Buffer) =>
       events.push(`relay ${status} ${type} ${body.toString()}`),
   });
-  return { hook, shadow, results, warn, events, sender };
+  return { hook, shadow, results, overLimit, warn, events, sender };
 }
 
 describe("ShadowMode, answering itself", () => {
@@ -146,5 +147,25 @@ describe("ShadowMode, answering with the previous webhook", () => {
     t.shadow.calls[0]?.settle(new Error("connection refused"));
     await vi.waitFor(() => expect(t.events).toEqual(['relay 500 application/json {"error":"System error"}']));
     expect(t.results).toEqual(["error"]);
+  });
+
+  it("answers 500 at once past SHADOW_MAX_IN_FLIGHT, without asking, counted and warned once", async () => {
+    const t = build("shadow", { maxInFlight: 2 });
+    for (let i = 0; i < 4; i++) t.hook.answer(call(), t.sender());
+    const systemError = 'relay 500 application/json {"error":"System error"}';
+    expect(t.shadow.calls).toHaveLength(2);
+    expect(t.events).toEqual([systemError, systemError]);
+    expect(t.results).toEqual(["skipped", "skipped"]);
+    expect(t.overLimit).toEqual(["500", "500"]);
+    expect(t.warn).toHaveBeenCalledTimes(1);
+    expect(t.warn).toHaveBeenCalledWith(
+      expect.objectContaining({ event: "shadow_over_limit" }),
+      expect.any(String),
+    );
+    t.shadow.calls[0]?.settle(answer(200, { "X-Hasura-Role": "sales" }));
+    expect(t.hook.pending).toBe(1);
+    t.hook.answer(call(), t.sender());
+    expect(t.shadow.calls).toHaveLength(3);
+    expect(t.events.slice(2)).toEqual(['relay 200 application/json {"X-Hasura-Role":"sales"}']);
   });
 });
