@@ -6,7 +6,7 @@ import type { GroupPinCheck, GroupProvider, TokenVerifier, VerifiedToken } from 
 import type { Operation } from "./operation.js";
 import type { OperationCache } from "./operation-cache.js";
 import type { CombineOptions } from "./role-cover.js";
-import { groupSubject, userSubject } from "./principal.js";
+import { groupSubject, userSubject } from "./subjects.js";
 import type { Snapshot } from "./snapshot.js";
 import { requireIdList } from "./validation.js";
 

@@ -1,5 +1,5 @@
 import type { GroupPin } from "./mapping.js";
-import { GROUP_PREFIX } from "./principal.js";
+import { GROUP_PREFIX } from "./subjects.js";
 
 const EMPTY: readonly string[] = [];
 

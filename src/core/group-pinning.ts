@@ -3,7 +3,7 @@ import type { GroupPins } from "./group-pin-index.js";
 import type { CoreLogger, DirectoryGroup, GroupDirectory, GroupPinCheck } from "./identity.js";
 import { settleLimited } from "./limited.js";
 import type { GroupPin } from "./mapping.js";
-import { GROUP_PREFIX, groupSubject } from "./principal.js";
+import { GROUP_PREFIX, groupSubject } from "./subjects.js";
 import type { Snapshot } from "./snapshot.js";
 
 /** What happened to a granted name pinned on first use: pinned, or left unpinned because 2+ or 0 groups hold it. */

@@ -1,6 +1,6 @@
 import type { GroupPin, MappingData } from "./mapping.js";
 import type { Snapshot } from "./snapshot.js";
-import type { JournalGap, RoleMappingStore } from "../store/port.js";
+import type { JournalGap, RoleMappingStore } from "./store-port.js";
 
 /** How a snapshot caught up with the journal. */
 export type CatchUp =

@@ -2,11 +2,11 @@ import type { CombinedRoles } from "./combined-roles.js";
 import { InvalidArgumentError, NotFoundError } from "./errors.js";
 import type { GrantPinner } from "./group-pinning.js";
 import type { Role, RoleGrants } from "./mapping.js";
-import { GROUP_PREFIX, USER_PREFIX } from "./principal.js";
+import { GROUP_PREFIX, USER_PREFIX } from "./subjects.js";
 import { refuseReserved, reservedRoleIds } from "./reserved-roles.js";
 import type { SnapshotSync } from "./snapshot-sync.js";
 import { requireId, requireIdList } from "./validation.js";
-import type { RoleMappingStore } from "../store/port.js";
+import type { RoleMappingStore } from "./store-port.js";
 
 /** Bounds on what one call may carry. */
 export interface MappingLimits {

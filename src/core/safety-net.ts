@@ -1,6 +1,6 @@
 import type { CoreLogger } from "./identity.js";
 import type { Snapshot } from "./snapshot.js";
-import type { RoleMappingStore } from "../store/port.js";
+import type { RoleMappingStore } from "./store-port.js";
 
 /** What one safety-net check found: the checksums equal, different, or the store could not take one now. */
 export type CheckOutcome = "match" | "mismatch" | "untaken";

@@ -7,7 +7,7 @@ import { StoreContact } from "./store-contact.js";
 import { Snapshot } from "./snapshot.js";
 import type { SnapshotStats, SnapshotSyncOptions } from "./snapshot-sync-options.js";
 import { SyncCounters, type FullLoadReason } from "./sync-counters.js";
-import type { RoleMappingStore } from "../store/port.js";
+import type { RoleMappingStore } from "./store-port.js";
 
 export type { SnapshotStats, SnapshotSyncOptions } from "./snapshot-sync-options.js";
 

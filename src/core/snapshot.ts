@@ -1,6 +1,6 @@
 import { GroupPinIndex, type GroupPins } from "./group-pin-index.js";
 import type { Grant, GroupPin, MappingData, Role } from "./mapping.js";
-import { GROUP_PREFIX } from "./principal.js";
+import { GROUP_PREFIX } from "./subjects.js";
 import { ReservedRows, type IgnoredReserved } from "./reserved-rows.js";
 import { reservedRoleIds } from "./reserved-roles.js";
 import { RoleSums } from "./role-sums.js";

@@ -1,5 +1,5 @@
 import type { CheckOutcome } from "./safety-net.js";
-import type { JournalGap } from "../store/port.js";
+import type { JournalGap } from "./store-port.js";
 
 /** Why everything was loaded: the first load, a gap in the journal, the safety net, or full mode. */
 export type FullLoadReason =

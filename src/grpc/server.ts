@@ -10,6 +10,7 @@ import type { HealthWatchers } from "./health-watchers.js";
 import { listenGrpc, type GrpcListener } from "./listener.js";
 import { addReflectionService } from "./reflection.js";
 import { roleMappingHandlers } from "./role-mapping-service.js";
+import { ROLE_MAPPING_SERVICE_NAME } from "./service-name.js";
 import { DEFAULT_GRPC_LIMITS, grpcServerOptions, type GrpcLimits } from "./server-limits.js";
 import type { GrpcTlsOptions } from "./tls.js";
 
@@ -32,9 +33,6 @@ export interface GrpcServerOptions {
   /** How often the health Watch notifier re-checks `health` (default 1 s). */
   readonly healthWatchIntervalMs?: number;
 }
-
-/** The fully-qualified name of the RoleMapping service, as health checks and reflection list it. */
-export const ROLE_MAPPING_SERVICE_NAME = "rolemapper.v1.RoleMappingService";
 
 /** What shutdown and the metrics need of a server built here. */
 interface ServerState {

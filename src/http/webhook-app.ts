@@ -2,12 +2,12 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { Logger } from "pino";
 import type { AuthorizationResult, Authorizer } from "../core/authorizer.js";
 import type { AnswerHook, ShadowedCall } from "../shadow/shadow-mode.js";
-import type { DecisionSink } from "./decision-log.js";
+import type { DecisionSink } from "../observability/decision-log.js";
 import { sendHealth } from "./health-answers.js";
 import { sendJson, sendSystemError } from "./json-response.js";
 import { parseJsonBody, readRequestBody } from "./request-body.js";
 import { routePath } from "./route-path.js";
-import { ThrottledWarning } from "./throttled-warning.js";
+import { ThrottledWarning } from "../observability/throttled-warning.js";
 import {
   failureStatus,
   sendBodyFailure,

@@ -1,4 +1,4 @@
-import type { RoleMappingStore } from "../store/port.js";
+import type { RoleMappingStore } from "../core/store-port.js";
 import { errorCode } from "./error-code.js";
 import type { SidecarMetrics } from "./metrics.js";
 import { wrapStore } from "./store-methods.js";

@@ -1,4 +1,4 @@
-import type { DecisionRecord, DecisionSink } from "../http/decision-log.js";
+import type { DecisionRecord, DecisionSink } from "./decision-log.js";
 import type { SidecarMetrics } from "./metrics.js";
 
 /**

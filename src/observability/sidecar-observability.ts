@@ -1,8 +1,8 @@
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { RequestHandler } from "express";
 import type { CoreLogger, GroupProvider, TokenVerifier } from "../core/identity.js";
-import type { DecisionSink } from "../http/decision-log.js";
-import type { RoleMappingStore } from "../store/port.js";
+import type { DecisionSink } from "./decision-log.js";
+import type { RoleMappingStore } from "../core/store-port.js";
 import type { GrpcCallTracer } from "./api-tracing.js";
 import type { DecisionTracer } from "./decision-tracing.js";
 import { instrumentStore } from "./metered-store.js";
@@ -18,6 +18,8 @@ export interface ObservabilityOptions {
   readonly otlpEndpoint?: string | undefined;
   /** Export spans here instead (tests: an in-memory exporter), each as it ends. */
   readonly spanExporter?: SpanExporter | undefined;
+  /** The gRPC service's full name, for its call spans (given by the wiring: observability knows no transport). */
+  readonly grpcService: string;
 }
 
 /** One sidecar's metrics, tracing and write audit, and the decorators that attach them to the ports. */
@@ -54,6 +56,7 @@ export async function createSidecarObservability(
       ? (await import("./traced-observability.js")).createTracedObservability({
           endpoint: options.otlpEndpoint,
           exporter: options.spanExporter,
+          grpcService: options.grpcService,
         })
       : undefined;
   return {

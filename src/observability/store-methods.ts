@@ -1,4 +1,4 @@
-import type { RoleMappingStore } from "../store/port.js";
+import type { RoleMappingStore } from "../core/store-port.js";
 
 /** Every call of the store port, for decorators that wrap each one the same way. */
 export const STORE_METHODS = [

@@ -1,8 +1,7 @@
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { RequestHandler } from "express";
 import type { GroupProvider, TokenVerifier } from "../core/identity.js";
-import { ROLE_MAPPING_SERVICE_NAME } from "../grpc/server.js";
-import type { RoleMappingStore } from "../store/port.js";
+import type { RoleMappingStore } from "../core/store-port.js";
 import { grpcCallTracer, restTracing, type GrpcCallTracer } from "./api-tracing.js";
 import { activeTraceId, decisionTracer, type DecisionTracer } from "./decision-tracing.js";
 import { tracedGroups, tracedStore, tracedVerifier } from "./traced-ports.js";
@@ -21,10 +20,14 @@ export interface TracedObservability {
   traceId(): string | undefined;
 }
 
-/** Tracing to an OTLP endpoint, or to `exporter` (each span as it ends); undefined when neither is given. */
+/**
+ * Tracing to an OTLP endpoint, or to `exporter` (each span as it ends); undefined when neither is given.
+ * `grpcService` names the gRPC service in call spans.
+ */
 export function createTracedObservability(options: {
   readonly endpoint?: string | undefined;
   readonly exporter?: SpanExporter | undefined;
+  readonly grpcService: string;
 }): TracedObservability | undefined {
   const tracing = createTracing({
     endpoint: options.endpoint,
@@ -38,7 +41,7 @@ export function createTracedObservability(options: {
     wrapVerifier: (verifier) => tracedVerifier(verifier, tracer),
     wrapGroups: (groups) => tracedGroups(groups, tracer),
     traceDecision: decisionTracer(tracer),
-    traceGrpcCall: grpcCallTracer(tracer, ROLE_MAPPING_SERVICE_NAME),
+    traceGrpcCall: grpcCallTracer(tracer, options.grpcService),
     traceRest: restTracing(tracer),
     traceId: activeTraceId,
   };

@@ -1,6 +1,6 @@
 import { trace, type Tracer } from "@opentelemetry/api";
 import type { GroupProvider, TokenVerifier } from "../core/identity.js";
-import type { RoleMappingStore } from "../store/port.js";
+import type { RoleMappingStore } from "../core/store-port.js";
 import { inSpan } from "./span.js";
 import { wrapStore } from "./store-methods.js";
 

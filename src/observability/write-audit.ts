@@ -1,6 +1,6 @@
 import type { CoreLogger } from "../core/identity.js";
 import type { GroupPin, RoleGrants } from "../core/mapping.js";
-import type { RoleMappingStore } from "../store/port.js";
+import type { RoleMappingStore } from "../core/store-port.js";
 import { currentApiCaller } from "./api-caller-scope.js";
 import { errorCode } from "./error-code.js";
 import type { SidecarMetrics } from "./metrics.js";

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { AuthorizationResult } from "../core/authorizer.js";
-import { clip, MAX_ID_CHARS, MAX_NAME_CHARS } from "../http/decision-log.js";
-import { ThrottledWarning } from "../http/throttled-warning.js";
+import { clip, MAX_ID_CHARS, MAX_NAME_CHARS } from "../observability/decision-log.js";
+import { ThrottledWarning } from "../observability/throttled-warning.js";
 import { compareAnswers, outcomeOf, roleInBody } from "./compare.js";
 import type { ShadowAnswer, ShadowPost, ShadowReceiver } from "./shadow-client.js";
 

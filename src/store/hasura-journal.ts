@@ -1,6 +1,6 @@
 import type { MappingData } from "../core/mapping.js";
 import { gap, toJournalRead, troubleSince } from "./journal-read.js";
-import type { JournalRead, StoreChecksum } from "./port.js";
+import type { JournalRead, StoreChecksum } from "../core/store-port.js";
 import { toRole, type HasuraStoreParts, type RoleRow } from "./hasura-rows.js";
 import type { WriteTags } from "./write-tags.js";
 

@@ -1,13 +1,13 @@
 import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import type { CoreLogger } from "../core/identity.js";
 import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
-import { GROUP_PREFIX, USER_PREFIX } from "../core/principal.js";
+import { GROUP_PREFIX, USER_PREFIX } from "../core/subjects.js";
 import { loadRolesOf, readChecksumOf, readJournal, WRITER_HEADER } from "./hasura-journal.js";
 import { loadAllPaged, loadGroupPinsPaged, toPin, type PinRow } from "./hasura-load.js";
 import { hasuraNames } from "./hasura-names.js";
 import { prepareDocuments, toRole, type HasuraStoreParts, type RoleRow } from "./hasura-rows.js";
 import { createHasuraTransport } from "./hasura-transport.js";
-import type { JournalRead, RoleMappingStore, RolePage, StoreChecksum } from "./port.js";
+import type { JournalRead, RoleMappingStore, RolePage, StoreChecksum } from "../core/store-port.js";
 import { WriteTags } from "./write-tags.js";
 
 /** How to reach Hasura and which tables to use. */

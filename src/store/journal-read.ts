@@ -1,4 +1,4 @@
-import type { JournalEntry, JournalGap, JournalRead } from "./port.js";
+import type { JournalEntry, JournalGap, JournalRead } from "../core/store-port.js";
 import type { WriteTags } from "./write-tags.js";
 
 // A marker is the version as decimal digits; anything else ("none": no marker row) cannot be compared.

@@ -1,6 +1,6 @@
 import type { Grant, MappingData, Role } from "../core/mapping.js";
 import { gap, isVersion, toJournalRead, troubleSince } from "./journal-read.js";
-import type { JournalRead, StoreChecksum } from "./port.js";
+import type { JournalRead, StoreChecksum } from "../core/store-port.js";
 import type { SqlQueryable, SqlRow } from "./sql-client.js";
 import type { WriteTags } from "./write-tags.js";
 

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from "../core/errors.js";
 import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
-import { GROUP_PREFIX } from "../core/principal.js";
-import type { JournalRead, RoleMappingStore, RolePage, StoreChecksum } from "./port.js";
+import { GROUP_PREFIX } from "../core/subjects.js";
+import type { JournalRead, RoleMappingStore, RolePage, StoreChecksum } from "../core/store-port.js";
 import type { SqlClient, SqlQueryable } from "./sql-client.js";
 import { RETRYABLE_SQLSTATES, sqlState, toStoreError } from "./sql-errors.js";
 import { grantsQuery, groupTable, toGrants, userTable, type GrantTable } from "./sql-grants.js";

@@ -4,7 +4,7 @@ import type { GroupProvider } from "../core/identity.js";
 import { pinnedGroupProvider } from "../core/pinned-groups.js";
 import type { SnapshotSync } from "../core/snapshot-sync.js";
 import type { SidecarMetrics } from "../observability/metrics.js";
-import type { RoleMappingStore } from "../store/port.js";
+import type { RoleMappingStore } from "../core/store-port.js";
 import type { Identity } from "./identity.js";
 
 /** The authorizer's group provider, and the pinning that SetGroupRoles resolves names with (when pinned). */

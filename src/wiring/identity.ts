@@ -12,6 +12,7 @@ import { createAzureGraph } from "../identity/graph-groups.js";
 import { createJwtVerifier } from "../identity/jwt-verifier.js";
 import type { KeySet } from "../identity/key-set.js";
 import type { HttpAttempt } from "../identity/http-retry.js";
+import { memoizeByClaims } from "../identity/memoize-by-claims.js";
 import { createRemoteKeySet } from "../identity/remote-key-set.js";
 import type { CacheStats } from "../identity/single-flight-cache.js";
 import { createCachingVerifier } from "../identity/token-cache.js";
@@ -126,22 +127,4 @@ function buildGroups(
   // Object ids are unique, display names are not: only display names need pins (issue 13).
   if (azure.groupNameAttribute === "id") return { names: graph.groups, stats };
   return { pinned: { groups: graph.groups, directory: graph.directory }, stats };
-}
-
-/**
- * Remembers the groups read from each claims object. Claims groups depend on the claims alone, and a cached token
- * hands back the same frozen claims object, so a warm caller's groups are read and validated once; the memory is
- * bounded by the token cache (entries go with their claims).
- */
-export function memoizeByClaims(provider: GroupProvider): GroupProvider {
-  const memo = new WeakMap<object, readonly string[]>();
-  return {
-    async groupsOf(claims) {
-      const known = memo.get(claims);
-      if (known) return known;
-      const groups = Object.freeze([...(await provider.groupsOf(claims))]);
-      memo.set(claims, groups);
-      return groups;
-    },
-  };
 }

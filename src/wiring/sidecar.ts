@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { Logger } from "pino";
 import { bindGrpcServer, createGrpcServer, heldHealthWatchers, shutdownGrpcServer } from "../grpc/server.js";
+import { ROLE_MAPPING_SERVICE_NAME } from "../grpc/service-name.js";
 import { grpcServerCredentials } from "../grpc/tls.js";
 import { ApiTokens, type ApiAuth } from "../identity/api-credentials.js";
 import type { Config } from "../config.js";
@@ -11,13 +12,13 @@ import { MappingService } from "../core/mapping-service.js";
 import { OperationCache } from "../core/operation-cache.js";
 import { reservedRoleIds } from "../core/reserved-roles.js";
 import { SnapshotSync } from "../core/snapshot-sync.js";
-import { DecisionLog } from "../http/decision-log.js";
+import { DecisionLog } from "../observability/decision-log.js";
 import { createWebhookApp } from "../http/webhook-app.js";
 import { countInFlight } from "../observability/in-flight.js";
 import { createSidecarObservability } from "../observability/sidecar-observability.js";
 import type { SidecarMetrics } from "../observability/metrics.js";
-import { openStore } from "../store/open-store.js";
-import type { RoleMappingStore } from "../store/port.js";
+import { openStore } from "./store.js";
+import type { RoleMappingStore } from "../core/store-port.js";
 import { buildCombinedRoles } from "./combined-roles.js";
 import { buildGroups } from "./groups.js";
 import { buildIdentity, remoteKeySource, type KeySource } from "./identity.js";
@@ -70,6 +71,7 @@ export async function buildSidecar(
     logger,
     otlpEndpoint: config.otlpEndpoint,
     spanExporter: overrides.spanExporter,
+    grpcService: ROLE_MAPPING_SERVICE_NAME,
   });
   const { metrics } = observability;
   const store = observability.wrapStore(overrides.store ?? (await openStore(config.store, logger)));

@@ -1,7 +1,7 @@
 import { getIntrospectionQuery } from "graphql";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { analyzeOperation } from "../../src/core/operation.js";
-import { groupSubject, userSubject } from "../../src/core/principal.js";
+import { groupSubject, userSubject } from "../../src/core/subjects.js";
 
 /** Where the reference flow finds Hasura and the identity provider. */
 export interface OldWayOptions {

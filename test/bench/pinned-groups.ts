@@ -5,7 +5,7 @@ import type { DirectoryGroup, GroupProvider } from "../../src/core/identity.js";
 import { analyzeOperation } from "../../src/core/operation.js";
 import { OperationCache } from "../../src/core/operation-cache.js";
 import { pinnedGroupProvider } from "../../src/core/pinned-groups.js";
-import { GROUP_PREFIX, groupSubject, userSubject } from "../../src/core/principal.js";
+import { GROUP_PREFIX, groupSubject, userSubject } from "../../src/core/subjects.js";
 import { Snapshot } from "../../src/core/snapshot.js";
 import { loadConfig } from "../../src/config.js";
 import { createLocalKeySet } from "../../src/identity/key-set.js";

@@ -4,7 +4,7 @@ import { decide } from "../../src/core/decision.js";
 import type { Grant, Role } from "../../src/core/mapping.js";
 import { analyzeOperation } from "../../src/core/operation.js";
 import { OperationCache } from "../../src/core/operation-cache.js";
-import { groupSubject, userSubject } from "../../src/core/principal.js";
+import { groupSubject, userSubject } from "../../src/core/subjects.js";
 import { Snapshot } from "../../src/core/snapshot.js";
 import { loadConfig } from "../../src/config.js";
 import { createLocalKeySet } from "../../src/identity/key-set.js";

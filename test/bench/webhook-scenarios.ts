@@ -1,4 +1,4 @@
-import { groupSubject, userSubject } from "../../src/core/principal.js";
+import { groupSubject, userSubject } from "../../src/core/subjects.js";
 import { startChild, type Child } from "./child.js";
 import { CONNECTIONS, type BenchContext } from "./context.js";
 import { runLoad, round, type LoadResult } from "./load.js";

@@ -1,5 +1,5 @@
 import type { Role } from "../../src/core/mapping.js";
-import { groupSubject, userSubject } from "../../src/core/principal.js";
+import { groupSubject, userSubject } from "../../src/core/subjects.js";
 import { between, pick, seededRandom } from "./random.js";
 
 /** One caller of the webhook: its identity and the GraphQL request it sends. */

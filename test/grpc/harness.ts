@@ -5,7 +5,7 @@ import { MappingService, type MappingLimits } from "../../src/core/mapping-servi
 import { OperationCache } from "../../src/core/operation-cache.js";
 import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { openPgliteClient } from "../../src/store/pglite-client.js";
-import type { RoleMappingStore } from "../../src/store/port.js";
+import type { RoleMappingStore } from "../../src/core/store-port.js";
 import { createSqlStore } from "../../src/store/sql-store.js";
 
 /** A logger keeping its lines in memory, so tests print nothing and can read the audit trail. */

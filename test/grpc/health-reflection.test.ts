@@ -8,7 +8,8 @@ import { makeClientConstructor } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/core/errors.js";
 import { ApiTokens } from "../../src/identity/api-credentials.js";
-import { ROLE_MAPPING_SERVICE_NAME, shutdownGrpcServer } from "../../src/grpc/server.js";
+import { shutdownGrpcServer } from "../../src/grpc/server.js";
+import { ROLE_MAPPING_SERVICE_NAME } from "../../src/grpc/service-name.js";
 import { startGrpcServer, type RunningGrpcServer } from "./client.js";
 import { MAX_STALENESS_MS, openApiFixture, type ApiFixture } from "./harness.js";
 

@@ -1,6 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { heldHealthWatchers, ROLE_MAPPING_SERVICE_NAME } from "../../src/grpc/server.js";
+import { heldHealthWatchers } from "../../src/grpc/server.js";
+import { ROLE_MAPPING_SERVICE_NAME } from "../../src/grpc/service-name.js";
 import type { GrpcLimits } from "../../src/grpc/server-limits.js";
 import { startGrpcServer, type RunningGrpcServer } from "./client.js";
 import { openApiFixture, type ApiFixture } from "./harness.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AuthorizationResult } from "../../src/core/authorizer.js";
 import { OperationError } from "../../src/core/operation.js";
-import { DecisionLog } from "../../src/http/decision-log.js";
+import { DecisionLog } from "../../src/observability/decision-log.js";
 import { memoryLogger } from "../support/quiet-logger.js";
 
 const MIB = 1024 * 1024;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { userSubject } from "../../src/core/principal.js";
+import { userSubject } from "../../src/core/subjects.js";
 import { FakeStore } from "../support/fake-store.js";
 import {
   documentArbitrary,

@@ -6,7 +6,7 @@ import { UnavailableError } from "../../src/core/errors.js";
 import { OperationCache } from "../../src/core/operation-cache.js";
 import { DEFAULT_OPERATION_LIMITS } from "../../src/core/operation.js";
 import type { Snapshot } from "../../src/core/snapshot.js";
-import { DecisionLog } from "../../src/http/decision-log.js";
+import { DecisionLog } from "../../src/observability/decision-log.js";
 import { createWebhookApp, type WebhookAppOptions } from "../../src/http/webhook-app.js";
 import { memoryLogger, type MemoryLogger } from "../support/quiet-logger.js";
 import { StubGroups, StubVerifier, uniqueName } from "../support/stub-identity.js";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError, UnauthenticatedError } from "../../src/core/errors.js";
-import { userSubject } from "../../src/core/principal.js";
+import { userSubject } from "../../src/core/subjects.js";
 import { createClaimsGroupProvider } from "../../src/identity/claims-groups.js";
 import { parseClaimPath, readClaimPath } from "../../src/identity/claims-path.js";
 import { userNameFromClaims } from "../../src/identity/user-claim.js";

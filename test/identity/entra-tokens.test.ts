@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UnauthenticatedError } from "../../src/core/errors.js";
-import { userSubject } from "../../src/core/principal.js";
+import { userSubject } from "../../src/core/subjects.js";
 import { createJwtVerifier } from "../../src/identity/jwt-verifier.js";
 import { createRemoteKeySet } from "../../src/identity/remote-key-set.js";
 import { hasGroupsOverage } from "../../src/identity/graph-groups.js";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { UnauthenticatedError } from "../../src/core/errors.js";
-import { userSubject } from "../../src/core/principal.js";
+import { userSubject } from "../../src/core/subjects.js";
 import { isEmailAddress, type UserClaimFormat } from "../../src/identity/user-claim-format.js";
 import { userNameFromClaims } from "../../src/identity/user-claim.js";
 

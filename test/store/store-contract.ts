@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mappingChecksum } from "../../src/core/checksum.js";
 import { ConflictError, NotFoundError } from "../../src/core/errors.js";
 import type { GroupPin, Role } from "../../src/core/mapping.js";
-import type { JournalEntry, JournalRead, RoleMappingStore } from "../../src/store/port.js";
+import type { JournalEntry, JournalRead, RoleMappingStore } from "../../src/core/store-port.js";
 
 /** A store opened for one test, with whatever the adapter's hooks need to reach behind it. */
 export interface StoreUnderTest {

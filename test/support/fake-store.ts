@@ -7,7 +7,7 @@ import type {
   RoleMappingStore,
   RolePage,
   StoreChecksum,
-} from "../../src/store/port.js";
+} from "../../src/core/store-port.js";
 
 interface Entry {
   readonly version: number;

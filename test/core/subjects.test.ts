@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { groupSubject, userSubject } from "../../src/core/principal.js";
+import { groupSubject, userSubject } from "../../src/core/subjects.js";
 
 describe("subjects", () => {
   it.each([

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import type { Config } from "../config.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { CoreLogger } from "../core/identity.js";
-import type { RoleMappingStore } from "./port.js";
+import type { RoleMappingStore } from "../core/store-port.js";
 
 /**
  * Opens the store the configuration names: embedded PGlite, a PostgreSQL server, or Hasura. Each adapter and its
@@ -14,17 +14,17 @@ export async function openStore(config: Config["store"], logger: CoreLogger): Pr
     case "embedded": {
       mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
       const [{ openPgliteClient }, { createSqlStore }] = await Promise.all([
-        import("./pglite-client.js"),
-        import("./sql-store.js"),
+        import("../store/pglite-client.js"),
+        import("../store/sql-store.js"),
       ]);
       const client = await openPgliteClient(`${config.dataDir}/pgdata`);
       return createSqlStore({ client, schema: config.schema, migrate: config.migrate });
     }
     case "postgres": {
       const [{ openPgClient }, { createSqlStore }, { pgChangeFeed }] = await Promise.all([
-        import("./pg-client.js"),
-        import("./sql-store.js"),
-        import("./pg-listener.js"),
+        import("../store/pg-client.js"),
+        import("../store/sql-store.js"),
+        import("../store/pg-listener.js"),
       ]);
       const connectionString = config.databaseUrl ?? "";
       const client = openPgClient({ connectionString, statementTimeoutMs: config.timeoutMs });
@@ -36,7 +36,7 @@ export async function openStore(config: Config["store"], logger: CoreLogger): Pr
       const graphql = config.graphql;
       // config.ts guarantees GRAPHQL_URL and the admin secret with this store; checked again rather than cast.
       if (!graphql) throw new InvalidArgumentError("GRAPHQL_URL", "required with ROLEMAPPING_STORE=hasura");
-      const { createHasuraStore } = await import("./hasura-store.js");
+      const { createHasuraStore } = await import("../store/hasura-store.js");
       return createHasuraStore({
         url: graphql.url,
         adminSecret: graphql.adminSecret,

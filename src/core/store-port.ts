@@ -1,4 +1,4 @@
-import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
+import type { GroupPin, MappingData, Role, RoleGrants } from "./mapping.js";
 
 /** One page of roles in stable `role_id` order; `nextAfter` is the last `role_id` when more may follow. */
 export interface RolePage {

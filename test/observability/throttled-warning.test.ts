@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ThrottledWarning } from "../../src/http/throttled-warning.js";
+import { ThrottledWarning } from "../../src/observability/throttled-warning.js";
 
 describe("ThrottledWarning", () => {
   // Times (ms) at which the cause recurs, and the occurrence counts of the lines written (one-minute interval).

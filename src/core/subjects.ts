@@ -1,9 +1,4 @@
-/** Who is calling: the user subject and the group subjects it belongs to. */
-export interface Principal {
-  readonly user: string;
-  readonly groups: readonly string[];
-}
-
+/** The subject prefixes the grant tables use: a role is held by `user:<name>` or `group:<name>`. */
 export const USER_PREFIX = "user:";
 export const GROUP_PREFIX = "group:";
 
