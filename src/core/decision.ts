@@ -47,9 +47,9 @@ const TYPENAME = "__typename";
 const INTROSPECTION_FIELDS: ReadonlySet<string> = new Set(["__schema", "__type"]);
 
 /**
- * Applies DESIGN.md's rules: a reserved role (Hasura's admin) asked for → deny; no roles → deny; mutations →
- * deny; the role must be mapped to every root field of every operation in the batch and held by the caller; a
- * requested role must satisfy both.
+ * Applies the decision rules (docs/design.md, "Decision rules"): a reserved role (Hasura's admin) asked for →
+ * deny; no roles → deny; mutations → deny; the role must be mapped to every root field of every operation in the
+ * batch and held by the caller; a requested role must satisfy both.
  */
 export function decide(input: DecisionInput, snapshot: Snapshot): Decision {
   const { heldRoles, requestedRole } = input;

@@ -17,8 +17,9 @@ interface Entry {
 }
 
 /**
- * An in-memory RoleMappingStore with the write semantics of DESIGN.md, a change marker that moves on every
- * write, a change journal, and switches to make it unreachable or slow, for testing the core without a database.
+ * An in-memory RoleMappingStore with the write semantics of docs/design.md ("Writes"), a change marker that moves
+ * on every write, a change journal, and switches to make it unreachable or slow, for testing the core without a
+ * database.
  * Its writes are journaled as somebody else's unless `ownWrites` is set (then as this client's own).
  */
 export class FakeStore implements RoleMappingStore {
