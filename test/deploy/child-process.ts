@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { expect, vi } from "vitest";
 
 /** A started process whose output is collected for assertion messages. */
 export interface Started {
@@ -36,16 +36,6 @@ export async function exitWithin(started: Started, ms: number): Promise<number |
   }
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  return address.port;
-}
-
 /**
  * Polls `url` until it answers 200, the process exits, or `ms` pass; returns the last answer's status and body.
  * A bound on waiting, not an assertion on speed: a slow machine only waits longer.
@@ -55,19 +45,16 @@ export async function waitFor200(
   started: Started,
   ms: number,
 ): Promise<{ status: number; body: string }> {
-  const deadline = Date.now() + ms;
-  let exited = false;
-  void started.exited.then(() => (exited = true));
   let last = { status: 0, body: "" };
-  while (!exited && Date.now() < deadline) {
-    try {
+  const answered = vi.waitFor(
+    async () => {
       const response = await fetch(url);
       last = { status: response.status, body: await response.text() };
-      if (response.status === 200) return last;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return last;
+      expect(last.status).toBe(200);
+      return last;
+    },
+    { timeout: ms, interval: 200 },
+  );
+  // The caller asserts on the last answer, with the output, whether it came or the wait ended without it.
+  return Promise.race([answered.catch(() => last), started.exited.then(() => last)]);
 }

@@ -9,7 +9,8 @@ import { loadSync } from "@grpc/proto-loader";
 import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOtlpReceiver } from "../observability/otlp-receiver.js";
-import { exitWithin, freePort, start, waitFor200 } from "./child-process.js";
+import { freePort } from "../support/free-port.js";
+import { exitWithin, start, waitFor200 } from "./child-process.js";
 import { BUILD_INPUTS, RUNTIME_FROM_CONTEXT } from "./docker-steps.js";
 import { ROOT } from "./manifests.js";
 

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDevIssuer } from "../../src/identity/dev-issuer.js";
 import { SAMPLE_ROLE } from "../../src/wiring/sample-mapping.js";
 import { sample } from "../observability/sidecar-fixture.js";
+import { freePort } from "../support/free-port.js";
 
 // The real process (`node --import tsx src/main.ts`, development mode) stopped by SIGTERM while under load.
 const API_SECRET = "lifecycle-api-secret-0123456789";
@@ -29,21 +29,22 @@ const lines = (): Record<string, unknown>[] =>
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/** Resolves once the process logs its "listening" line; rejects, with the output, if it exits first. */
+function listening(started: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    started.stdout?.on("data", () => {
+      if (/"event":"listening".*\n/.test(output)) resolve();
+    });
+    started.once("exit", (code) => reject(new Error(`exited (${code}) before listening:\n${output}`)));
+  });
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`gave up waiting for ${what}; output so far:\n${output}`);
-}
+/** Waits up to 30 s for `check` to hold; the failure names `what` and shows the process's output. */
+const until = (what: string, check: () => boolean | Promise<boolean>): Promise<void> =>
+  vi.waitFor(async () => expect(await check(), `${what}; output so far:\n${output}`).toBe(true), {
+    timeout: 30_000,
+    interval: 50,
+  });
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "rolemapper-lifecycle-"));
@@ -70,7 +71,7 @@ beforeAll(async () => {
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  await until("the listening line", () => lines().some((line) => line.event === "listening"));
+  await listening(child);
   webhook = `http://127.0.0.1:${webhookPort}/v1/authenticate`;
   admin = `http://127.0.0.1:${adminPort}`;
   metrics = `http://127.0.0.1:${metricsPort}`;

@@ -3,7 +3,7 @@ import { openPgliteClient } from "../../src/store/pglite-client.js";
 import type { SqlClient } from "../../src/store/sql-client.js";
 import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { eventually, runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // The store goes away: decisions go on from the last snapshot, then fail closed, then resume when it returns.
 const SECRET = "outage-secret";
@@ -60,22 +60,24 @@ describe("a store outage", () => {
       code: expect.stringMatching(/^(unavailable|deadline_exceeded)$/),
     });
 
-    const failedClosed = await eventually(
-      async () => (await running.ask(token, QUERY)).status === 500,
-      5_000,
-      100,
-    );
-    expect(failedClosed, "decisions fail closed once the snapshot is too stale").toBeDefined();
+    await expect
+      .poll(async () => (await running.ask(token, QUERY)).status, {
+        timeout: 5_000,
+        interval: 100,
+        message: "decisions fail closed once the snapshot is too stale",
+      })
+      .toBe(500);
     expect(await running.ask(token, QUERY)).toEqual({ status: 500, body: { error: "System error" } });
     expect(await readyz()).toBe(503);
 
     hasura = await startHasuraStandIn({ client, adminSecret: SECRET, port, migrate: false });
-    const resumed = await eventually(
-      async () => (await running.ask(token, QUERY)).status === 200,
-      5_000,
-      100,
-    );
-    expect(resumed, "decisions resume when the store returns").toBeDefined();
+    await expect
+      .poll(async () => (await running.ask(token, QUERY)).status, {
+        timeout: 5_000,
+        interval: 100,
+        message: "decisions resume when the store returns",
+      })
+      .toBe(200);
     expect(await readyz()).toBe(200);
     // The refused write left nothing behind: alice still holds the role, bob does not.
     expect(await running.sidecar.service.getRoleGrants("sales")).toMatchObject({

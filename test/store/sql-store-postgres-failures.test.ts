@@ -1,5 +1,5 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DeadlineExceededError, UnavailableError } from "../../src/core/errors.js";
 import { openPgClient } from "../../src/store/pg-client.js";
 import { createSqlStore, type SqlStore } from "../../src/store/sql-store.js";
@@ -93,14 +93,16 @@ describe.skipIf(!run)("SqlStore on PostgreSQL when things go wrong", () => {
   });
 });
 
-async function waitForBlockedDelete(db: TestDatabase): Promise<number> {
-  for (let attempt = 0; attempt < 500; attempt++) {
-    const rows = await db.client.query(
-      `SELECT pid FROM pg_stat_activity
-       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM%user_roles%'`,
-    );
-    if (rows[0]) return rows[0].pid as number;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error("the write never reached its DELETE");
+function waitForBlockedDelete(db: TestDatabase): Promise<number> {
+  return vi.waitFor(
+    async () => {
+      const rows = await db.client.query(
+        `SELECT pid FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM%user_roles%'`,
+      );
+      if (!rows[0]) throw new Error("the write never reached its DELETE");
+      return rows[0].pid as number;
+    },
+    { timeout: 10_000, interval: 20 },
+  );
 }

@@ -62,17 +62,3 @@ export async function runSidecar(
     },
   };
 }
-
-/** Polls `check` every `everyMs` until it is true or `withinMs` passes; resolves with the time it took, or undefined. */
-export async function eventually(
-  check: () => Promise<boolean>,
-  withinMs: number,
-  everyMs = 50,
-): Promise<number | undefined> {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - started;
-    if (Date.now() - started > withinMs) return undefined;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}

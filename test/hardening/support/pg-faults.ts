@@ -1,4 +1,5 @@
 import pg from "pg";
+import { vi } from "vitest";
 
 /** A second connection holding a lock in an open transaction, so the sidecar's statements stop behind it. */
 export interface HeldLock {
@@ -36,18 +37,19 @@ export async function query(url: string, text: string, params: unknown[] = []): 
 }
 
 /** Waits until a backend of `database` is waiting on a lock, and returns its pid. */
-export async function waitForLockWaiter(url: string, database: string, timeoutMs = 20_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const rows = await query(
-      url,
-      "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND state = 'active'",
-      [database],
-    );
-    if (rows[0]) return rows[0].pid as number;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error("no statement started waiting on the lock");
+export function waitForLockWaiter(url: string, database: string, timeoutMs = 20_000): Promise<number> {
+  return vi.waitFor(
+    async () => {
+      const rows = await query(
+        url,
+        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND state = 'active'",
+        [database],
+      );
+      if (!rows[0]) throw new Error("no statement started waiting on the lock");
+      return rows[0].pid as number;
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
 }
 
 /** Connections open to `database`, the test's own included. */
