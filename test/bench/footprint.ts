@@ -7,6 +7,7 @@ import { freePort } from "../support/free-port.js";
 import type { JwksIssuer } from "../support/jwks-issuer.js";
 import { buildOnce, ROOT } from "./build.js";
 import { startChild } from "./child.js";
+import { imageNodeArgs } from "./image-command.js";
 import { cpuMicros, runLoad, type LoadResult } from "./load.js";
 import { BENCH_API_TOKEN } from "./seed.js";
 import { seedWorkloadSql } from "./seed-sql.js";
@@ -46,7 +47,8 @@ const ADMIN_SECRET = "bench-footprint-admin-secret";
 const MB_IN_KB = 1024;
 
 /**
- * The sidecar as the image runs it: `npm run build`, then `node dist/main.js` (NODE_ENV=production) on a fresh
+ * The sidecar as the image runs it: `npm run build`, then the image's CMD (`node dist/main.js` with the node flags
+ * the Dockerfile gives, NODE_ENV=production) on a fresh
  * PostgreSQL database holding the workload's mapping padded to `grantRows` grant rows, then the same through
  * the Hasura stand-in. Needs PostgreSQL and Linux (/proc).
  */
@@ -115,7 +117,7 @@ async function measureProcess(
     ...storeEnv,
   };
   const started = performance.now();
-  const child = spawn(process.execPath, ["dist/main.js"], {
+  const child = spawn(process.execPath, imageNodeArgs(), {
     cwd: ROOT,
     env,
     stdio: ["ignore", "ignore", "pipe"],
