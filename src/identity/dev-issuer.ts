@@ -4,8 +4,6 @@ import { join } from "node:path";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT } from "jose";
 import type { CryptoKey, JSONWebKeySet, JWK } from "jose";
 import { InvalidArgumentError } from "../core/errors.js";
-import { createLocalKeySet } from "./key-set.js";
-import type { JwtVerifierOptions } from "./jwt-verifier.js";
 
 /*
  * LOCAL DEVELOPMENT ONLY. This issuer signs whatever user and groups it is asked for; it exists so the sidecar
@@ -58,16 +56,6 @@ export async function openDevIssuer(dataDir: string): Promise<DevIssuer> {
         .setExpirationTime(now + ttl)
         .sign(signingKey);
     },
-  };
-}
-
-/** Verifier options that accept exactly the development issuer's tokens. */
-export function devVerifierOptions(issuer: DevIssuer): JwtVerifierOptions {
-  return {
-    keys: createLocalKeySet(issuer.jwks()),
-    algorithms: ["RS256"],
-    audience: DEV_AUDIENCE,
-    issuer: DEV_ISSUER,
   };
 }
 

@@ -103,11 +103,6 @@ function graphCalls(options: GraphGroupsOptions): GraphGroupDirectoryOptions {
   };
 }
 
-/** The Azure group provider alone. */
-export function createAzureGroupProvider(options: AzureGroupsOptions): CachingGroupProvider {
-  return createAzureGraph(options).groups;
-}
-
 /**
  * Groups of the token's `oid` from Microsoft Graph (transitive memberships), cached per user with one lookup
  * in flight per user; or, when trusted and complete, the object ids of the token's own `groups` claim. A failure

@@ -122,25 +122,6 @@ export function parseAlgorithms(json: unknown, field = "JWT_ALGORITHMS"): string
   return [...new Set(list)];
 }
 
-/**
- * Parses the "string or JSON list" form of JWT_AUDIENCE, JWT_ISSUER and USER_CLAIM:
- * `api://x` → ["api://x"], `["a","b"]` → ["a","b"]. Empty entries are refused.
- */
-export function parseStringOrList(raw: string, field: string): string[] {
-  const text = raw.trim();
-  if (text.length === 0) throw new InvalidArgumentError(field, "must not be empty");
-  if (!text.startsWith("[")) return [text];
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new InvalidArgumentError(field, "starts with '[' but is not a JSON list");
-  }
-  const list = requireStringList(field, json);
-  if (list.length === 0) throw new InvalidArgumentError(field, "the list must not be empty");
-  return list;
-}
-
 /** A decoded JSON value that must be a list of non-empty strings (e.g. AZURE_SCOPES). */
 export function requireStringList(field: string, value: unknown): string[] {
   if (!Array.isArray(value)) throw new InvalidArgumentError(field, "expected a JSON list of strings");

@@ -10,10 +10,10 @@ import {
   DEV_AUDIENCE,
   DEV_ISSUER,
   DEV_KEY_FILE,
-  devVerifierOptions,
   openDevIssuer,
+  type DevIssuer,
 } from "../../src/identity/dev-issuer.js";
-import { createJwtVerifier } from "../../src/identity/jwt-verifier.js";
+import { createJwtVerifier, type JwtVerifierOptions } from "../../src/identity/jwt-verifier.js";
 import { createClaimsGroupProvider } from "../../src/identity/claims-groups.js";
 import { createLocalKeySet } from "../../src/identity/key-set.js";
 import { userNameFromClaims } from "../../src/identity/user-claim.js";
@@ -21,6 +21,16 @@ import { buildIdentity } from "../../src/wiring/identity.js";
 import { memoryLogger } from "../support/quiet-logger.js";
 
 const run = promisify(execFile);
+
+// Verifier options that accept exactly the development issuer's tokens.
+function devVerifierOptions(issuer: DevIssuer): JwtVerifierOptions {
+  return {
+    keys: createLocalKeySet(issuer.jwks()),
+    algorithms: ["RS256"],
+    audience: DEV_AUDIENCE,
+    issuer: DEV_ISSUER,
+  };
+}
 let dataDir: string;
 beforeEach(async () => {
   dataDir = join(await mkdtemp(join(tmpdir(), "rolemapper-dev-")), "data");

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { UnauthenticatedError } from "../../src/core/errors.js";
 import { DeadlineExceededError, UnavailableError } from "../../src/core/errors.js";
 import type { CoreLogger } from "../../src/core/identity.js";
-import { createAzureGroupProvider } from "../../src/identity/graph-groups.js";
+import { createAzureGraph } from "../../src/identity/graph-groups.js";
 import type { AzureGroupsOptions } from "../../src/identity/graph-groups.js";
 import { entraV1, entraV2 } from "../support/fixtures/entra/index.js";
 import { GraphStandIn, directoryRole, group } from "../support/graph-stand-in.js";
@@ -24,7 +24,7 @@ afterEach(() => graph.close());
 const logger: CoreLogger = { info() {}, error() {}, warn: (obj) => warnings.push(obj) };
 
 function provider(extra: Partial<AzureGroupsOptions> = {}) {
-  return createAzureGroupProvider({
+  return createAzureGraph({
     tenantId: graph.tenantId,
     clientId: graph.clientId,
     clientSecret: graph.clientSecret,
@@ -39,7 +39,7 @@ function provider(extra: Partial<AzureGroupsOptions> = {}) {
       },
     },
     ...extra,
-  });
+  }).groups;
 }
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -243,7 +243,7 @@ describe("Microsoft Graph group provider", () => {
   it("times out when Graph does not answer within the budget", async () => {
     graph.users.set(OID, [group("a")]);
     graph.hang = true;
-    const groups = createAzureGroupProvider({
+    const { groups } = createAzureGraph({
       tenantId: graph.tenantId,
       clientId: graph.clientId,
       clientSecret: graph.clientSecret,

@@ -4,7 +4,6 @@ import {
   DEFAULT_CLAIM_OPTIONS,
   parseAlgorithms,
   parseJwtOptions,
-  parseStringOrList,
   requireStringList,
 } from "../../src/identity/jwt-options.js";
 
@@ -68,19 +67,7 @@ describe("JWT_ALGORITHMS", () => {
   );
 });
 
-describe("string-or-list variables", () => {
-  it.each([
-    ["api://x", ["api://x"]],
-    ["  api://x ", ["api://x"]],
-    ['["a","b"]', ["a", "b"]],
-  ])("parses %s", (raw, expected) => {
-    expect(parseStringOrList(raw, "JWT_AUDIENCE")).toEqual(expected);
-  });
-
-  it.each(["", "[", "[]", '["a", ""]', "[1]"])("refuses %j", (raw) => {
-    expect(() => parseStringOrList(raw, "JWT_AUDIENCE")).toThrow(/JWT_AUDIENCE/);
-  });
-
+describe("JSON string lists", () => {
   it("checks JSON string lists such as AZURE_SCOPES", () => {
     expect(requireStringList("AZURE_SCOPES", ["https://graph.microsoft.com/.default"])).toHaveLength(1);
     expect(() => requireStringList("AZURE_SCOPES", "x")).toThrow(/AZURE_SCOPES/);
