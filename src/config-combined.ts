@@ -14,7 +14,12 @@ export interface CombinedRolesConfig {
   readonly metadataUrl: string;
   /** GRAPHQL_ADMIN_SECRET: the metadata API takes only the admin. */
   readonly adminSecret: string;
+  /** Combined roles unused this long on every replica are dropped; 0 keeps them (COMBINED_ROLE_IDLE_S). */
+  readonly idleMs: number;
 }
+
+/** The shortest COMBINED_ROLE_IDLE_S: replicas' clocks and the trust margin (5 minutes) must not matter. */
+const MIN_IDLE_S = 3_600;
 
 // A Hasura role name is any non-empty text; the prefix is kept to what reads well in a header and a log.
 const PREFIX = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
@@ -32,6 +37,15 @@ export function readCombinedRoles(
     env.fail("COMBINED_ROLE_PREFIX", "expected a letter or _ then up to 63 of A-Z a-z 0-9 _ -", prefix, 0);
   }
   const createTimeoutMs = env.int("COMBINED_ROLE_CREATE_TIMEOUT_MS", 5_000, 100, 60_000);
+  const idleS = env.int("COMBINED_ROLE_IDLE_S", 604_800, 0, 31_536_000);
+  if (idleS > 0 && idleS < MIN_IDLE_S) {
+    env.fail(
+      "COMBINED_ROLE_IDLE_S",
+      `expected 0 (keep them) or ${MIN_IDLE_S} to 31536000 seconds`,
+      String(idleS),
+      0,
+    );
+  }
   const metadataUrl = env.url("HASURA_METADATA_URL") ?? metadataUrlOf(graphqlUrl);
   const adminSecret = env.raw("GRAPHQL_ADMIN_SECRET");
   if (mode === "off") return undefined;
@@ -42,7 +56,7 @@ export function readCombinedRoles(
     env.fail("GRAPHQL_ADMIN_SECRET", "required with COMBINED_ROLES=hasura (the metadata API)", undefined, 0);
   }
   if (metadataUrl === undefined || adminSecret === undefined) return undefined;
-  return { maxParents, maxRoles, prefix, createTimeoutMs, metadataUrl, adminSecret };
+  return { maxParents, maxRoles, prefix, createTimeoutMs, metadataUrl, adminSecret, idleMs: idleS * 1000 };
 }
 
 // Hasura serves its metadata API beside GraphQL: same origin, path /v1/metadata.

@@ -430,6 +430,7 @@ describe("COMBINED_ROLES and its variables", () => {
       createTimeoutMs: 5000,
       metadataUrl: "http://127.0.0.1:8080/v1/metadata",
       adminSecret: "s3cret-admin",
+      idleMs: 604_800_000,
     });
     const config = loadConfig({
       COMBINED_ROLES: "hasura",
@@ -439,6 +440,7 @@ describe("COMBINED_ROLES and its variables", () => {
       COMBINED_ROLE_MAX: "50",
       COMBINED_ROLE_PREFIX: "rm_",
       COMBINED_ROLE_CREATE_TIMEOUT_MS: "250",
+      COMBINED_ROLE_IDLE_S: "0",
     });
     // The embedded store with the metadata API given on its own.
     expect(config.store.kind).toBe("embedded");
@@ -449,6 +451,7 @@ describe("COMBINED_ROLES and its variables", () => {
       createTimeoutMs: 250,
       metadataUrl: "http://hasura:8080/v1/metadata",
       adminSecret: "s3cret-admin",
+      idleMs: 0,
     });
   });
 
@@ -473,6 +476,14 @@ describe("COMBINED_ROLES and its variables", () => {
       /^COMBINED_ROLE_CREATE_TIMEOUT_MS: expected an integer/,
     ],
     [{ ...HASURA, HASURA_METADATA_URL: "ftp://x" }, /^HASURA_METADATA_URL: expected an http\(s\) URL/],
+    [
+      { ...HASURA, COMBINED_ROLE_IDLE_S: "60" },
+      /^COMBINED_ROLE_IDLE_S: expected 0 \(keep them\) or 3600 to 31536000 seconds \(got "60"\)/,
+    ],
+    [
+      { ...HASURA, COMBINED_ROLE_IDLE_S: "7d" },
+      /^COMBINED_ROLE_IDLE_S: expected an integer from 0 to 31536000/,
+    ],
   ])("refuses %j", (env, message) => {
     expect(problemsOf(env)).toEqual([expect.stringMatching(message)]);
   });

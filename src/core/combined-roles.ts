@@ -16,3 +16,47 @@ export interface CombinedRoles {
 
 /** Why a combined decision was turned into a denial: the role could not be made to exist in time. */
 export const COMBINED_ROLE_UNAVAILABLE = "combined_role_unavailable" as const;
+
+/** A combined role as the ledger keeps it: its name and parents. */
+export interface CombinedRoleEntry {
+  readonly name: string;
+  readonly parents: readonly string[];
+}
+
+/** How recording uses went: roles a dropper holds (not recorded), and roles that had no row (now made). */
+export interface RecordedUses {
+  readonly dropping: readonly string[];
+  readonly added: readonly string[];
+}
+
+/**
+ * Where replicas share when each combined role was last used, and which one a replica is dropping: a table in the
+ * store, the one thing every replica reads (Hasura's metadata has no timestamps). Times are milliseconds since
+ * the epoch by the sidecars' clocks. Declared by the core, implemented by the SQL store.
+ */
+export interface CombinedRoleLedger {
+  /**
+   * Records the roles as used at `at`, making a row for a role without one; a role a dropper holds past `at` is
+   * not recorded: it is being dropped and must be made again afterwards.
+   */
+  recordUses(roles: readonly CombinedRoleEntry[], at: number): Promise<RecordedUses>;
+  /** A row for each role without one, as last used at `at` (roles found in the metadata, made before). */
+  adopt(roles: readonly CombinedRoleEntry[], at: number): Promise<void>;
+  /** Takes the sweep for `holder` until `until` unless another holder has it past `now`: one sweeper at a time. */
+  takeSweep(holder: string, now: number, until: number): Promise<boolean>;
+  /**
+   * Claims for dropping, until `until`, at most `limit` roles last used before `idleBefore` and not held by
+   * another dropper past `now`; returns them. A use recorded meanwhile finds them held.
+   */
+  claimIdle(idleBefore: number, now: number, until: number, limit: number): Promise<CombinedRoleEntry[]>;
+  /** Removes the rows of roles dropped from the metadata. */
+  forget(names: readonly string[]): Promise<void>;
+}
+
+/** The store has no ledger table (deploy/sql/004_combined_roles.sql not applied): idle roles are kept. */
+export class CombinedRoleLedgerMissing extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CombinedRoleLedgerMissing";
+  }
+}

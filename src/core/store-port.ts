@@ -1,3 +1,4 @@
+import type { CombinedRoleLedger } from "./combined-roles.js";
 import type { GroupPin, MappingData, Role, RoleGrants } from "./mapping.js";
 
 /** One page of roles in stable `role_id` order; `nextAfter` is the last `role_id` when more may follow. */
@@ -105,6 +106,11 @@ export interface RoleMappingStore {
   listRoles(pageSize: number, after: string | undefined): Promise<RolePage>;
   /** The role ids a subject (`user:…` or `group:…`) holds, sorted. */
   listSubjectRoles(subject: string): Promise<string[]>;
+  /**
+   * Where replicas share the uses of combined roles (COMBINED_ROLE_IDLE_S). Optional: a store without it keeps
+   * idle combined roles. Not a store call of its own: wrappers of the store do not pass it on.
+   */
+  combinedRoleLedger?(): CombinedRoleLedger;
   /** Resolves when the store answers; rejects with UnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
-import type { CombinedRoles } from "../core/combined-roles.js";
+import type { CombinedRoleEntry, CombinedRoles } from "../core/combined-roles.js";
 import { UnavailableError } from "../core/errors.js";
 import type { CoreLogger } from "../core/identity.js";
+import { CombinedRoleUses, type IdleDropOptions } from "./combined-role-uses.js";
 import { MetadataApiError, type MetadataCall } from "./metadata-client.js";
 
 /** What the registry is built from. */
@@ -15,6 +16,8 @@ export interface CombinedRoleRegistryOptions {
   readonly logger: CoreLogger;
   /** Counts creations, drops and failed metadata calls. */
   readonly onEvent?: (event: "created" | "dropped" | "failed") => void;
+  /** COMBINED_ROLE_IDLE_S: roles unused that long on every replica are dropped; undefined keeps them all. */
+  readonly idle?: IdleDropOptions;
 }
 
 interface InheritedRole {
@@ -30,10 +33,15 @@ interface InheritedRole {
 export class CombinedRoleRegistry implements CombinedRoles {
   private known = new Map<string, readonly string[]>();
   private readonly creating = new Map<string, Promise<void>>();
+  private readonly dropping = new Map<string, Promise<void>>();
   // Roles this replica confirmed while an export was on its way: the export may predate them.
   private confirmedDuringRefresh: Map<string, readonly string[]> | undefined;
+  private readonly uses: CombinedRoleUses | undefined;
 
-  constructor(private readonly options: CombinedRoleRegistryOptions) {}
+  constructor(private readonly options: CombinedRoleRegistryOptions) {
+    const { idle, createTimeoutMs, logger } = options;
+    this.uses = idle && new CombinedRoleUses(idle, createTimeoutMs, logger);
+  }
 
   /** The combined roles known to exist, with their parents (tests, logs). */
   roles(): ReadonlyMap<string, readonly string[]> {
@@ -41,16 +49,27 @@ export class CombinedRoleRegistry implements CombinedRoles {
   }
 
   exists(name: string): boolean {
-    return this.known.has(name);
+    return this.known.has(name) && (this.uses === undefined || this.uses.trusts(name));
   }
 
   ensure(name: string, parents: readonly string[]): Promise<void> {
     let pending = this.creating.get(name);
     if (pending === undefined) {
-      pending = this.create(name, parents).finally(() => this.creating.delete(name));
+      pending = this.make(name, parents).finally(() => this.creating.delete(name));
       this.creating.set(name, pending);
     }
     return pending;
+  }
+
+  /**
+   * The background round: records this replica's uses, learns the roles from the metadata, and sweeps the
+   * roles idle on every replica (COMBINED_ROLE_IDLE_S); without it, only learns.
+   */
+  async upkeep(): Promise<void> {
+    if (this.uses === undefined) return this.refresh();
+    for (const name of await this.uses.flush(this.known)) this.known.delete(name);
+    await this.refresh();
+    await this.uses.sweep(this.known, (role) => this.dropIdle(role));
   }
 
   /** Replaces what is known with the prefixed inherited roles of the metadata. */
@@ -60,7 +79,9 @@ export class CombinedRoleRegistry implements CombinedRoles {
       const roles = await this.exported();
       const known = new Map(roles.map((role) => [role.role_name, role.role_set] as const));
       for (const [name, parents] of this.confirmedDuringRefresh) known.set(name, parents);
+      for (const name of this.dropping.keys()) known.delete(name);
       this.known = known;
+      this.uses?.keepOnly(known);
     } finally {
       this.confirmedDuringRefresh = undefined;
     }
@@ -71,46 +92,64 @@ export class CombinedRoleRegistry implements CombinedRoles {
     const roles = await this.exported().catch((error: unknown) => this.unavailable("export_metadata", error));
     for (const role of roles) {
       if (!role.role_set.includes(roleId)) continue;
-      try {
-        await this.options.call(
-          "drop_inherited_role",
-          { role_name: role.role_name },
-          this.options.createTimeoutMs,
-        );
-      } catch (error) {
-        // Dropped meanwhile by another replica: the goal is reached.
-        if (!(error instanceof MetadataApiError && error.code === "not-exists"))
-          this.unavailable("drop_inherited_role", error);
-      }
-      this.known.delete(role.role_name);
-      this.options.onEvent?.("dropped");
-      this.options.logger.info(
-        {
-          event: "combined_role_dropped",
-          role: role.role_name,
-          parent_roles: role.role_set,
-          deleted_role: roleId,
-        },
-        "combined role dropped with its deleted parent",
-      );
+      await this.drop(role.role_name, role.role_set, { reason: "parent_deleted", deleted_role: roleId });
+      // Best effort: a row left behind is forgotten by a later sweep, whose drop finds the role gone.
+      await this.options.idle?.ledger.forget([role.role_name]).catch(() => undefined);
     }
   }
 
+  // Made only once recorded as used (when idle roles are dropped), and only once a drop of it here is done.
+  private async make(name: string, parents: readonly string[]): Promise<void> {
+    await this.dropping.get(name)?.catch(() => undefined);
+    if (this.uses) {
+      const entry = { name, parents };
+      try {
+        if (await this.uses.claim(entry, () => this.dropping.get(name))) this.known.delete(name);
+      } catch (error) {
+        this.unavailableToCaller(name, parents, error);
+      }
+    }
+    if (!this.known.has(name)) await this.create(name, parents);
+  }
+
+  // A role idle on every replica, claimed by this one: requests needing it meanwhile wait and make it again.
+  private async dropIdle(role: CombinedRoleEntry): Promise<void> {
+    const idleS = Math.round((this.options.idle?.idleMs ?? 0) / 1000);
+    const done = this.drop(role.name, role.parents, { reason: "idle", idle_s: idleS });
+    this.dropping.set(role.name, done);
+    try {
+      await done;
+    } finally {
+      this.dropping.delete(role.name);
+    }
+  }
+
+  private async drop(name: string, parents: readonly string[], why: Record<string, unknown>): Promise<void> {
+    this.known.delete(name);
+    try {
+      await this.options.call("drop_inherited_role", { role_name: name }, this.options.createTimeoutMs);
+    } catch (error) {
+      // Dropped meanwhile by another replica or an operator: the goal is reached.
+      if (!(error instanceof MetadataApiError && error.code === "not-exists"))
+        this.unavailable("drop_inherited_role", error);
+    }
+    this.options.onEvent?.("dropped");
+    this.options.logger.info(
+      { event: "combined_role_dropped", role: name, parent_roles: parents, ...why },
+      why.reason === "idle" ? "idle combined role dropped" : "combined role dropped with its deleted parent",
+    );
+  }
+
   private async create(name: string, parents: readonly string[]): Promise<void> {
-    // Checked before this creation joins `creating`: every role known or on its way counts.
-    if (this.known.size + this.creating.size >= this.options.maxRoles) this.full(name, parents);
+    // This creation is in `creating` already (ensure adds it): every role known or on its way counts.
+    if (this.known.size + this.creating.size > this.options.maxRoles) this.full(name, parents);
     const args = { role_name: name, role_set: [...parents] };
     try {
       await this.options.call("add_inherited_role", args, this.options.createTimeoutMs);
     } catch (error) {
       // A replica racing this one created it first: it exists, which is all that is asked.
       if (!(error instanceof MetadataApiError && error.code === "already-exists")) {
-        this.options.onEvent?.("failed");
-        this.options.logger.warn(
-          { event: "combined_role_unavailable", role: name, parent_roles: parents, err: describe(error) },
-          "combined role could not be created: its requests are denied",
-        );
-        throw error;
+        this.unavailableToCaller(name, parents, error);
       }
     }
     this.known.set(name, parents);
@@ -120,6 +159,15 @@ export class CombinedRoleRegistry implements CombinedRoles {
       { event: "combined_role_created", role: name, parent_roles: parents },
       "combined role created in Hasura's metadata",
     );
+  }
+
+  private unavailableToCaller(name: string, parents: readonly string[], error: unknown): never {
+    this.options.onEvent?.("failed");
+    this.options.logger.warn(
+      { event: "combined_role_unavailable", role: name, parent_roles: parents, err: describe(error) },
+      "combined role could not be created: its requests are denied",
+    );
+    throw error;
   }
 
   // Every role is a rebuild of Hasura's schema and stays in its metadata: past the bound, requests are denied.

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../core/errors.js";
+import { COMBINED_HEADER, combinedRoleStatements } from "./sql-combined-schema.js";
 import { JOURNAL_HEADER, journalStatements } from "./sql-journal-schema.js";
 
 /** The schema existing deployments use (`ROLEMAPPING_TABLE_SCHEMA` unset). */
@@ -28,11 +29,16 @@ export function quoteSchema(schema: string): string {
  *
  * The change marker is one row in `rolemapping_version`, bumped by statement-level triggers on the four tables
  * and the pin table: edits made outside the API move it too, and it becomes visible atomically with the edit's
- * commit. The migration files in one list: deploy/sql/001_rolemapping.sql, 002_group_pins.sql, then
- * 003_change_journal.sql (sql-journal-schema.ts).
+ * commit. The migration files in one list: deploy/sql/001_rolemapping.sql, 002_group_pins.sql,
+ * 003_change_journal.sql (sql-journal-schema.ts), then 004_combined_roles.sql (sql-combined-schema.ts).
  */
 export function migrationStatements(schema: string): string[] {
-  return [...baseStatements(schema), ...groupPinStatements(schema), ...journalStatements(schema)];
+  return [
+    ...baseStatements(schema),
+    ...groupPinStatements(schema),
+    ...journalStatements(schema),
+    ...combinedRoleStatements(schema),
+  ];
 }
 
 // deploy/sql/001_rolemapping.sql: the four tables of the previous service, the change marker and its triggers.
@@ -117,6 +123,7 @@ export const MIGRATION_FILES = [
   "001_rolemapping.sql",
   "002_group_pins.sql",
   "003_change_journal.sql",
+  "004_combined_roles.sql",
 ] as const;
 
 /** One of the migration files. */
@@ -145,6 +152,7 @@ export function migrationScript(schema: string, file: MigrationFile = "001_rolem
     "001_rolemapping.sql": () => [BASE_HEADER(schema), baseStatements(schema)] as const,
     "002_group_pins.sql": () => [PINS_HEADER(schema), groupPinStatements(schema)] as const,
     "003_change_journal.sql": () => [JOURNAL_HEADER(schema), journalStatements(schema)] as const,
+    "004_combined_roles.sql": () => [COMBINED_HEADER(schema), combinedRoleStatements(schema)] as const,
   }[file]();
   return (
     header +

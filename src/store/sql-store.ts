@@ -1,8 +1,10 @@
+import type { CombinedRoleLedger } from "../core/combined-roles.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
 import { GROUP_PREFIX } from "../core/subjects.js";
 import type { JournalRead, RoleMappingStore, RolePage, StoreChecksum } from "../core/store-port.js";
 import type { SqlClient, SqlQueryable } from "./sql-client.js";
+import { SqlCombinedRoleLedger } from "./sql-combined-ledger.js";
 import { RETRYABLE_SQLSTATES, sqlState, toStoreError } from "./sql-errors.js";
 import { grantsQuery, groupTable, toGrants, userTable, type GrantTable } from "./sql-grants.js";
 import { journalMissing, readChanges, readChecksum, selectRoles } from "./sql-journal.js";
@@ -77,6 +79,11 @@ export class SqlStore implements RoleMappingStore {
     if (!Number.isInteger(loadPageSize) || loadPageSize < 1) {
       throw new InvalidArgumentError("loadPageSize", "expected a positive integer");
     }
+  }
+
+  /** The ledger of combined roles, in the same database (deploy/sql/004_combined_roles.sql). */
+  combinedRoleLedger(): CombinedRoleLedger {
+    return new SqlCombinedRoleLedger(this.client, this.s);
   }
 
   /** Every role and grant, read page by page inside one consistent read-only transaction. */

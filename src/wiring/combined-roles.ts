@@ -1,6 +1,10 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { CombinedRolesConfig } from "../config-combined.js";
+import type { CombinedRoleLedger } from "../core/combined-roles.js";
 import type { CombineOptions } from "../core/role-cover.js";
+import type { IdleDropOptions } from "../hasura-metadata/combined-role-uses.js";
 import { CombinedRoleRegistry } from "../hasura-metadata/combined-role-registry.js";
 import { createMetadataClient } from "../hasura-metadata/metadata-client.js";
 import { RetryingPeriod } from "../hasura-metadata/retrying-period.js";
@@ -15,21 +19,30 @@ export interface CombinedRolesWiring {
   stop(): void;
 }
 
+/** What COMBINED_ROLE_IDLE_S goes by: the time, and how to wait (tests drive both). */
+export interface CombinedRolesClock {
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
 /** The first retry of a failed export_metadata; doubled after each further failure up to MAX_RETRY_MS. */
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 30_000;
 
 /**
- * Builds the registry over Hasura's metadata API, refreshed from `export_metadata` in the background at start
- * and every `refreshMs` (the snapshot's full refresh period), so roles dropped elsewhere are forgotten here too;
- * a failed export is tried again sooner, backing off. Until one succeeds, roles are created on demand.
+ * Builds the registry over Hasura's metadata API. In the background, at start and every `refreshMs` (the
+ * snapshot's full refresh period), it records this replica's uses in the store's ledger, learns the roles from
+ * `export_metadata` and sweeps the idle ones (COMBINED_ROLE_IDLE_S); a failed round is tried again sooner,
+ * backing off. Until an export succeeds, roles are created on demand.
  */
 export function buildCombinedRoles(
   config: CombinedRolesConfig,
   refreshMs: number,
   logger: Logger,
   metrics: SidecarMetrics,
+  shared: { ledger: CombinedRoleLedger | undefined; clock?: CombinedRolesClock | undefined },
 ): CombinedRolesWiring {
+  const idle = idleDrops(config, shared.ledger, shared.clock, logger);
   const roles = new CombinedRoleRegistry({
     call: createMetadataClient({ url: config.metadataUrl, adminSecret: config.adminSecret }),
     prefix: config.prefix,
@@ -37,11 +50,12 @@ export function buildCombinedRoles(
     maxRoles: config.maxRoles,
     logger,
     onEvent: (event) => metrics.observeCombinedRole(event),
+    ...(idle ? { idle } : {}),
   });
   let failing = 0;
   const refresh = new RetryingPeriod({
     async step() {
-      await roles.refresh();
+      await roles.upkeep();
       if (failing > 0) {
         logger.info(
           { event: "combined_roles_learned", roles: roles.roles().size, failed_attempts: failing },
@@ -72,4 +86,23 @@ export function buildCombinedRoles(
     start: () => refresh.start(),
     stop: () => refresh.stop(),
   };
+}
+
+// COMBINED_ROLE_IDLE_S: on when set above 0 and the store keeps the ledger (the SQL stores; not Hasura's).
+function idleDrops(
+  config: CombinedRolesConfig,
+  ledger: CombinedRoleLedger | undefined,
+  clock: CombinedRolesClock | undefined,
+  logger: Logger,
+): IdleDropOptions | undefined {
+  if (config.idleMs === 0) return undefined;
+  if (ledger === undefined) {
+    logger.warn(
+      { event: "combined_roles_kept", store: "hasura" },
+      "combined roles: COMBINED_ROLE_IDLE_S needs the SQL store's ledger; with this store idle ones are kept",
+    );
+    return undefined;
+  }
+  const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  return { ledger, idleMs: config.idleMs, holder, ...(clock ?? {}) };
 }

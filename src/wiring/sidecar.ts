@@ -19,7 +19,7 @@ import { createSidecarObservability } from "../observability/sidecar-observabili
 import type { SidecarMetrics } from "../observability/metrics.js";
 import { openStore } from "./store.js";
 import type { RoleMappingStore } from "../core/store-port.js";
-import { buildCombinedRoles } from "./combined-roles.js";
+import { buildCombinedRoles, type CombinedRolesClock } from "./combined-roles.js";
 import { buildGroups } from "./groups.js";
 import { buildIdentity, remoteKeySource, type KeySource } from "./identity.js";
 import { createAdminListener, restApiEnabled } from "./admin-listener.js";
@@ -59,6 +59,8 @@ export interface SidecarOverrides {
   readonly devJwks?: () => object;
   /** Trace every decision into this exporter, whatever OTEL_EXPORTER_OTLP_ENDPOINT says (tests). */
   readonly spanExporter?: SpanExporter;
+  /** The clock combined roles' idle drops go by (tests move it days ahead). */
+  readonly combinedRolesClock?: CombinedRolesClock;
 }
 
 /** Wires store, snapshot, identity, core and transports from one validated configuration. */
@@ -74,7 +76,8 @@ export async function buildSidecar(
     grpcService: ROLE_MAPPING_SERVICE_NAME,
   });
   const { metrics } = observability;
-  const store = observability.wrapStore(overrides.store ?? (await openStore(config.store, logger)));
+  const opened = overrides.store ?? (await openStore(config.store, logger));
+  const store = observability.wrapStore(opened);
   const reservedRoles = reservedRoleIds(config.reservedRoleIds);
   const identity = buildIdentity(
     config,
@@ -96,7 +99,10 @@ export async function buildSidecar(
   const { groups, pinning } = buildGroups(identity, store, sync, logger, metrics);
   const combined =
     config.combinedRoles &&
-    buildCombinedRoles(config.combinedRoles, config.snapshot.refreshMs, logger, metrics);
+    buildCombinedRoles(config.combinedRoles, config.snapshot.refreshMs, logger, metrics, {
+      ledger: opened.combinedRoleLedger?.(),
+      clock: overrides.combinedRolesClock,
+    });
   const service = new MappingService(
     store,
     sync,

@@ -9,6 +9,7 @@ import { borrowed } from "./sql-harness.js";
 const DEPLOYED = new URL("../../deploy/sql/001_rolemapping.sql", import.meta.url);
 const DEPLOYED_PINS = new URL("../../deploy/sql/002_group_pins.sql", import.meta.url);
 const DEPLOYED_JOURNAL = new URL("../../deploy/sql/003_change_journal.sql", import.meta.url);
+const DEPLOYED_COMBINED = new URL("../../deploy/sql/004_combined_roles.sql", import.meta.url);
 
 // Hasura's on_conflict names these constraints; they must be PostgreSQL's default names.
 const CONSTRAINTS = [
@@ -16,6 +17,8 @@ const CONSTRAINTS = [
   "group_roles_pkey",
   "role_graphql_root_field_names_pkey",
   "rolemapping_changes_pkey",
+  "rolemapping_combined_roles_pkey",
+  "rolemapping_combined_sweep_pkey",
   "roles_component_id_key",
   "roles_pkey",
   "user_roles_pkey",
@@ -41,12 +44,15 @@ describe("schema name", () => {
   );
 });
 
-describe("deploy/sql/001_rolemapping.sql, 002_group_pins.sql and 003_change_journal.sql", () => {
+describe("deploy/sql/001_rolemapping.sql, 002_group_pins.sql, 003_change_journal.sql, 004_combined_roles.sql", () => {
   it("are the migrations generated for schema rolemapping", async () => {
     expect(await readFile(DEPLOYED, "utf8")).toBe(migrationScript("rolemapping"));
     expect(await readFile(DEPLOYED_PINS, "utf8")).toBe(migrationScript("rolemapping", "002_group_pins.sql"));
     expect(await readFile(DEPLOYED_JOURNAL, "utf8")).toBe(
       migrationScript("rolemapping", "003_change_journal.sql"),
+    );
+    expect(await readFile(DEPLOYED_COMBINED, "utf8")).toBe(
+      migrationScript("rolemapping", "004_combined_roles.sql"),
     );
   });
 });
@@ -85,9 +91,14 @@ describe("migration on PGlite", () => {
 
     const store = await createSqlStore({ client: borrowed(db.client), schema: "legacy", migrate: true });
 
-    // The pin table and the journal are new; the four tables keep what they had.
+    // The pin table, the journal and the combined-role ledger are new; the four tables keep what they had.
     const after = await db.client.query(CONSTRAINTS_QUERY, ["legacy"]);
-    const added = ["group_pins_pkey", "rolemapping_changes_pkey"];
+    const added = [
+      "group_pins_pkey",
+      "rolemapping_changes_pkey",
+      "rolemapping_combined_roles_pkey",
+      "rolemapping_combined_sweep_pkey",
+    ];
     expect(after.filter((row) => !added.includes(row.name as string))).toEqual(before);
     expect(before.filter((row) => row.type === "f").map((row) => row.on_delete)).toEqual(["a", "a", "a"]);
     expect(await store.listSubjectRoles("user:old")).toEqual(["old-role"]);
@@ -106,9 +117,11 @@ describe.skipIf(!runPostgres)("migration on a PostgreSQL server", () => {
   let db: TestDatabase | undefined;
   afterAll(() => db?.drop());
 
-  it("applies deploy/sql/001, 002 and 003 twice, with the same catalog as the generated migration", async () => {
+  it("applies deploy/sql/001 to 004 twice, with the same catalog as the generated migration", async () => {
     db = await openTestDatabase("postgres");
-    const scripts = [DEPLOYED, DEPLOYED_PINS, DEPLOYED_JOURNAL].map((url) => readFile(url, "utf8"));
+    const scripts = [DEPLOYED, DEPLOYED_PINS, DEPLOYED_JOURNAL, DEPLOYED_COMBINED].map((url) =>
+      readFile(url, "utf8"),
+    );
     // psql-style: each whole file as one simple-protocol batch, twice.
     await withAdmin(async (admin) => {
       for (const script of [...scripts, ...scripts]) await admin.query(await script);
@@ -122,8 +135,9 @@ describe.skipIf(!runPostgres)("migration on a PostgreSQL server", () => {
     const shape = `SELECT table_name, column_name, data_type, character_maximum_length, is_nullable
       FROM information_schema.columns WHERE table_schema = $1 ORDER BY table_name, ordinal_position`;
     const columns = await db.client.query(shape, ["rolemapping"]);
-    // The five tables and the marker (16 columns), the journal (5) and the two checksum views (2 + 2).
-    expect(columns.length).toBe(25);
+    // The five tables and the marker (16 columns), the journal (5), the two checksum views (2 + 2) and the
+    // combined-role ledger (4 + 3).
+    expect(columns.length).toBe(32);
     expect(await db.client.query(shape, ["generated"])).toEqual(columns);
 
     const triggers = `SELECT c.relname AS table, t.tgname AS name FROM pg_trigger t

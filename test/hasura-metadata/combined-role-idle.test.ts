@@ -1,0 +1,213 @@
+import { describe, expect, it } from "vitest";
+import { CombinedRoleLedgerMissing } from "../../src/core/combined-roles.js";
+import { CombinedRoleRegistry } from "../../src/hasura-metadata/combined-role-registry.js";
+import { SWEEP_MAX, TRUST_MARGIN_MS } from "../../src/hasura-metadata/combined-role-uses.js";
+import { MetadataApiError, type MetadataCall } from "../../src/hasura-metadata/metadata-client.js";
+import { MemoryLedger } from "../support/memory-ledger.js";
+import { RecordingLogger } from "../support/quiet-logger.js";
+
+// COMBINED_ROLE_IDLE_S across replicas: several registries over one metadata and one ledger, on one injected clock.
+const IDLE_MS = 7 * 24 * 3600_000;
+const PARENTS = ["orders", "sales"];
+
+/** Hasura's inherited roles in memory, with every call recorded, and a gate to hold drops. */
+function fakeMetadata() {
+  const roles = new Map<string, readonly string[]>();
+  const calls: string[] = [];
+  let held: Promise<void> | undefined;
+  const call = (async (type: string, args: Record<string, unknown>) => {
+    const name = args.role_name as string;
+    calls.push(name ? `${type} ${name}` : type);
+    if (type === "export_metadata") {
+      return { inherited_roles: [...roles].map(([role_name, role_set]) => ({ role_name, role_set })) };
+    }
+    if (type === "add_inherited_role") roles.set(name, args.role_set as string[]);
+    if (type === "drop_inherited_role") {
+      await held;
+      if (!roles.delete(name)) throw new MetadataApiError("not-exists", "no such role", 400);
+    }
+    return { message: "success" };
+  }) as MetadataCall;
+  const hold = () => {
+    let release!: () => void;
+    held = new Promise((resolve) => (release = resolve));
+    return () => {
+      held = undefined;
+      release();
+    };
+  };
+  return { roles, calls, call, hold };
+}
+
+function cluster(replicas: number) {
+  const clock = { now: 1_000_000 };
+  const metadata = fakeMetadata();
+  const ledger = new MemoryLedger();
+  const make = (holder: string) => {
+    const logger = new RecordingLogger();
+    const events: string[] = [];
+    const registry = new CombinedRoleRegistry({
+      call: metadata.call,
+      prefix: "rm_",
+      createTimeoutMs: 5_000,
+      maxRoles: 1000,
+      logger,
+      onEvent: (event) => events.push(event),
+      idle: {
+        ledger,
+        idleMs: IDLE_MS,
+        holder,
+        now: () => clock.now,
+        sleep: (ms) =>
+          new Promise<void>((resolve) => setImmediate(resolve)).then(() => void (clock.now += ms)),
+      },
+    });
+    return { registry, logger, events };
+  };
+  const nodes = Array.from({ length: replicas }, (_, i) => make(`replica-${i}`));
+  return { clock, metadata, ledger, nodes };
+}
+
+/** What a request needing `name` does: the warm lookup, else the creation (as the authorizer calls them). */
+async function answer(registry: CombinedRoleRegistry, name: string): Promise<"warm" | "made"> {
+  if (registry.exists(name)) return "warm";
+  await registry.ensure(name, PARENTS);
+  return "made";
+}
+
+const drops = (logger: RecordingLogger) =>
+  logger.entries.filter((entry) => (entry.obj as { event?: string }).event === "combined_role_dropped");
+
+describe("combined roles idle on every replica", () => {
+  it("are dropped by one replica, with one line and a count each; the others never answer them again unasked", async () => {
+    const { clock, metadata, nodes } = cluster(2);
+    const [a, b] = nodes;
+    expect(await answer(a!.registry, "rm_r")).toBe("made");
+    await b!.registry.upkeep();
+    // Learnt from the metadata, but never recorded as used by b: b asks the ledger first.
+    expect(b!.registry.exists("rm_r")).toBe(false);
+    expect(await answer(b!.registry, "rm_r")).toBe("made");
+    expect(metadata.calls.filter((call) => call.startsWith("add_"))).toEqual(["add_inherited_role rm_r"]);
+    expect(await answer(b!.registry, "rm_r")).toBe("warm");
+
+    clock.now += IDLE_MS + 1;
+    expect(b!.registry.exists("rm_r")).toBe(false);
+    await a!.registry.upkeep();
+    await b!.registry.upkeep();
+    expect(metadata.roles.has("rm_r")).toBe(false);
+    expect(drops(a!.logger).map((entry) => entry.obj)).toEqual([
+      {
+        event: "combined_role_dropped",
+        role: "rm_r",
+        parent_roles: PARENTS,
+        reason: "idle",
+        idle_s: IDLE_MS / 1000,
+      },
+    ]);
+    expect(a!.events).toEqual(["created", "dropped"]);
+    expect(drops(b!.logger)).toEqual([]);
+    expect([a!.registry.roles().has("rm_r"), b!.registry.roles().has("rm_r")]).toEqual([false, false]);
+
+    // A request needing it again makes it again.
+    expect(await answer(b!.registry, "rm_r")).toBe("made");
+    expect(metadata.roles.get("rm_r")).toEqual(PARENTS);
+  });
+
+  it("keeps a role another replica keeps using", async () => {
+    const { clock, metadata, nodes } = cluster(2);
+    const [a, b] = nodes;
+    await answer(a!.registry, "rm_r");
+    for (let day = 0; day < 14; day++) {
+      clock.now += 24 * 3600_000;
+      expect(await answer(b!.registry, "rm_r")).toBe(day === 0 ? "made" : "warm");
+      await b!.registry.upkeep();
+      await a!.registry.upkeep();
+    }
+    expect(metadata.roles.has("rm_r")).toBe(true);
+    expect([...drops(a!.logger), ...drops(b!.logger)]).toEqual([]);
+  });
+
+  it("never lets a replica answer a role being dropped: a use during the drop waits for it, then makes it again", async () => {
+    const { clock, metadata, nodes } = cluster(2);
+    const [a, b] = nodes;
+    await answer(b!.registry, "rm_r");
+    expect(await answer(b!.registry, "rm_r")).toBe("warm");
+    clock.now += IDLE_MS - TRUST_MARGIN_MS;
+    // b's trust ends before any sweeper may claim the role, whatever b used without recording yet.
+    expect(b!.registry.exists("rm_r")).toBe(false);
+    clock.now += TRUST_MARGIN_MS + 1;
+    await a!.registry.refresh();
+    const release = metadata.hold();
+    const sweeping = a!.registry.upkeep();
+    await expect.poll(() => metadata.calls.at(-1)).toBe("drop_inherited_role rm_r");
+    const needing = answer(b!.registry, "rm_r");
+    release();
+    await sweeping;
+    expect(await needing).toBe("made");
+    expect(metadata.calls.slice(-2)).toEqual(["drop_inherited_role rm_r", "add_inherited_role rm_r"]);
+    expect(metadata.roles.has("rm_r")).toBe(true);
+  });
+
+  it("lets a use on the sweeping replica itself wait for its own drop, then make the role again", async () => {
+    const { clock, metadata, nodes } = cluster(1);
+    const [a] = nodes;
+    await answer(a!.registry, "rm_r");
+    clock.now += IDLE_MS + 1;
+    const release = metadata.hold();
+    const sweeping = a!.registry.upkeep();
+    await expect.poll(() => metadata.calls.at(-1)).toBe("drop_inherited_role rm_r");
+    const needing = answer(a!.registry, "rm_r");
+    release();
+    await sweeping;
+    expect(await needing).toBe("made");
+    expect(metadata.calls.slice(-2)).toEqual(["drop_inherited_role rm_r", "add_inherited_role rm_r"]);
+  });
+
+  it("sweeps on one replica at a time, at most SWEEP_MAX roles per sweep", async () => {
+    const { clock, metadata, nodes } = cluster(2);
+    const [a, b] = nodes;
+    for (let i = 0; i < SWEEP_MAX + 5; i++) await answer(a!.registry, `rm_${i}`);
+    clock.now += IDLE_MS + 1;
+    await a!.registry.upkeep();
+    await b!.registry.upkeep();
+    expect([drops(a!.logger).length, drops(b!.logger).length]).toEqual([SWEEP_MAX, 0]);
+    clock.now += 60_000;
+    await a!.registry.upkeep();
+    expect(drops(a!.logger)).toHaveLength(SWEEP_MAX + 5);
+    expect(metadata.roles.size).toBe(0);
+  });
+
+  it("drops the roles made before the ledger existed once they have been idle since first seen", async () => {
+    const { clock, metadata, ledger, nodes } = cluster(1);
+    const [a] = nodes;
+    metadata.roles.set("rm_old", PARENTS);
+    await a!.registry.upkeep();
+    expect(ledger.rows.has("rm_old")).toBe(true);
+    clock.now += IDLE_MS + 1;
+    await a!.registry.upkeep();
+    expect(metadata.roles.has("rm_old")).toBe(false);
+  });
+
+  it("keeps every role, saying so once, when the store has no ledger table", async () => {
+    const { clock, metadata, ledger, nodes } = cluster(1);
+    const [a] = nodes;
+    const missing = new CombinedRoleLedgerMissing("relation rolemapping_combined_roles does not exist");
+    ledger.recordUses = () => Promise.reject(missing);
+    ledger.takeSweep = () => Promise.reject(missing);
+    expect(await answer(a!.registry, "rm_r")).toBe("made");
+    expect(await answer(a!.registry, "rm_r")).toBe("warm");
+    clock.now += 2 * IDLE_MS;
+    await a!.registry.upkeep();
+    expect(await answer(a!.registry, "rm_r")).toBe("warm");
+    expect(metadata.roles.has("rm_r")).toBe(true);
+    expect(a!.logger.events().filter((event) => event === "combined_roles_ledger_missing")).toHaveLength(1);
+  });
+
+  it("denies a role it cannot record a use of while the store is down", async () => {
+    const { ledger, nodes } = cluster(1);
+    const [a] = nodes;
+    ledger.down = true;
+    await expect(answer(a!.registry, "rm_r")).rejects.toThrow(/store unreachable/);
+    expect(a!.events).toEqual(["failed"]);
+  });
+});

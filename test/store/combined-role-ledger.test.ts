@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CombinedRoleLedgerMissing, type CombinedRoleLedger } from "../../src/core/combined-roles.js";
+import { createSqlStore } from "../../src/store/sql-store.js";
+import { openTestDatabase, shouldRunPostgres, type TestDatabase } from "../support/databases.js";
+import { MemoryLedger } from "../support/memory-ledger.js";
+
+// The ledger's contract, run against the SQL store (PGlite, PostgreSQL) and the in-memory ledger the registry's
+// tests use, so that those tests hold for the real one.
+const P = ["orders", "sales"];
+const role = (name: string) => ({ name, parents: P });
+
+interface Backend {
+  ledger(): Promise<CombinedRoleLedger>;
+  close(): Promise<void>;
+}
+
+const sqlBackend = (kind: "pglite" | "postgres") => async (): Promise<Backend | undefined> => {
+  if (kind === "postgres" && !(await shouldRunPostgres())) return undefined;
+  const dbs: TestDatabase[] = [];
+  return {
+    async ledger() {
+      const db = await openTestDatabase(kind);
+      dbs.push(db);
+      const store = await createSqlStore({ client: db.client, migrate: true });
+      return store.combinedRoleLedger();
+    },
+    close: async () => void (await Promise.all(dbs.map((db) => db.drop()))),
+  };
+};
+
+const backends: [string, () => Promise<Backend | undefined>][] = [
+  ["memory", async () => ({ ledger: async () => new MemoryLedger(), close: async () => undefined })],
+  ["PGlite", sqlBackend("pglite")],
+  ["PostgreSQL", sqlBackend("postgres")],
+];
+
+describe.each(backends)("combined-role ledger on %s", (_name, open) => {
+  let backend: Backend | undefined;
+  beforeAll(async () => {
+    backend = await open();
+  });
+  afterAll(() => backend?.close());
+
+  it("records uses, telling which roles had no row, and moves the last use only forward", async () => {
+    if (!backend) return;
+    const ledger = await backend.ledger();
+    expect(await ledger.recordUses([role("rm_b"), role("rm_a")], 1_000)).toEqual({
+      dropping: [],
+      added: expect.arrayContaining(["rm_a", "rm_b"]),
+    });
+    expect(await ledger.recordUses([role("rm_a")], 500)).toEqual({ dropping: [], added: [] });
+    // rm_a was last used at 1,000 (not 500): idle before 1,001, not before 1,000.
+    expect(await ledger.claimIdle(1_000, 2_000, 9_000, 10)).toEqual([]);
+    expect((await ledger.claimIdle(1_001, 2_000, 9_000, 10)).map((r) => r.name).sort()).toEqual([
+      "rm_a",
+      "rm_b",
+    ]);
+  });
+
+  it("claims the longest idle first, at most `limit`, each once while held, and again once the hold is over", async () => {
+    if (!backend) return;
+    const ledger = await backend.ledger();
+    await ledger.recordUses([role("rm_old")], 100);
+    await ledger.recordUses([role("rm_older")], 50);
+    await ledger.recordUses([role("rm_new")], 5_000);
+    expect(await ledger.claimIdle(1_000, 2_000, 3_000, 1)).toEqual([role("rm_older")]);
+    expect(await ledger.claimIdle(1_000, 2_000, 3_000, 5)).toEqual([role("rm_old")]);
+    expect(await ledger.claimIdle(1_000, 2_500, 3_500, 5)).toEqual([]);
+    // The holder went away: past its hold another replica may claim them.
+    expect((await ledger.claimIdle(1_000, 3_000, 4_000, 5)).map((r) => r.name)).toEqual([
+      "rm_older",
+      "rm_old",
+    ]);
+  });
+
+  it("records no use of a role being dropped, until its hold is over; a forgotten role gets a new row", async () => {
+    if (!backend) return;
+    const ledger = await backend.ledger();
+    await ledger.recordUses([role("rm_x"), role("rm_y")], 100);
+    await ledger.claimIdle(1_000, 2_000, 3_000, 10);
+    expect(await ledger.recordUses([role("rm_x")], 2_500)).toEqual({ dropping: ["rm_x"], added: [] });
+    expect(await ledger.recordUses([role("rm_y")], 3_000)).toEqual({ dropping: [], added: [] });
+    // The use cancelled the claim: rm_y is no longer held, nor idle.
+    expect(await ledger.claimIdle(2_000, 2_900, 9_000, 10)).toEqual([]);
+    await ledger.forget(["rm_x"]);
+    expect(await ledger.recordUses([role("rm_x")], 3_200)).toEqual({ dropping: [], added: ["rm_x"] });
+  });
+
+  it("adopts only roles without a row", async () => {
+    if (!backend) return;
+    const ledger = await backend.ledger();
+    await ledger.recordUses([role("rm_used")], 5_000);
+    await ledger.adopt([role("rm_used"), role("rm_found")], 100);
+    expect((await ledger.claimIdle(1_000, 1_000, 2_000, 10)).map((r) => r.name)).toEqual(["rm_found"]);
+  });
+
+  it("lets one holder sweep at a time, the same holder again, another once the hold is over", async () => {
+    if (!backend) return;
+    const ledger = await backend.ledger();
+    expect(await ledger.takeSweep("a", 1_000, 2_000)).toBe(true);
+    expect(await ledger.takeSweep("b", 1_500, 2_500)).toBe(false);
+    expect(await ledger.takeSweep("a", 1_600, 2_600)).toBe(true);
+    expect(await ledger.takeSweep("b", 2_600, 3_600)).toBe(true);
+  });
+});
+
+describe("combined-role ledger without its tables", () => {
+  let db: TestDatabase;
+  afterAll(() => db?.drop());
+
+  it("says the ledger is missing (deploy/sql/004_combined_roles.sql not applied)", async () => {
+    db = await openTestDatabase("pglite");
+    const store = await createSqlStore({ client: db.client, migrate: true });
+    await db.client.query("DROP TABLE rolemapping.rolemapping_combined_roles");
+    await expect(store.combinedRoleLedger().recordUses([role("rm_a")], 1)).rejects.toBeInstanceOf(
+      CombinedRoleLedgerMissing,
+    );
+  });
+});
