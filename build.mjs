@@ -9,7 +9,7 @@ rmSync(new URL("dist/", import.meta.url), { recursive: true, force: true });
 await build({
   // main.js is what the image runs; the other three are what the benchmark's sidecar is built from
   // (test/bench/target-sidecar.ts), so it runs the very code the image does.
-  entryPoints: ["src/main.ts", "src/config.ts", "src/logger.ts", "src/wiring/sidecar.ts"],
+  entryPoints: ["src/main.ts", "src/config/index.ts", "src/logger.ts", "src/wiring/sidecar.ts"],
   outbase: "src",
   outdir: "dist",
   bundle: true,

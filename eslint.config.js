@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 /**
  * What each part of src/ may import of the others (docs/design.md, "Which way the imports go"): the core nothing;
  * identity, store and observability the core; the transports (http, grpc) those adapters; the wiring all of them.
- * `config` is the top-level src/config*.ts, `logger` src/logger.ts. main.ts may import anything; nothing imports it.
+ * `logger` is src/logger.ts. main.ts may import anything; nothing imports it.
  */
 const CORE_AND_ADAPTERS = [
   "core",
@@ -36,10 +36,14 @@ const MAY_IMPORT = {
 
 // The top-level modules of src/ among the parts, and how an import path of one ends (the others are folders).
 const MODULES = {
-  config: String.raw`config(-[a-z]+)?\.js$`,
   logger: String.raw`logger\.js$`,
   main: String.raw`main\.js$`,
 };
+
+// The table of defaults (src/config/defaults.ts) is the one file of config that the parts beyond the core may
+// import: their options' defaults come from it. It imports only the core.
+const DEFAULTS_TABLE = "src/config/defaults.ts";
+const CONFIG_BUT_DEFAULTS = String.raw`config/(?!defaults\.js$)`;
 
 // A folder of src/ without a line above would have no boundary at all.
 const unmapped = readdirSync(join(import.meta.dirname, "src"), { withFileTypes: true })
@@ -60,7 +64,9 @@ function boundary(part, libraries = [], librariesMessage = "") {
   const banned = [...Object.keys(MAY_IMPORT), "main"].filter((other) => !allowed.has(other));
   // A folder's files reach another part through `../`, a top-level module's through `./`.
   const up = part in MODULES ? String.raw`\./` : String.raw`\.\./`;
-  const crossing = `^${up}(${banned.map((other) => MODULES[other] ?? `${other}/`).join("|")})`;
+  const pathOf = (other) =>
+    MODULES[other] ?? (other === "config" && part !== "core" ? CONFIG_BUT_DEFAULTS : `${other}/`);
+  const crossing = `^${up}(${banned.map(pathOf).join("|")})`;
   const message = `src/${part} may import only ${MAY_IMPORT[part].join(", ") || "within itself"}: docs/design.md, "Which way the imports go".`;
   const intoTest = String.raw`^(\.\./)+test/`;
   const testMessage = "src/ imports nothing from test/.";
@@ -116,6 +122,22 @@ export default tseslint.config(
   boundary("grpc"),
   boundary("logger"),
   boundary("config"),
+  {
+    files: [DEFAULTS_TABLE],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: String.raw`^(\./(?!freeze\.js$)|\.\./(?!core/))`,
+              message: `${DEFAULTS_TABLE}, which every adapter imports, imports only the core.`,
+            },
+          ],
+        },
+      ],
+    },
+  },
   boundary("wiring"),
   boundary("cli"),
 );

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig } from "./config/index.js";
 import { createLogger } from "./logger.js";
 import { startSidecar } from "./wiring/start.js";
 

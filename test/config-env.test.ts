@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EnvReader } from "../src/config-env.js";
+import { EnvReader } from "../src/config/env-reader.js";
 
 // JWT_AUDIENCE, JWT_ISSUER and USER_CLAIM: one value, or a JSON list of them.
 describe("string-or-list variables", () => {

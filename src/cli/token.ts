@@ -4,7 +4,7 @@
  * Prints a token signed by the development issuer of ROLEMAPPING_DATA_DIR (default ./data).
  */
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../config.js";
+import { ConfigError, loadConfig } from "../config/index.js";
 import { InvalidArgumentError, isCoreError } from "../core/errors.js";
 import { openDevIssuer } from "../identity/dev-issuer.js";
 import { checkUserClaimFormat } from "../identity/user-claim-format.js";

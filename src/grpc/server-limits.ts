@@ -1,4 +1,5 @@
 import type { ServerOptions } from "@grpc/grpc-js";
+import { DEFAULTS } from "../config/defaults.js";
 
 /**
  * Transport bounds of the gRPC server. List lengths are bounded by the MappingService's own limits; these bound
@@ -29,23 +30,20 @@ export interface GrpcLimits {
   readonly maxConnections: number;
 }
 
-/** The defaults; the configuration (src/config.ts) overrides the ones that are GRPC_* variables. */
+/** The defaults: those that are GRPC_* variables from the configuration's table (src/config/defaults.ts). */
 export const DEFAULT_GRPC_LIMITS: GrpcLimits = {
   maxReceiveMessageBytes: 16 * 1024 * 1024,
   maxSendMessageBytes: 64 * 1024 * 1024,
-  // The HTTP/2 specification's recommended minimum: enough for any real client, and a per-connection ceiling.
-  maxConcurrentStreams: 100,
-  keepaliveTimeMs: 60_000,
-  keepaliveTimeoutMs: 20_000,
-  // API clients and probes reconnect transparently; an idle connection only costs memory here.
-  maxConnectionIdleMs: 300_000,
-  maxConnectionAgeMs: 1_800_000,
-  maxConnectionAgeGraceMs: 30_000,
-  maxHealthWatchers: 100,
+  maxConcurrentStreams: DEFAULTS.grpc.maxConcurrentStreams,
+  keepaliveTimeMs: DEFAULTS.grpc.keepaliveTimeMs,
+  keepaliveTimeoutMs: DEFAULTS.grpc.keepaliveTimeoutMs,
+  maxConnectionIdleMs: DEFAULTS.grpc.maxConnectionIdleMs,
+  maxConnectionAgeMs: DEFAULTS.grpc.maxConnectionAgeMs,
+  maxConnectionAgeGraceMs: DEFAULTS.grpc.maxConnectionAgeGraceMs,
+  maxHealthWatchers: DEFAULTS.grpc.maxWatchers,
   // Not a variable: grpcurl and its kind open one stream per command, for a moment.
   maxReflectionStreams: 16,
-  // API clients multiplex their calls over one connection; 100 of them at 100 streams bound what is held.
-  maxConnections: 100,
+  maxConnections: DEFAULTS.grpc.maxConnections,
 };
 
 /**

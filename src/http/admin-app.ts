@@ -1,4 +1,5 @@
 import express, { type Express, type RequestHandler } from "express";
+import { DEFAULTS } from "../config/defaults.js";
 import type { CoreLogger } from "../core/identity.js";
 import type { MappingService } from "../core/mapping-service.js";
 import { requireApiAuth, type ApiAuth, type ApiCaller } from "../identity/api-credentials.js";
@@ -16,9 +17,6 @@ export interface AdminAppOptions {
   readonly bodyLimitBytes?: number;
   readonly logger: CoreLogger;
 }
-
-/** The default body bound: room for the longest user lists the provisioner sends. */
-export const DEFAULT_ADMIN_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 /**
  * The REST form of the RoleMapping API as an express app, not listening: the old service's routes and
@@ -41,7 +39,7 @@ export function createAdminApp(options: AdminAppOptions): Express {
   app.use(
     adminRoutes({
       service: options.service,
-      bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_ADMIN_BODY_LIMIT_BYTES,
+      bodyLimitBytes: options.bodyLimitBytes ?? DEFAULTS.admin.bodyLimitBytes,
       logger: options.logger,
       // Authentication runs before the body is read; only the API's own routes are guarded.
       guard: [audit(options.logger), adminAuth(options.auth, clientCertificates, options.logger)],

@@ -1,12 +1,8 @@
+import { DEFAULTS } from "../config/defaults.js";
 import { InvalidArgumentError, UnavailableError } from "../core/errors.js";
 import { DEFAULT_RETRY, fetchWithRetry } from "./http-retry.js";
 import type { RetryPolicy } from "./http-retry.js";
 import { readBounded } from "./http-body.js";
-
-/** Default Microsoft identity platform host (national clouds use their own). */
-export const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
-/** Default scope of an app-only Graph token. */
-export const DEFAULT_GRAPH_SCOPES: readonly string[] = ["https://graph.microsoft.com/.default"];
 
 /** An app registration's client credentials (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_SCOPES). */
 export interface AzureClientCredentials {
@@ -47,12 +43,12 @@ export function createClientCredentialsTokenSource(options: AzureTokenSourceOpti
   for (const field of ["tenantId", "clientId", "clientSecret"] as const) {
     if (!options[field]) throw new InvalidArgumentError(field, "is required for the Azure group provider");
   }
-  const authority = new URL(options.authorityHost ?? DEFAULT_AUTHORITY_HOST);
+  const authority = new URL(options.authorityHost ?? DEFAULTS.groups.azure.authorityHost);
   const endpoint = new URL(
     `${authority.pathname.replace(/\/+$/, "")}/${encodeURIComponent(options.tenantId)}/oauth2/v2.0/token`,
     authority,
   ).href;
-  const scope = (options.scopes ?? DEFAULT_GRAPH_SCOPES).join(" ");
+  const scope = (options.scopes ?? DEFAULTS.groups.azure.scopes).join(" ");
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const margin = options.refreshMarginMs ?? 300_000;
   const budgetMs = options.budgetMs ?? 10_000;

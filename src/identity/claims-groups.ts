@@ -1,3 +1,4 @@
+import { DEFAULTS } from "../config/defaults.js";
 import type { GroupProvider } from "../core/identity.js";
 import { MAX_ID_LENGTH } from "../core/mapping.js";
 import { readClaimPath } from "./claims-path.js";
@@ -19,7 +20,7 @@ const MAX_GROUP_NAME = MAX_ID_LENGTH - "group:".length;
  * `groups_claim_invalid`: a malformed claim could hide a group and silently change who gets what.
  */
 export function createClaimsGroupProvider(options: ClaimsGroupsOptions = {}): GroupProvider {
-  const claim = options.claim ?? "groups";
+  const claim = options.claim ?? DEFAULTS.groups.claim;
   const maxGroups = options.maxGroups ?? 1000;
   return {
     async groupsOf(claims) {

@@ -1,3 +1,4 @@
+import { DEFAULTS } from "../config/defaults.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type {
   CoreLogger,
@@ -19,9 +20,6 @@ import { SingleFlightCache, type CacheStats } from "./single-flight-cache.js";
 import { rejectToken } from "./token-reasons.js";
 
 export type { GroupNameAttribute } from "./graph-listing.js";
-
-/** Default Microsoft Graph endpoint (GRAPH_BASE_URL). */
-export const DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0";
 
 /** Microsoft Graph group lookups, given a token source. */
 export interface GraphGroupsOptions {
@@ -96,7 +94,7 @@ export function createAzureGraph(options: AzureGroupsOptions): AzureGraph {
 function graphCalls(options: GraphGroupsOptions): GraphGroupDirectoryOptions {
   return {
     tokens: options.tokens,
-    graphBaseUrl: new URL(options.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL),
+    graphBaseUrl: new URL(options.graphBaseUrl ?? DEFAULTS.groups.azure.graphBaseUrl),
     maxPages: options.maxPages ?? 20,
     retry: { ...DEFAULT_RETRY, ...options.retry },
     budgetMs: options.budgetMs ?? 10_000,
@@ -109,20 +107,20 @@ function graphCalls(options: GraphGroupsOptions): GraphGroupDirectoryOptions {
  * rejects (UnavailableError / DeadlineExceededError); it is never an empty list.
  */
 export function createGraphGroupProvider(options: GraphGroupsOptions): CachingGroupProvider {
-  const nameAttribute = options.nameAttribute ?? "displayName";
+  const nameAttribute = options.nameAttribute ?? DEFAULTS.groups.azure.groupNameAttribute;
   if (nameAttribute !== "displayName" && nameAttribute !== "id") {
     throw new InvalidArgumentError("nameAttribute", 'expected "displayName" or "id"');
   }
   const { budgetMs, ...calls } = graphCalls(options);
   const retry = calls.retry;
-  const ttlMs = options.cacheTtlMs ?? 300_000;
+  const ttlMs = options.cacheTtlMs ?? DEFAULTS.groups.cacheTtlS * 1000;
   const listing: GraphListingOptions = {
     ...calls,
     nameAttribute,
     ...(options.logger ? { logger: options.logger } : {}),
   };
   const cache = new SingleFlightCache<readonly DirectoryGroup[]>({
-    maxEntries: options.cacheMaxEntries ?? 10_000,
+    maxEntries: options.cacheMaxEntries ?? DEFAULTS.groups.cacheMax,
     errorTtlMs: options.errorTtlMs ?? 5_000,
     now: retry.now,
   });

@@ -1,5 +1,6 @@
 import { compactVerify, decodeProtectedHeader, errors } from "jose";
 import type { CompactVerifyResult, CryptoKey, ProtectedHeaderParameters } from "jose";
+import { DEFAULTS } from "../config/defaults.js";
 import { InvalidArgumentError, isCoreError } from "../core/errors.js";
 import type { TokenVerifier, VerifiedToken } from "../core/identity.js";
 import { checkAzureTenant, requireTenantGuid } from "./azure-tenant.js";
@@ -34,19 +35,14 @@ export interface JwtVerifierOptions {
   readonly now?: () => number;
 }
 
-/** Default bound on token size. */
-export const DEFAULT_MAX_TOKEN_BYTES = 16 * 1024;
-/** Default bound on how long a token may be valid: one day. */
-export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
-
 /** A TokenVerifier for signed JWTs (JWS compact form) against a key set. */
 export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
-  const algorithms = parseAlgorithms(options.algorithms ?? ["RS256"], "algorithms");
-  const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+  const algorithms = parseAlgorithms(options.algorithms ?? DEFAULTS.identity.algorithms, "algorithms");
+  const maxTokenBytes = options.maxTokenBytes ?? DEFAULTS.identity.maxTokenBytes;
   if (!Number.isInteger(maxTokenBytes) || maxTokenBytes < 256) {
     throw new InvalidArgumentError("maxTokenBytes", "expected an integer of at least 256");
   }
-  const maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  const maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULTS.identity.maxTokenLifetimeS;
   if (!Number.isFinite(maxLifetimeSeconds) || maxLifetimeSeconds <= 0) {
     throw new InvalidArgumentError("maxTokenLifetimeSeconds", "expected a positive number of seconds");
   }

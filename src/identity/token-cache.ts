@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
+import { DEFAULTS } from "../config/defaults.js";
 import type { TokenVerifier, VerifiedToken } from "../core/identity.js";
-import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from "./jwt-verifier.js";
 import { SingleFlightCache, type CacheStats } from "./single-flight-cache.js";
 
 /** Bounds of the verified-token cache. */
@@ -35,8 +35,11 @@ export function createCachingVerifier(
   options: TokenCacheOptions = {},
 ): CachingVerifier {
   const now = options.now ?? Date.now;
-  const maxLifetimeMs = options.maxLifetimeMs ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS * 1000;
-  const cache = new SingleFlightCache<VerifiedToken>({ maxEntries: options.maxEntries ?? 10_000, now });
+  const maxLifetimeMs = options.maxLifetimeMs ?? DEFAULTS.identity.maxTokenLifetimeS * 1000;
+  const cache = new SingleFlightCache<VerifiedToken>({
+    maxEntries: options.maxEntries ?? DEFAULTS.identity.tokenCacheMax,
+    now,
+  });
   return {
     verify(token: string): Promise<VerifiedToken> {
       return cache.get(tokenCacheKey(token), async () => {

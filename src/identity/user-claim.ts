@@ -1,9 +1,7 @@
+import { DEFAULTS } from "../config/defaults.js";
 import { MAX_ID_LENGTH } from "../core/mapping.js";
 import { rejectToken } from "./token-reasons.js";
 import { checkUserClaimFormat, type UserClaimFormat } from "./user-claim-format.js";
-
-/** The default user claim: Azure's `unique_name`, as the existing service used. */
-export const DEFAULT_USER_CLAIMS: readonly string[] = ["unique_name"];
 
 /**
  * The caller's user name: the first of `claimNames` that holds a non-empty string (e.g. unique_name, then upn,
@@ -12,8 +10,8 @@ export const DEFAULT_USER_CLAIMS: readonly string[] = ["unique_name"];
  */
 export function userNameFromClaims(
   claims: Readonly<Record<string, unknown>>,
-  claimNames: readonly string[] = DEFAULT_USER_CLAIMS,
-  format: UserClaimFormat = "email",
+  claimNames: readonly string[] = DEFAULTS.identity.userClaims,
+  format: UserClaimFormat = DEFAULTS.identity.userClaimFormat,
 ): string {
   for (const name of claimNames) {
     const value = Object.hasOwn(claims, name) ? claims[name] : undefined;

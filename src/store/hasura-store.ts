@@ -1,3 +1,4 @@
+import { DEFAULTS } from "../config/defaults.js";
 import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import type { CoreLogger } from "../core/identity.js";
 import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
@@ -42,7 +43,7 @@ export function createHasuraStore(options: HasuraStoreOptions): HasuraStore {
     throw new InvalidArgumentError("pageSize", "expected a positive integer");
   const parts: HasuraStoreParts = {
     transport: createHasuraTransport(options),
-    documents: prepareDocuments(hasuraNames(options.schema ?? "rolemapping")),
+    documents: prepareDocuments(hasuraNames(options.schema ?? DEFAULTS.store.schema)),
   };
   return new HasuraStore(parts, pageSize);
 }

@@ -1,5 +1,6 @@
 import { ClientError, GraphQLClient } from "graphql-request";
 import { parse, type DocumentNode } from "graphql";
+import { DEFAULTS } from "../config/defaults.js";
 import type { CoreLogger } from "../core/identity.js";
 import {
   HasuraRequestBug,
@@ -50,9 +51,12 @@ export function createHasuraTransport(options: HasuraTransportOptions): HasuraTr
   } catch {
     throw new TypeError("GRAPHQL_URL: not a valid URL");
   }
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.store.timeoutMs;
   const client = new GraphQLClient(url.toString(), {
-    headers: { "X-Hasura-Admin-Secret": options.adminSecret, "X-Hasura-Role": options.role ?? "admin" },
+    headers: {
+      "X-Hasura-Admin-Secret": options.adminSecret,
+      "X-Hasura-Role": options.role ?? DEFAULTS.store.graphqlRole,
+    },
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return {

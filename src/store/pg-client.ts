@@ -1,4 +1,5 @@
 import pg from "pg";
+import { DEFAULTS } from "../config/defaults.js";
 import type { SqlClient, SqlRow } from "./sql-client.js";
 
 /** Options of the PostgreSQL pool. */
@@ -15,7 +16,7 @@ export function openPgClient(options: PgClientOptions): SqlClient {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
-    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    statement_timeout: options.statementTimeoutMs ?? DEFAULTS.store.timeoutMs,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     keepAlive: true,
   });

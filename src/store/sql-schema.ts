@@ -2,9 +2,6 @@ import { InvalidArgumentError } from "../core/errors.js";
 import { COMBINED_HEADER, combinedRoleStatements } from "./sql-combined-schema.js";
 import { JOURNAL_HEADER, journalStatements } from "./sql-journal-schema.js";
 
-/** The schema existing deployments use (`ROLEMAPPING_TABLE_SCHEMA` unset). */
-export const DEFAULT_SCHEMA = "rolemapping";
-
 // A plain identifier: letters, digits and underscores, not starting with a digit, at most 63 bytes (NAMEDATALEN-1).
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 

@@ -1,3 +1,4 @@
+import { DEFAULTS } from "../config/defaults.js";
 import type { CombinedRoleLedger } from "../core/combined-roles.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
@@ -11,7 +12,7 @@ import { journalMissing, readChanges, readChecksum, selectRoles } from "./sql-jo
 import { DEFAULT_LOAD_PAGE_SIZE, loadAllPaged } from "./sql-load.js";
 import { migrateSchema } from "./sql-migrate.js";
 import { pinAbsentIn, selectPins, selectPinsOf } from "./sql-pins.js";
-import { DEFAULT_SCHEMA, quoteSchema } from "./sql-schema.js";
+import { quoteSchema } from "./sql-schema.js";
 import { deleteRoleIn, replaceGrantsIn, upsertRoleIn } from "./sql-writes.js";
 import { WriteTags } from "./write-tags.js";
 
@@ -34,7 +35,7 @@ export interface SqlStoreOptions {
 
 /** Builds a SqlStore, migrating the schema first when asked; closes the client when that fails. */
 export async function createSqlStore(options: SqlStoreOptions): Promise<SqlStore> {
-  const schema = options.schema ?? DEFAULT_SCHEMA;
+  const schema = options.schema ?? DEFAULTS.store.schema;
   try {
     const store = new SqlStore(
       options.client,

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
-import type { CombinedRolesConfig } from "../config-combined.js";
+import type { CombinedRolesConfig } from "../config/index.js";
 import type { CombinedRoleLedger } from "../core/combined-roles.js";
 import type { CombineOptions } from "../core/role-cover.js";
 import type { IdleDropOptions } from "../hasura-metadata/combined-role-uses.js";

@@ -6,7 +6,7 @@ import { bindGrpcServer, createGrpcServer, heldHealthWatchers, shutdownGrpcServe
 import { ROLE_MAPPING_SERVICE_NAME } from "../grpc/service-name.js";
 import { grpcServerCredentials } from "../grpc/tls.js";
 import { ApiTokens, type ApiAuth } from "../identity/api-credentials.js";
-import type { Config } from "../config.js";
+import type { Config } from "../config/index.js";
 import { Authorizer } from "../core/authorizer.js";
 import { MappingService } from "../core/mapping-service.js";
 import { OperationCache } from "../core/operation-cache.js";

@@ -1,6 +1,5 @@
 import type { Logger } from "pino";
-import type { Config } from "../config.js";
-import { configSummary } from "../config-summary.js";
+import { configSummary, type Config } from "../config/index.js";
 import { DEV_AUDIENCE, DEV_ISSUER, openDevIssuer } from "../identity/dev-issuer.js";
 import { createLocalKeySet } from "../identity/key-set.js";
 import { seedSampleMapping } from "./sample-mapping.js";

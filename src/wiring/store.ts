@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import type { Config } from "../config.js";
+import type { Config } from "../config/index.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { CoreLogger } from "../core/identity.js";
 import type { RoleMappingStore } from "../core/store-port.js";
@@ -34,7 +34,7 @@ export async function openStore(config: Config["store"], logger: CoreLogger): Pr
     }
     case "hasura": {
       const graphql = config.graphql;
-      // config.ts guarantees GRAPHQL_URL and the admin secret with this store; checked again rather than cast.
+      // readStore (src/config/) guarantees GRAPHQL_URL and the admin secret with this store; checked again rather than cast.
       if (!graphql) throw new InvalidArgumentError("GRAPHQL_URL", "required with ROLEMAPPING_STORE=hasura");
       const { createHasuraStore } = await import("../store/hasura-store.js");
       return createHasuraStore({

@@ -2,7 +2,7 @@ import { pino } from "pino";
 import { Authorizer, type AuthorizeInput } from "../../src/core/authorizer.js";
 import { OperationCache } from "../../src/core/operation-cache.js";
 import { Snapshot } from "../../src/core/snapshot.js";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/index.js";
 import { CombinedRoleRegistry } from "../../src/hasura-metadata/combined-role-registry.js";
 import { createLocalKeySet } from "../../src/identity/key-set.js";
 import { buildIdentity } from "../../src/wiring/identity.js";

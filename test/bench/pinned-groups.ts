@@ -7,7 +7,7 @@ import { OperationCache } from "../../src/core/operation-cache.js";
 import { pinnedGroupProvider } from "../../src/core/pinned-groups.js";
 import { GROUP_PREFIX, groupSubject, userSubject } from "../../src/core/subjects.js";
 import { Snapshot } from "../../src/core/snapshot.js";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/index.js";
 import { createLocalKeySet } from "../../src/identity/key-set.js";
 import { buildIdentity } from "../../src/wiring/identity.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";

@@ -6,7 +6,7 @@ import { analyzeOperation } from "../../src/core/operation.js";
 import { OperationCache } from "../../src/core/operation-cache.js";
 import { groupSubject, userSubject } from "../../src/core/subjects.js";
 import { Snapshot } from "../../src/core/snapshot.js";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/index.js";
 import { createLocalKeySet } from "../../src/identity/key-set.js";
 import { buildIdentity } from "../../src/wiring/identity.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";

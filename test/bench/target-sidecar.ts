@@ -3,7 +3,7 @@
  * from the environment (JWKS_URL set, so not in development mode; ports 0), the embedded store. Reports the bound
  * ports.
  */
-import type * as Config from "../../src/config.js";
+import type * as Config from "../../src/config/index.js";
 import type * as Logger from "../../src/logger.js";
 import type * as Sidecar from "../../src/wiring/sidecar.js";
 import { ROOT } from "./build.js";
@@ -14,7 +14,7 @@ import { acceptProfiling } from "./profiler.js";
 const fromDist = async <T>(path: string): Promise<T> => (await import(`${ROOT}dist/${path}`)) as T;
 
 try {
-  const { loadConfig } = await fromDist<typeof Config>("config.js");
+  const { loadConfig } = await fromDist<typeof Config>("config/index.js");
   const { createLogger } = await fromDist<typeof Logger>("logger.js");
   const { buildSidecar } = await fromDist<typeof Sidecar>("wiring/sidecar.js");
   const config = loadConfig(process.env);

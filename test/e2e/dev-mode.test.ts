@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/index.js";
 import { openDevIssuer } from "../../src/identity/dev-issuer.js";
 import { SAMPLE_ROLE } from "../../src/wiring/sample-mapping.js";
 import type { Sidecar } from "../../src/wiring/sidecar.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/index.js";
 import { buildIdentity, remoteKeySource } from "../../src/wiring/identity.js";
 import { ENTRA_TENANT, entraV1, entraV2, freshClaims } from "../support/fixtures/entra/index.js";
 import { GraphStandIn, group } from "../support/graph-stand-in.js";

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/index.js";
 import type { Sidecar, SidecarOverrides } from "../../src/wiring/sidecar.js";
 import { startSidecar } from "../../src/wiring/start.js";
 import type { JwksIssuer } from "./jwks-issuer.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { loadConfig, type Config } from "../../../src/config.js";
+import { loadConfig, type Config } from "../../../src/config/index.js";
 import { openDevIssuer, type DevIssuer } from "../../../src/identity/dev-issuer.js";
 import { startSidecar } from "../../../src/wiring/start.js";
 import type { Sidecar, SidecarAddresses, SidecarOverrides } from "../../../src/wiring/sidecar.js";

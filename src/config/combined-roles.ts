@@ -1,4 +1,5 @@
-import type { EnvReader } from "./config-env.js";
+import { DEFAULTS } from "./defaults.js";
+import type { EnvReader } from "./env-reader.js";
 
 /** COMBINED_ROLES=hasura: combined roles kept as Hasura inherited roles through its metadata API. */
 export interface CombinedRolesConfig {
@@ -29,15 +30,16 @@ export function readCombinedRoles(
   env: EnvReader,
   graphqlUrl: string | undefined,
 ): CombinedRolesConfig | undefined {
+  const d = DEFAULTS.combinedRoles;
   const mode = env.oneOf("COMBINED_ROLES", ["off", "hasura"], "off");
-  const maxParents = env.int("COMBINED_ROLE_MAX_PARENTS", 8, 2, 32);
-  const maxRoles = env.int("COMBINED_ROLE_MAX", 1_000, 1, 100_000);
-  const prefix = env.string("COMBINED_ROLE_PREFIX", "rolemapper_combined_");
+  const maxParents = env.int("COMBINED_ROLE_MAX_PARENTS", d.maxParents, 2, 32);
+  const maxRoles = env.int("COMBINED_ROLE_MAX", d.maxRoles, 1, 100_000);
+  const prefix = env.string("COMBINED_ROLE_PREFIX", d.prefix);
   if (!PREFIX.test(prefix)) {
     env.fail("COMBINED_ROLE_PREFIX", "expected a letter or _ then up to 63 of A-Z a-z 0-9 _ -", prefix, 0);
   }
-  const createTimeoutMs = env.int("COMBINED_ROLE_CREATE_TIMEOUT_MS", 5_000, 100, 60_000);
-  const idleS = env.int("COMBINED_ROLE_IDLE_S", 604_800, 0, 31_536_000);
+  const createTimeoutMs = env.int("COMBINED_ROLE_CREATE_TIMEOUT_MS", d.createTimeoutMs, 100, 60_000);
+  const idleS = env.int("COMBINED_ROLE_IDLE_S", d.idleS, 0, 31_536_000);
   if (idleS > 0 && idleS < MIN_IDLE_S) {
     env.fail(
       "COMBINED_ROLE_IDLE_S",

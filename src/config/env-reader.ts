@@ -1,3 +1,13 @@
+import { InvalidArgumentError } from "../core/errors.js";
+
+/** The environment could not be turned into a configuration; `problems` names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
 /** Reads typed values from an environment, collecting every problem instead of stopping at the first. */
 export class EnvReader {
   readonly problems: string[] = [];
@@ -42,6 +52,16 @@ export class EnvReader {
       return this.fail(name, `expected a number from ${min} to ${max}`, value, fallback);
     }
     return parsed;
+  }
+
+  /** A TCP port; 0 asks for an ephemeral one. */
+  port(name: string, fallback: number): number {
+    return this.int(name, fallback, 0, 65_535);
+  }
+
+  /** A number of seconds within [min, max], in milliseconds; `fallbackMs` when unset. */
+  secondsAsMs(name: string, fallbackMs: number, min: number, max: number): number {
+    return this.number(name, fallbackMs / 1000, min, max) * 1000;
   }
 
   /** `true`/`false` (also 1/0, yes/no). */
@@ -111,5 +131,16 @@ export class EnvReader {
     } catch {
       return this.fail(name, "expected valid JSON", value, undefined);
     }
+  }
+}
+
+/** Runs a parser that reports with InvalidArgumentError ("FIELD: message"), recording its complaint instead. */
+export function checked<T>(env: EnvReader, fallback: T, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    env.problems.push(error.message);
+    return fallback;
   }
 }
