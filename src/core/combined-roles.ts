@@ -32,7 +32,7 @@ export interface RecordedUses {
 /**
  * Where replicas share when each combined role was last used, and which one a replica is dropping: a table in the
  * store, the one thing every replica reads (Hasura's metadata has no timestamps). Times are milliseconds since
- * the epoch by the sidecars' clocks. Declared by the core, implemented by the SQL store.
+ * the epoch by the sidecars' clocks. Declared by the core, implemented by the SQL and Hasura stores.
  */
 export interface CombinedRoleLedger {
   /**

@@ -110,7 +110,7 @@ export interface RoleMappingStore {
    * Where replicas share the uses of combined roles (COMBINED_ROLE_IDLE_S). Optional: a store without it keeps
    * idle combined roles. Not a store call of its own: wrappers of the store do not pass it on.
    */
-  combinedRoleLedger?(): CombinedRoleLedger;
+  combinedRoleLedger?(): CombinedRoleLedger | undefined;
   /** Resolves when the store answers; rejects with UnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -17,6 +17,9 @@ export interface HasuraNames {
   readonly changes: string;
   /** The view of the mapping's checksum and the version it was taken at. */
   readonly checksum: string;
+  /** The combined-role ledger (deploy/sql/004_combined_roles.sql): uses, and the sweep. */
+  readonly combinedRoles: string;
+  readonly combinedSweep: string;
 }
 
 /** Hasura's root-field prefix for a schema: none for `public`, else the schema name and `_`. */
@@ -43,5 +46,7 @@ export function hasuraNames(schema: string): HasuraNames {
     version: `${prefix}rolemapping_version`,
     changes: `${prefix}rolemapping_changes`,
     checksum: `${prefix}rolemapping_checksum`,
+    combinedRoles: `${prefix}rolemapping_combined_roles`,
+    combinedSweep: `${prefix}rolemapping_combined_sweep`,
   };
 }

@@ -1,4 +1,5 @@
 import { DEFAULTS } from "../config/defaults.js";
+import type { CombinedRoleLedger } from "../core/combined-roles.js";
 import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import type { CoreLogger } from "../core/identity.js";
 import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
@@ -7,6 +8,7 @@ import { loadRolesOf, readChecksumOf, readJournal, WRITER_HEADER } from "./hasur
 import { loadAllPaged, loadGroupPinsPaged, toPin, type PinRow } from "./hasura-load.js";
 import { hasuraNames } from "./hasura-names.js";
 import { prepareDocuments, toRole, type HasuraStoreParts, type RoleRow } from "./hasura-rows.js";
+import { HasuraCombinedRoleLedger } from "./hasura-combined-ledger.js";
 import { createHasuraTransport } from "./hasura-transport.js";
 import type { JournalRead, RoleMappingStore, RolePage, StoreChecksum } from "../core/store-port.js";
 import { WriteTags } from "./write-tags.js";
@@ -41,11 +43,12 @@ export function createHasuraStore(options: HasuraStoreOptions): HasuraStore {
   const pageSize = options.pageSize ?? 5_000;
   if (!Number.isInteger(pageSize) || pageSize < 1)
     throw new InvalidArgumentError("pageSize", "expected a positive integer");
+  const names = hasuraNames(options.schema ?? DEFAULTS.store.schema);
   const parts: HasuraStoreParts = {
     transport: createHasuraTransport(options),
-    documents: prepareDocuments(hasuraNames(options.schema ?? DEFAULTS.store.schema)),
+    documents: prepareDocuments(names),
   };
-  return new HasuraStore(parts, pageSize);
+  return new HasuraStore(parts, pageSize, new HasuraCombinedRoleLedger(parts.transport, names));
 }
 
 /**
@@ -58,7 +61,13 @@ export class HasuraStore implements RoleMappingStore {
   constructor(
     private readonly parts: HasuraStoreParts,
     private readonly pageSize: number,
+    private readonly ledger?: CombinedRoleLedger,
   ) {}
+
+  /** The ledger of combined roles, on its tracked tables (deploy/sql/004_combined_roles.sql). */
+  combinedRoleLedger(): CombinedRoleLedger | undefined {
+    return this.ledger;
+  }
 
   /** Every role and grant, read page by page. */
   loadAll(): Promise<MappingData> {

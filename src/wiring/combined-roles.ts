@@ -88,7 +88,7 @@ export function buildCombinedRoles(
   };
 }
 
-// COMBINED_ROLE_IDLE_S: on when set above 0 and the store keeps the ledger (the SQL stores; not Hasura's).
+// COMBINED_ROLE_IDLE_S: on when set above 0 and the store keeps the ledger (every store of the configuration does).
 function idleDrops(
   config: CombinedRolesConfig,
   ledger: CombinedRoleLedger | undefined,
@@ -98,8 +98,8 @@ function idleDrops(
   if (config.idleMs === 0) return undefined;
   if (ledger === undefined) {
     logger.warn(
-      { event: "combined_roles_kept", store: "hasura" },
-      "combined roles: COMBINED_ROLE_IDLE_S needs the SQL store's ledger; with this store idle ones are kept",
+      { event: "combined_roles_kept" },
+      "combined roles: COMBINED_ROLE_IDLE_S needs the store's ledger, which this store has not; idle ones are kept",
     );
     return undefined;
   }

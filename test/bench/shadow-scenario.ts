@@ -101,13 +101,9 @@ async function warmRun(
   const cpuUsPerRequest = round((cpuMicros(pid) - cpuBefore) / load.requests, 1);
   const comparisons = await shadowComparisons(sidecar.info.metricsPort);
   const pacedCpuBefore = cpuMicros(pid);
-  const paced = await runPacedLoadApart({
-    port,
-    bodies,
-    connections: 16,
-    seconds: ctx.plan.seconds,
-    rate: PACED_RATE,
-  });
+  const paced = await profiled(ctx, sidecar, `${name}-paced`, () =>
+    runPacedLoadApart({ port, bodies, connections: 16, seconds: ctx.plan.seconds, rate: PACED_RATE }),
+  );
   const pacedCpuUsPerRequest = round((cpuMicros(pid) - pacedCpuBefore) / paced.requests, 1);
   const pacedComparisons = difference(await shadowComparisons(sidecar.info.metricsPort), comparisons);
   await ctx.stop(sidecar as Child<unknown>);

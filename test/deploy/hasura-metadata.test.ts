@@ -43,6 +43,7 @@ const HASURA_DIR = join(ROOT, "deploy", "hasura");
 const SCHEMA_SQL = join(ROOT, "deploy", "sql", "001_rolemapping.sql");
 const PINS_SQL = join(ROOT, "deploy", "sql", "002_group_pins.sql");
 const JOURNAL_SQL = join(ROOT, "deploy", "sql", "003_change_journal.sql");
+const COMBINED_SQL = join(ROOT, "deploy", "sql", "004_combined_roles.sql");
 const TABLES = [
   "roles",
   "role_graphql_root_field_names",
@@ -52,6 +53,8 @@ const TABLES = [
   "rolemapping_version",
   "rolemapping_changes",
   "rolemapping_checksum",
+  "rolemapping_combined_roles",
+  "rolemapping_combined_sweep",
 ];
 // The per-row hashes behind the checksum view: read by the database only, never tracked.
 const UNTRACKED = ["rolemapping_row_hashes"];
@@ -70,6 +73,10 @@ const trackPins = JSON.parse(readFileSync(join(HASURA_DIR, "track-group-pins-tab
   args: BulkArg[];
 };
 const trackJournal = JSON.parse(readFileSync(join(HASURA_DIR, "track-journal.json"), "utf8")) as {
+  type: string;
+  args: BulkArg[];
+};
+const trackCombined = JSON.parse(readFileSync(join(HASURA_DIR, "track-combined-roles.json"), "utf8")) as {
   type: string;
   args: BulkArg[];
 };
@@ -92,7 +99,7 @@ function bulkRelationships(): Relationship[] {
 }
 
 describe("Hasura metadata for the role mapping tables", () => {
-  it("tracks the four tables, the pin, version and journal tables and the checksum view, in both forms", () => {
+  it("tracks the four tables, the pin, version, journal and ledger tables and the checksum view, in both forms", () => {
     expect(tablesYaml.map((e) => e.table)).toEqual(TABLES.map((name) => ({ schema: "rolemapping", name })));
     const tracked = trackAll.args.filter((a) => a.type === "pg_track_table").map((a) => a.args.table);
     expect(tracked).toEqual(TABLES.map((name) => ({ schema: "rolemapping", name })));
@@ -141,6 +148,10 @@ describe("Hasura metadata for the role mapping tables", () => {
       type: "bulk",
       args: [track("rolemapping_changes"), track("rolemapping_checksum")],
     });
+    expect(trackCombined).toEqual({
+      type: "bulk",
+      args: [track("rolemapping_combined_roles"), track("rolemapping_combined_sweep")],
+    });
   });
 
   describe.skipIf(!existsSync(SCHEMA_SQL))(
@@ -154,6 +165,7 @@ describe("Hasura metadata for the role mapping tables", () => {
           await db.exec(readFileSync(SCHEMA_SQL, "utf8"));
           await db.exec(readFileSync(PINS_SQL, "utf8"));
           await db.exec(readFileSync(JOURNAL_SQL, "utf8"));
+          await db.exec(readFileSync(COMBINED_SQL, "utf8"));
           const tables = await db.query<{ table_name: string }>(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'rolemapping'",
           );

@@ -2,7 +2,8 @@ import type { RelationshipInfo, TrackedTable } from "./catalog.js";
 import { hasuraNames } from "../../../src/store/hasura-names.js";
 
 /**
- * The mapping tables, the version table, the change journal and the checksum view of `schema`, tracked under
+ * The mapping tables, the version table, the change journal, the checksum view and the combined-role ledger of
+ * `schema`, tracked under
  * Hasura's names (deploy/hasura/ tracks the same).
  */
 export function trackedMappingTables(schema: string): TrackedTable[] {
@@ -16,6 +17,8 @@ export function trackedMappingTables(schema: string): TrackedTable[] {
     { schema, table: "rolemapping_version", name: names.version },
     { schema, table: "rolemapping_changes", name: names.changes },
     { schema, table: "rolemapping_checksum", name: names.checksum },
+    { schema, table: "rolemapping_combined_roles", name: names.combinedRoles },
+    { schema, table: "rolemapping_combined_sweep", name: names.combinedSweep },
   ];
 }
 
