@@ -4,6 +4,7 @@ import { OperationCache } from "../../src/core/operation-cache.js";
 import { Snapshot } from "../../src/core/snapshot.js";
 import { loadConfig } from "../../src/config/index.js";
 import { CombinedRoleRegistry } from "../../src/hasura-metadata/combined-role-registry.js";
+import { MemoryLedger } from "../support/memory-ledger.js";
 import { createLocalKeySet } from "../../src/identity/key-set.js";
 import { buildIdentity } from "../../src/wiring/identity.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
@@ -63,6 +64,8 @@ export async function measureCombinedRoles(ms: number): Promise<CombinedRoleFigu
       createTimeoutMs: 5000,
       maxRoles: 1000,
       logger,
+      // As deployed with COMBINED_ROLE_IDLE_S: the warm path checks its trust and counts the use.
+      idle: { ledger: new MemoryLedger(), idleMs: 7 * 24 * 3600_000, holder: "bench" },
     });
     const authorizer = new Authorizer({
       ...identity,
