@@ -46,9 +46,13 @@ export async function waitFor200(
   ms: number,
 ): Promise<{ status: number; body: string }> {
   let last = { status: 0, body: "" };
+  // Once the process has exited or the wait has ended, polling stops: the pending fetch is aborted and the next
+  // attempt returns at once instead of polling a dead port until `ms`.
+  const stop = new AbortController();
   const answered = vi.waitFor(
     async () => {
-      const response = await fetch(url);
+      if (stop.signal.aborted) return last;
+      const response = await fetch(url, { signal: stop.signal });
       last = { status: response.status, body: await response.text() };
       expect(last.status).toBe(200);
       return last;
@@ -56,5 +60,10 @@ export async function waitFor200(
     { timeout: ms, interval: 200 },
   );
   // The caller asserts on the last answer, with the output, whether it came or the wait ended without it.
-  return Promise.race([answered.catch(() => last), started.exited.then(() => last)]);
+  try {
+    return await Promise.race([answered.catch(() => last), started.exited.then(() => last)]);
+  } finally {
+    stop.abort();
+    await answered.catch(() => undefined);
+  }
 }

@@ -29,13 +29,22 @@ const lines = (): Record<string, unknown>[] =>
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
-/** Resolves once the process logs its "listening" line; rejects, with the output, if it exits first. */
-function listening(started: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
+/**
+ * Resolves once the process logs its "listening" line; rejects, with the output, if it exits first or `ms` pass
+ * without it (a bound on waiting, within the hook's own timeout so the failure shows what the process printed).
+ */
+function listening(started: ChildProcess, ms: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not listening after ${ms} ms; output:\n${output}`)), ms);
+    const settle = (error?: Error) => {
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    };
     started.stdout?.on("data", () => {
-      if (/"event":"listening".*\n/.test(output)) resolve();
+      if (/"event":"listening".*\n/.test(output)) settle();
     });
-    started.once("exit", (code) => reject(new Error(`exited (${code}) before listening:\n${output}`)));
+    started.once("exit", (code) => settle(new Error(`exited (${code}) before listening:\n${output}`)));
   });
 }
 
@@ -71,7 +80,7 @@ beforeAll(async () => {
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  await listening(child);
+  await listening(child, 45_000);
   webhook = `http://127.0.0.1:${webhookPort}/v1/authenticate`;
   admin = `http://127.0.0.1:${adminPort}`;
   metrics = `http://127.0.0.1:${metricsPort}`;
