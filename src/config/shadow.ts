@@ -12,7 +12,7 @@ export interface ShadowConfig {
    * `shadow` the request is answered 500.
    */
   readonly maxInFlight: number;
-  /** Longest wait for its answer (SHADOW_TIMEOUT_MS). */
+  /** Longest wait for its answer, from the call to the last byte (SHADOW_TIMEOUT_MS). */
   readonly timeoutMs: number;
   /** Whose answer Hasura gets: this sidecar's (`self`) or the previous service's (`shadow`). */
   readonly answer: "self" | "shadow";

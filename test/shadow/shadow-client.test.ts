@@ -15,7 +15,10 @@ let closeClient: (() => Promise<void>) | undefined;
 const postOnce = (post: ShadowPost, body: Buffer) =>
   new Promise<ShadowAnswer>((answered, failed) => post(body, { answered, failed }));
 
-async function serve(handle: (req: IncomingMessage, res: ServerResponse, body: string) => void) {
+async function serve(
+  handle: (req: IncomingMessage, res: ServerResponse, body: string) => void,
+  { timeoutMs = 200, credentials = "" } = {},
+) {
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -23,7 +26,7 @@ async function serve(handle: (req: IncomingMessage, res: ServerResponse, body: s
   });
   await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  const client = shadowClient(`http://127.0.0.1:${port}/v1/authenticate`, 200, 4);
+  const client = shadowClient(`http://${credentials}127.0.0.1:${port}/v1/authenticate`, timeoutMs, 4);
   closeClient = client.close;
   return { client, server };
 }
@@ -61,11 +64,54 @@ describe("shadowClient", () => {
     expect(connections).toBeLessThanOrEqual(2);
   });
 
+  it("sends a user and password given in the URL as Basic authorization", async () => {
+    const seen: (string | undefined)[] = [];
+    const { client } = await serve(
+      (req, res) => {
+        seen.push(req.headers.authorization);
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      },
+      { credentials: "old%20hook:p%40ss:word@" },
+    );
+    await postOnce(client.post, Buffer.from("{}"));
+    expect(seen).toEqual([`Basic ${Buffer.from("old hook:p@ss:word").toString("base64")}`]);
+  });
+
   it("gives up when no answer comes within the timeout", async () => {
     const { client } = await serve(() => undefined);
-    await expect(postOnce(client.post, Buffer.from("{}"))).rejects.toMatchObject({
-      code: "UND_ERR_HEADERS_TIMEOUT",
+    await expect(postOnce(client.post, Buffer.from("{}"))).rejects.toMatchObject({ code: "SHADOW_TIMEOUT" });
+  });
+
+  it("gives up at the timeout when the headers come late and the body later still, each within it", async () => {
+    const timeoutMs = 300;
+    const { client } = await serve(
+      (_req, res) => {
+        setTimeout(
+          () => {
+            res.writeHead(200, { "content-type": "application/json" }).write("{");
+            setTimeout(() => res.end("}"), (timeoutMs * 2) / 3);
+          },
+          (timeoutMs * 2) / 3,
+        );
+      },
+      { timeoutMs },
+    );
+    await expect(postOnce(client.post, Buffer.from("{}"))).rejects.toMatchObject({ code: "SHADOW_TIMEOUT" });
+  });
+
+  it("gives up at the timeout on an answer whose body drips in, a byte at a time", async () => {
+    const drips: NodeJS.Timeout[] = [];
+    const { client } = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" }).write("{");
+      drips.push(setInterval(() => res.write(" "), 20));
     });
+    try {
+      await expect(postOnce(client.post, Buffer.from("{}"))).rejects.toMatchObject({
+        code: "SHADOW_TIMEOUT",
+      });
+    } finally {
+      drips.forEach(clearInterval);
+    }
   });
 
   it("stops reading an answer larger than a webhook answer can be", async () => {
