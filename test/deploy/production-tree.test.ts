@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -98,6 +98,14 @@ describe.skipIf(!hasMain)(
       expect(code, started.output()).not.toBe(0);
       expect(started.output()).toMatch(/JWKS_URL/);
       expect(started.output()).toMatch(/production/);
+    });
+
+    it("ships a bundle whose stack-trace positions fall on lines of readable code, not on one long line", () => {
+      const dist = join(app, "dist");
+      const files = readdirSync(dist, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js"));
+      const text = files.map((file) => readFileSync(join(dist, file), "utf8")).join("\n");
+      // Whitespace-minified, a chunk is a few lines of thousands of characters each (3,000 on average).
+      expect(text.length / text.split("\n").length).toBeLessThan(200);
     });
 
     it("stays up while the Hasura of its pod is not (the pod's start order): /healthz 200, /readyz not 200", async () => {
