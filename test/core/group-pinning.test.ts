@@ -5,7 +5,7 @@ import type { DirectoryGroup, GroupDirectory } from "../../src/core/identity.js"
 import type { GroupPin } from "../../src/core/mapping.js";
 import { pinnedGroupProvider } from "../../src/core/pinned-groups.js";
 import type { Snapshot } from "../../src/core/snapshot.js";
-import { RecordingLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 import { snapshotOf } from "./fixtures.js";
 
 /** A directory of name → holder ids that counts lookups, and can fail. */

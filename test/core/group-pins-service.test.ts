@@ -5,7 +5,7 @@ import type { GroupPin } from "../../src/core/mapping.js";
 import { MappingService } from "../../src/core/mapping-service.js";
 import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { FakeStore } from "../support/fake-store.js";
-import { RecordingLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 import { snapshotOf } from "./fixtures.js";
 
 const syncs: SnapshotSync[] = [];

@@ -10,7 +10,7 @@ import { MappingService } from "../../src/core/mapping-service.js";
 import { reservedRoleIds } from "../../src/core/reserved-roles.js";
 import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { FakeStore } from "../support/fake-store.js";
-import { RecordingLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 import { q } from "./fixtures.js";
 
 const syncs: SnapshotSync[] = [];

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Role } from "../../src/core/mapping.js";
 import { SnapshotSync, type SnapshotSyncOptions } from "../../src/core/snapshot-sync.js";
 import { FakeStore } from "../support/fake-store.js";
-import { RecordingLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 
 const HOUR = 3_600_000;
 const role = (id: string, fields: string[]): Role => ({

@@ -5,7 +5,7 @@ import { Snapshot } from "../../src/core/snapshot.js";
 import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { createSqlStore, type SqlStore } from "../../src/store/sql-store.js";
 import { openTestDatabase, type TestDatabase } from "../support/databases.js";
-import { RecordingLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 import { borrowed } from "../store/sql-harness.js";
 
 // A small world, so that writes collide: four roles (admin among them, reserved), five users, three groups.

@@ -3,7 +3,7 @@ import { UnavailableError } from "../../src/core/errors.js";
 import { reservedRoleIds } from "../../src/core/reserved-roles.js";
 import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { FakeStore } from "../support/fake-store.js";
-import { RecordingLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 
 const HOUR = 3_600_000;
 

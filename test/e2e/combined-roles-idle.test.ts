@@ -6,7 +6,7 @@ import { postGraphQL } from "../support/hasura/post-graphql.js";
 import { SAMPLE_ROWS } from "../support/hasura/sample-data.js";
 import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // Issue 16 §1, COMBINED_ROLE_IDLE_S: two sidecars on one PostgreSQL store, Hasura (the stand-in, on the same
 // database) calling the first. Their clock is moved 7 days ahead: the combined role nobody used since is dropped
@@ -48,9 +48,12 @@ beforeAll(async () => {
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
   };
   sidecars.push(
-    await runSidecar(issuer, { ...env, WEBHOOK_PORT: String(webhookPort) }, { combinedRolesClock }),
+    await startTestSidecar(
+      { ...issuerEnv(issuer), ...env, WEBHOOK_PORT: String(webhookPort) },
+      { combinedRolesClock },
+    ),
   );
-  sidecars.push(await runSidecar(issuer, env, { combinedRolesClock }));
+  sidecars.push(await startTestSidecar({ ...issuerEnv(issuer), ...env }, { combinedRolesClock }));
   const { service } = sidecars[0]!.sidecar;
   await service.upsertRole({
     roleId: "sales_reader",

@@ -1,41 +1,23 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/index.js";
-import { openDevIssuer } from "../../src/identity/dev-issuer.js";
 import { SAMPLE_ROLE } from "../../src/wiring/sample-mapping.js";
-import type { Sidecar } from "../../src/wiring/sidecar.js";
-import { startSidecar } from "../../src/wiring/start.js";
-import { memoryLogger } from "../support/quiet-logger.js";
+import { startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // The README's quick start: embedded defaults, the local development issuer, the sample mapping.
-let sidecar: Sidecar;
-let dataDir: string;
+let running: RunningSidecar;
 let base: string;
-const log = memoryLogger();
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), "rolemapper-dev-"));
-  const config = loadConfig({
-    ROLEMAPPING_DATA_DIR: dataDir,
-    WEBHOOK_PORT: "0",
-    ADMIN_HTTP_PORT: "0",
-    GRPC_PORT: "0",
-    METRICS_PORT: "0",
-  });
-  sidecar = await startSidecar(config, log.logger);
-  base = `http://127.0.0.1:${sidecar.ports().webhookPort}`;
+  running = await startTestSidecar();
+  base = running.webhookUrl;
 });
 
 afterAll(async () => {
-  await sidecar?.stop(1000);
-  rmSync(dataDir, { recursive: true, force: true });
+  await running?.stop();
 });
 
 describe("development mode", () => {
   it("answers the README's curl with the sample role", async () => {
-    const issuer = await openDevIssuer(dataDir);
+    const issuer = running.issuer!;
     const token = await issuer.mint({ user: "alice@example.com", groups: ["analysts"] });
     const response = await fetch(`${base}/v1/authenticate`, {
       method: "POST",
@@ -53,7 +35,7 @@ describe("development mode", () => {
   });
 
   it("refuses a development token whose user is not an address, as it would any token (USER_CLAIM_FORMAT=email)", async () => {
-    const issuer = await openDevIssuer(dataDir);
+    const issuer = running.issuer!;
     const token = await issuer.mint({ user: "alice_example.com", groups: ["analysts"] });
     const response = await fetch(`${base}/v1/authenticate`, {
       method: "POST",
@@ -64,7 +46,7 @@ describe("development mode", () => {
       }),
     });
     expect(response.status).toBe(401);
-    const decision = log.lines().find((line) => line.request_id === "dev-not-an-address");
+    const decision = running.log.lines().find((line) => line.request_id === "dev-not-an-address");
     expect(decision).toMatchObject({ outcome: "deny", reason: "user_claim_not_email" });
   });
 
@@ -72,12 +54,12 @@ describe("development mode", () => {
     const jwks = (await (await fetch(`${base}/dev/jwks.json`)).json()) as { keys: Record<string, unknown>[] };
     expect(jwks.keys).toHaveLength(1);
     expect(jwks.keys[0]).not.toHaveProperty("d");
-    const warning = log.lines().find((line) => line.event === "development_mode");
+    const warning = running.log.lines().find((line) => line.event === "development_mode");
     expect(warning?.msg).toMatch(/DEVELOPMENT MODE/);
   });
 
   it("answers an unknown path with a JSON 404 on both listeners", async () => {
-    const admin = `http://127.0.0.1:${sidecar.ports().adminPort}`;
+    const admin = running.adminUrl;
     for (const url of [`${base}/nope`, `${admin}/v1/roles/`, `${admin}/nope`]) {
       const response = await fetch(url);
       expect(response.status).toBe(404);

@@ -14,7 +14,7 @@ import {
 import { GraphStandIn } from "../support/graph-stand-in.js";
 import { startHasuraStandIn } from "../support/hasura/server.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // Issue 13, part 1: grants written before pins existed (or with SQL) are pinned on first use and stored, so two
 // replicas on one store agree; an ambiguous one matches nobody, logged once and counted.
@@ -71,8 +71,8 @@ describe.each(backends)("group pins of legacy grants, two sidecars on one %s sto
     issuer = await JwksIssuer.start();
     graph = await GraphStandIn.start();
     const env = { ...entraEnv(issuer, graph), ...backend.env };
-    first = await runSidecar(issuer, env);
-    second = await runSidecar(issuer, env);
+    first = await startTestSidecar({ ...issuerEnv(issuer), ...env });
+    second = await startTestSidecar({ ...issuerEnv(issuer), ...env });
   });
 
   afterAll(async () => {

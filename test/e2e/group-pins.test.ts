@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RoleMappingServiceClient } from "../../src/grpc/gen/rolemapper/v1/rolemapper.js";
 import { bearer, promiseApi, type RoleMappingApi } from "../grpc/client.js";
 import {
-  API_TOKEN,
   entraEnv,
   entraToken,
   entraUser,
@@ -14,7 +13,7 @@ import {
 } from "../support/entra-sidecar.js";
 import { GraphStandIn } from "../support/graph-stand-in.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { API_TOKEN, issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // Issue 13, part 1, through the whole sidecar (embedded store, Entra tokens, groups from the Graph stand-in):
 // a group counts as `group:<display name>` only if it is the group the name was granted to.
@@ -30,12 +29,9 @@ let roles = 0;
 beforeAll(async () => {
   issuer = await JwksIssuer.start();
   graph = await GraphStandIn.start();
-  sidecar = await runSidecar(issuer, entraEnv(issuer, graph));
+  sidecar = await startTestSidecar({ ...issuerEnv(issuer), ...entraEnv(issuer, graph) });
   put = restApi(sidecar);
-  client = new RoleMappingServiceClient(
-    `127.0.0.1:${sidecar.sidecar.ports().grpcPort}`,
-    credentials.createInsecure(),
-  );
+  client = new RoleMappingServiceClient(sidecar.grpcAddress, credentials.createInsecure());
   grpc = promiseApi(client, bearer(API_TOKEN));
 });
 
@@ -165,7 +161,11 @@ describe("group names pinned to Entra object ids", () => {
 describe("a token's own groups (object ids) go through the same pins", () => {
   let trusting: RunningSidecar;
   beforeAll(async () => {
-    trusting = await runSidecar(issuer, { ...entraEnv(issuer, graph), AZURE_TRUST_TOKEN_GROUPS: "true" });
+    trusting = await startTestSidecar({
+      ...issuerEnv(issuer),
+      ...entraEnv(issuer, graph),
+      AZURE_TRUST_TOKEN_GROUPS: "true",
+    });
   });
   afterAll(() => trusting?.stop());
 

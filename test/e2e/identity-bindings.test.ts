@@ -7,7 +7,7 @@ import { RoleMappingServiceClient } from "../../src/grpc/gen/rolemapper/v1/rolem
 import { bearer, promiseApi } from "../grpc/client.js";
 import { FakeStore } from "../support/fake-store.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // Issue 13 §2 and §3 through the whole sidecar, against the local JWKS issuer: a user claim that spells another
 // person's subject, a token valid for too long, a token of another tenant, and Entra keys bound to no tenant.
@@ -33,15 +33,17 @@ async function seed(running: RunningSidecar): Promise<RunningSidecar> {
 beforeAll(async () => {
   issuer = await JwksIssuer.start();
   const store = () => ({ store: new FakeStore() });
-  emails = await seed(await runSidecar(issuer, {}, store()));
+  emails = await seed(await startTestSidecar(issuerEnv(issuer), store()));
   names = await seed(
-    await runSidecar(issuer, { USER_CLAIM: "preferred_username", USER_CLAIM_FORMAT: "any" }, store()),
+    await startTestSidecar(
+      { ...issuerEnv(issuer), USER_CLAIM: "preferred_username", USER_CLAIM_FORMAT: "any" },
+      store(),
+    ),
   );
   // The local issuer stands for an Entra authority (AZURE_AUTHORITY_HOST on its host): the tenant must be bound.
   tenantBound = await seed(
-    await runSidecar(
-      issuer,
-      { AZURE_AUTHORITY_HOST: issuer.url, AZURE_TENANT_ID: TENANT, JWT_ISSUER: "" },
+    await startTestSidecar(
+      { ...issuerEnv(issuer), AZURE_AUTHORITY_HOST: issuer.url, AZURE_TENANT_ID: TENANT, JWT_ISSUER: "" },
       store(),
     ),
   );
@@ -69,10 +71,7 @@ async function decide(running: RunningSidecar, claims: Record<string, unknown>) 
 
 /** ExplainDecision over gRPC with a token, as an operator asks why. */
 async function explain(running: RunningSidecar, claims: Record<string, unknown>) {
-  const client = new RoleMappingServiceClient(
-    `127.0.0.1:${running.sidecar.ports().grpcPort}`,
-    credentials.createInsecure(),
-  );
+  const client = new RoleMappingServiceClient(running.grpcAddress, credentials.createInsecure());
   clients.push(client);
   const answer = await promiseApi(client, bearer(API_TOKEN)).explainDecision({
     token: await issuer.sign(claims),

@@ -4,7 +4,7 @@ import { buildIdentity, remoteKeySource } from "../../src/wiring/identity.js";
 import { ENTRA_TENANT, entraV1, entraV2, freshClaims } from "../support/fixtures/entra/index.js";
 import { GraphStandIn, group } from "../support/graph-stand-in.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { memoryLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 
 // Each provider configuration the README documents, from the environment to the user and groups it yields.
 let issuer: JwksIssuer;
@@ -124,7 +124,7 @@ async function resolve(env: Record<string, string>, claims: Record<string, unkno
     ROLEMAPPER_API_TOKENS: "test:0123456789abcdef0123",
     ...env,
   });
-  const logger = memoryLogger().logger;
+  const logger = new RecordingLogger().pino;
   const identity = buildIdentity(config, logger, remoteKeySource(config, logger));
   const verified = await identity.verifier.verify(await issuer.sign(claims, { bare: true }));
   // Entra display names come with their object ids, to be matched against pins; the names are compared here.

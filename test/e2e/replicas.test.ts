@@ -3,7 +3,7 @@ import { openPgliteClient } from "../../src/store/pglite-client.js";
 import { openTestDatabase, shouldRunPostgres, type TestDatabase } from "../support/databases.js";
 import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // Two replicas on one store: a grant revoked through one is denied by the other within SNAPSHOT_MAX_LAG_S.
 const MAX_LAG_MS = 2_000;
@@ -49,8 +49,8 @@ describe.each(backends)("two sidecars on one %s store", (_name, openBackend) => 
     backend = await openBackend();
     if (!backend) return;
     issuer = await JwksIssuer.start();
-    first = await runSidecar(issuer, backend.env);
-    second = await runSidecar(issuer, backend.env);
+    first = await startTestSidecar({ ...issuerEnv(issuer), ...backend.env });
+    second = await startTestSidecar({ ...issuerEnv(issuer), ...backend.env });
   });
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import {
   type PreviousMapping,
   type PreviousService,
 } from "../support/previous-service.js";
-import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // The sidecar (its store in memory) with SHADOW_WEBHOOK_URL set to a stand-in of the previous service holding the
 // same mapping.
@@ -41,9 +41,8 @@ afterAll(async () => {
 });
 
 async function sidecarWith(env: Record<string, string>): Promise<RunningSidecar> {
-  const sidecar = await runSidecar(
-    issuer,
-    { SHADOW_WEBHOOK_URL: previous.url, ...env },
+  const sidecar = await startTestSidecar(
+    { ...issuerEnv(issuer), SHADOW_WEBHOOK_URL: previous.url, ...env },
     { store: new FakeStore() },
   );
   running.push(sidecar);
@@ -198,9 +197,9 @@ describe("shadow mode, the previous service answering (SHADOW_ANSWER=shadow)", (
   });
 
   it("answers 500 when the previous service fails", async () => {
-    const sidecar = await runSidecar(
-      issuer,
+    const sidecar = await startTestSidecar(
       {
+        ...issuerEnv(issuer),
         SHADOW_WEBHOOK_URL: "http://127.0.0.1:1/v1/authenticate",
         SHADOW_ANSWER: "shadow",
       },

@@ -1,7 +1,7 @@
 import { exportSPKI, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // The whole sidecar on ephemeral ports, verifying real tokens against a local JWKS server.
 let issuer: JwksIssuer;
@@ -9,7 +9,7 @@ let running: RunningSidecar;
 
 beforeAll(async () => {
   issuer = await JwksIssuer.start();
-  running = await runSidecar(issuer, {});
+  running = await startTestSidecar(issuerEnv(issuer));
   await running.sidecar.service.upsertRole({
     roleId: "sales",
     componentId: "urn:sales",

@@ -3,7 +3,7 @@ import { openPgliteClient } from "../../src/store/pglite-client.js";
 import type { SqlClient } from "../../src/store/sql-client.js";
 import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { runSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // The store goes away: decisions go on from the last snapshot, then fail closed, then resume when it returns.
 const SECRET = "outage-secret";
@@ -20,7 +20,8 @@ beforeAll(async () => {
   client = await openPgliteClient(undefined);
   hasura = await startHasuraStandIn({ client, adminSecret: SECRET });
   port = Number(new URL(hasura.url).port);
-  running = await runSidecar(issuer, {
+  running = await startTestSidecar({
+    ...issuerEnv(issuer),
     GRAPHQL_URL: hasura.url,
     GRAPHQL_ADMIN_SECRET: SECRET,
     SNAPSHOT_MAX_LAG_S: "0.2",
@@ -43,8 +44,7 @@ afterAll(async () => {
   await issuer?.close();
 });
 
-const readyz = async () =>
-  (await fetch(`http://127.0.0.1:${running.sidecar.ports().adminPort}/readyz`)).status;
+const readyz = async () => (await fetch(`${running.adminUrl}/readyz`)).status;
 
 describe("a store outage", () => {
   it("keeps deciding, fails closed past the staleness bound, and recovers by itself", async () => {

@@ -1,37 +1,13 @@
 import { Authorizer } from "../../src/core/authorizer.js";
 import { UnauthenticatedError } from "../../src/core/errors.js";
-import type { CoreLogger, VerifiedToken } from "../../src/core/identity.js";
+import type { VerifiedToken } from "../../src/core/identity.js";
 import { MappingService, type MappingLimits } from "../../src/core/mapping-service.js";
 import { OperationCache } from "../../src/core/operation-cache.js";
 import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { openPgliteClient } from "../../src/store/pglite-client.js";
 import type { RoleMappingStore } from "../../src/core/store-port.js";
 import { createSqlStore } from "../../src/store/sql-store.js";
-
-/** A logger keeping its lines in memory, so tests print nothing and can read the audit trail. */
-export class MemoryLog implements CoreLogger {
-  readonly lines: { level: string; obj: Record<string, unknown>; msg: string | undefined }[] = [];
-  /** Keeps an info line. */
-  info(obj: object, msg?: string): void {
-    this.lines.push({ level: "info", obj: obj as Record<string, unknown>, msg });
-  }
-  /** Keeps a warning. */
-  warn(obj: object, msg?: string): void {
-    this.lines.push({ level: "warn", obj: obj as Record<string, unknown>, msg });
-  }
-  /** Keeps an error line. */
-  error(obj: object, msg?: string): void {
-    this.lines.push({ level: "error", obj: obj as Record<string, unknown>, msg });
-  }
-  /** Everything logged, as one string, for "never logs X" assertions. */
-  text(): string {
-    return JSON.stringify(this.lines);
-  }
-  /** The api_call audit lines. */
-  calls(): Record<string, unknown>[] {
-    return this.lines.map((line) => line.obj).filter((obj) => obj.event === "api_call");
-  }
-}
+import { RecordingLogger } from "../support/recording-logger.js";
 
 /**
  * Wraps a store so a test can take it down: while a failure is set, every call rejects with it, as a store
@@ -95,7 +71,7 @@ export interface ApiFixture {
   readonly service: MappingService;
   readonly authorizer: Authorizer;
   readonly sync: SnapshotSync;
-  readonly log: MemoryLog;
+  readonly log: RecordingLogger;
   /** The store itself, for rows written outside the API (as with SQL or Hasura's console). */
   readonly store: RoleMappingStore;
   /** Makes every store call fail with `error` until called with undefined. */
@@ -115,7 +91,7 @@ export async function openApiFixture(limits?: MappingLimits): Promise<ApiFixture
   const client = await openPgliteClient(undefined);
   const sql = await createSqlStore({ client, migrate: true });
   const { store, fail, hold } = switchable(sql);
-  const log = new MemoryLog();
+  const log = new RecordingLogger();
   let clock = Date.now();
   const sync = new SnapshotSync(store, {
     verifyMs: 3_600_000,

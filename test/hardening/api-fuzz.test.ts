@@ -8,7 +8,7 @@ import { send, type HttpAnswer } from "./support/http.js";
 import { readMapping } from "./support/oracle.js";
 import { restCallArbitrary, type RestCall } from "./support/rest-calls.js";
 import { FC_SEED, fuzzTimeout, runs } from "./support/runs.js";
-import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
+import { startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 const API_TOKEN = "hardening-api-fuzz-token-0123456789";
 

@@ -5,7 +5,7 @@ import { bearer, failureOf, promiseApi, type RoleMappingApi } from "../grpc/clie
 import { FakeStore } from "../support/fake-store.js";
 import { send } from "./support/http.js";
 import { readMapping } from "./support/oracle.js";
-import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
+import { startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 const API_TOKEN = "hardening-bad-input-token-0123456789";
 const AUTH = { authorization: `Bearer ${API_TOKEN}` };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeStore } from "../support/fake-store.js";
 import { postWebhook, send } from "./support/http.js";
 import { seedHardeningMapping } from "./support/mapping.js";
-import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
+import { startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 const MIB = 1024 * 1024;
 const ALICE_ALLOWED = { "X-Hasura-User-Id": "user:alice_corp.com", "X-Hasura-Role": "r_orders" };

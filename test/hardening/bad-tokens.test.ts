@@ -4,7 +4,7 @@ import { FakeStore } from "../support/fake-store.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
 import { postWebhook } from "./support/http.js";
 import { seedHardeningMapping } from "./support/mapping.js";
-import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
+import { startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 import { b64, hmacToken, unsignedToken } from "./support/tokens.js";
 
 // A sidecar in production form: keys from a JWKS over HTTP, audience and issuer pinned.

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeStore } from "../support/fake-store.js";
 import { postWebhook } from "./support/http.js";
 import { FC_SEED, fuzzTimeout, runs } from "./support/runs.js";
-import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
+import { startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // Writes through the service and decisions through the webhook, interleaved at random, against a model of the
 // mapping: every decision must reflect every write made before it (no cache may serve a revoked grant).

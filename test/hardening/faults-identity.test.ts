@@ -7,7 +7,7 @@ import { JwksIssuer } from "../support/jwks-issuer.js";
 import { DelayProxy } from "./support/delay-proxy.js";
 import { postWebhook } from "./support/http.js";
 import { seedHardeningMapping } from "./support/mapping.js";
-import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
+import { startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 async function decide(running: RunningSidecar, token: string): Promise<number> {
   const answer = await postWebhook(running.webhookUrl, {

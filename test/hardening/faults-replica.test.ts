@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestDatabase, shouldRunPostgres, type TestDatabase } from "../support/databases.js";
 import { postWebhook } from "./support/http.js";
 import { startLoad, total } from "./support/load.js";
-import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
+import { startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 const run = await shouldRunPostgres();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { AuthorizationResult } from "../../src/core/authorizer.js";
 import { OperationError } from "../../src/core/operation.js";
 import { DecisionLog } from "../../src/observability/decision-log.js";
-import { memoryLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 
 const MIB = 1024 * 1024;
 
@@ -22,8 +22,8 @@ function result(overrides: Partial<AuthorizationResult>): AuthorizationResult {
 
 describe("decision log: what a client controls cannot blow up a log line", () => {
   it("a 1 MB X-Request-Id, operation name, root field or error message is clipped", () => {
-    const log = memoryLogger();
-    const decisions = new DecisionLog(log.logger, 1);
+    const log = new RecordingLogger();
+    const decisions = new DecisionLog(log.pino, 1);
     const huge = "z".repeat(MIB);
     decisions.record({
       requestId: huge,
@@ -49,8 +49,8 @@ describe("decision log: what a client controls cannot blow up a log line", () =>
   });
 
   it("short values are logged exactly as given", () => {
-    const log = memoryLogger();
-    new DecisionLog(log.logger, 1).record({
+    const log = new RecordingLogger();
+    new DecisionLog(log.pino, 1).record({
       requestId: "req-1",
       latencyMs: 1,
       result: result({ operationName: "Q", rootFields: ["orders"] }),

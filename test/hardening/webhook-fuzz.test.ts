@@ -19,7 +19,7 @@ import {
   type MappingView,
 } from "./support/oracle.js";
 import { FC_SEED, fuzzTimeout, runs } from "./support/runs.js";
-import { startTestSidecar, type RunningSidecar } from "./support/sidecar.js";
+import { startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 import { b64, devClaims, devKeySigner, forgedToken, hmacToken, unsignedToken } from "./support/tokens.js";
 
 // Hasura's contract allows exactly these; anything else (a crash, a 404, a 502) fails the client request.

@@ -4,7 +4,7 @@ import { CombinedRoleRegistry } from "../../src/hasura-metadata/combined-role-re
 import { SWEEP_MAX, TRUST_MARGIN_MS } from "../../src/hasura-metadata/combined-role-uses.js";
 import { MetadataApiError, type MetadataCall } from "../../src/hasura-metadata/metadata-client.js";
 import { MemoryLedger } from "../support/memory-ledger.js";
-import { RecordingLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 
 // COMBINED_ROLE_IDLE_S across replicas: several registries over one metadata and one ledger, on one injected clock.
 const IDLE_MS = 7 * 24 * 3600_000;

@@ -10,7 +10,7 @@ import type { SqlClient } from "../../src/store/sql-client.js";
 import { postGraphQL } from "../support/hasura/post-graphql.js";
 import { SAMPLE_ROWS } from "../support/hasura/sample-data.js";
 import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
-import { RecordingLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 
 // The registry against the Hasura stand-in's metadata API on port 0, and the stand-in's inherited roles.
 const SECRET = "registry-admin-secret";

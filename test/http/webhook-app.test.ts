@@ -8,7 +8,7 @@ import { DEFAULT_OPERATION_LIMITS } from "../../src/core/operation.js";
 import type { Snapshot } from "../../src/core/snapshot.js";
 import { DecisionLog } from "../../src/observability/decision-log.js";
 import { createWebhookApp, type WebhookAppOptions } from "../../src/http/webhook-app.js";
-import { memoryLogger, type MemoryLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 import { StubGroups, StubVerifier, uniqueName } from "../support/stub-identity.js";
 import { snapshotOf } from "../core/fixtures.js";
 
@@ -39,7 +39,7 @@ const snapshot = snapshotOf(
 interface Peer {
   readonly url: string;
   /** Warnings and decisions both. */
-  readonly log: MemoryLogger;
+  readonly log: RecordingLogger;
   readonly state: { stale: boolean; ready: boolean };
   readonly groups: StubGroups;
   close(): Promise<void>;
@@ -56,7 +56,7 @@ async function startPeer(
   allowedSample = 1,
   websocketSessionMaxS?: number,
 ): Promise<Peer> {
-  const log = memoryLogger();
+  const log = new RecordingLogger();
   const state = { stale: false, ready: true };
   const groups = new StubGroups();
   const authorizer = new Authorizer({
@@ -83,11 +83,11 @@ async function startPeer(
   });
   const app = createWebhookApp({
     authorizer,
-    decisions: new DecisionLog(log.logger, allowedSample),
+    decisions: new DecisionLog(log.pino, allowedSample),
     ready: () => state.ready,
     bodyLimitBytes: BODY_LIMIT,
     maxBatch: 3,
-    logger: log.logger,
+    logger: log.pino,
     now: () => clock.ms,
     ...extra,
   });
@@ -377,7 +377,8 @@ describe("POST /v1/authenticate: a websocket's session ends", () => {
 });
 
 describe("POST /v1/authenticate: a body without `request`", () => {
-  const missing = (log: MemoryLogger) => log.lines().filter((line) => line.event === "request_body_missing");
+  const missing = (log: RecordingLogger) =>
+    log.lines().filter((line) => line.event === "request_body_missing");
 
   it("is not a websocket: 400 naming Hasura's variable, and no decision", async () => {
     const own = await startPeer();

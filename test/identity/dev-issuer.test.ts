@@ -18,7 +18,7 @@ import { createClaimsGroupProvider } from "../../src/identity/claims-groups.js";
 import { createLocalKeySet } from "../../src/identity/key-set.js";
 import { userNameFromClaims } from "../../src/identity/user-claim.js";
 import { buildIdentity } from "../../src/wiring/identity.js";
-import { memoryLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 
 const run = promisify(execFile);
 
@@ -84,7 +84,7 @@ describe("the development issuer's tokens in the sidecar's identity", () => {
     const config = loadConfig({ AZURE_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47" });
     expect(config.devMode).toBe(true);
     const keys = { keys: createLocalKeySet(issuer.jwks()), issuer: [DEV_ISSUER], audience: [DEV_AUDIENCE] };
-    const identity = buildIdentity(config, memoryLogger().logger, keys);
+    const identity = buildIdentity(config, new RecordingLogger().pino, keys);
     const verified = await identity.verifier.verify(await issuer.mint({ user: "alice@example.com" }));
     expect(identity.userName(verified.claims)).toBe("alice@example.com");
     const notAddress = await identity.verifier.verify(await issuer.mint({ user: "alice_example.com" }));

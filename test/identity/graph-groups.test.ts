@@ -1,27 +1,27 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { UnauthenticatedError } from "../../src/core/errors.js";
 import { DeadlineExceededError, UnavailableError } from "../../src/core/errors.js";
-import type { CoreLogger } from "../../src/core/identity.js";
 import { createAzureGraph } from "../../src/identity/graph-groups.js";
 import type { AzureGroupsOptions } from "../../src/identity/graph-groups.js";
 import { entraV1, entraV2 } from "../support/fixtures/entra/index.js";
 import { GraphStandIn, directoryRole, group } from "../support/graph-stand-in.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 
 const OID = "8f3d2b1a-4c5e-4f6a-9b8c-7d6e5f4a3b2c";
 let graph: GraphStandIn;
 let clock: number;
 let sleeps: number[];
-let warnings: object[];
+let logger: RecordingLogger;
 
 beforeEach(async () => {
   graph = await GraphStandIn.start();
   clock = 1_800_000_000_000;
   sleeps = [];
-  warnings = [];
+  logger = new RecordingLogger();
 });
 afterEach(() => graph.close());
 
-const logger: CoreLogger = { info() {}, error() {}, warn: (obj) => warnings.push(obj) };
+const warnings = () => logger.entries.filter((entry) => entry.level === "warn").map((entry) => entry.obj);
 
 function provider(extra: Partial<AzureGroupsOptions> = {}) {
   return createAzureGraph({
@@ -68,7 +68,7 @@ describe("Microsoft Graph group provider", () => {
     graph.pageSize = 2;
     graph.users.set(OID, [group("a"), directoryRole("Global Reader"), group(null), group("b"), group(null)]);
     expect([...(await provider().groupsOf({ oid: OID }))].sort()).toEqual(["a", "b"]);
-    expect(warnings).toEqual([{ skipped: 2, attribute: "displayName" }]);
+    expect(warnings()).toEqual([{ skipped: 2, attribute: "displayName" }]);
   });
 
   it("can name groups by id", async () => {

@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { credentials } from "@grpc/grpc-js";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
-import { loadConfig } from "../../src/config/index.js";
 import { RoleMappingServiceClient } from "../../src/grpc/gen/rolemapper/v1/rolemapper.js";
 import type { Sidecar } from "../../src/wiring/sidecar.js";
-import { startSidecar } from "../../src/wiring/start.js";
 import { bearer, promiseApi, type RoleMappingApi } from "../grpc/client.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
-import { memoryLogger, type MemoryLogger } from "../support/quiet-logger.js";
+import type { RecordingLogger } from "../support/recording-logger.js";
+import { issuerEnv, startTestSidecar } from "../support/sidecar-harness.js";
 
 /** The API credential the fixture configures: name "provisioner", this value. */
 export const API_TOKEN = "provisioner-secret-0123456789abcdef";
@@ -18,7 +14,7 @@ export const API_TOKEN = "provisioner-secret-0123456789abcdef";
 export interface SidecarFixture {
   readonly sidecar: Sidecar;
   readonly issuer: JwksIssuer;
-  readonly log: MemoryLogger;
+  readonly log: RecordingLogger;
   readonly admin: string;
   /** The metrics listener (`/metrics` and the probes). */
   readonly metrics: string;
@@ -38,31 +34,18 @@ export async function startFixture(
   spanExporter?: SpanExporter,
 ): Promise<SidecarFixture> {
   const issuer = await JwksIssuer.start();
-  const dataDir = mkdtempSync(join(tmpdir(), "rolemapper-obs-"));
-  const log = memoryLogger();
-  const config = loadConfig({
-    JWKS_URL: issuer.jwksUrl,
-    JWT_AUDIENCE: issuer.audience,
-    JWT_ISSUER: issuer.url,
-    ROLEMAPPER_API_TOKENS: `provisioner:${API_TOKEN}`,
-    ROLEMAPPING_DATA_DIR: dataDir,
-    WEBHOOK_PORT: "0",
-    ADMIN_HTTP_PORT: "0",
-    GRPC_PORT: "0",
-    METRICS_PORT: "0",
-    ...env,
-  });
-  const sidecar = await startSidecar(config, log.logger, spanExporter ? { spanExporter } : {});
-  const ports = sidecar.ports();
-  const client = new RoleMappingServiceClient(`127.0.0.1:${ports.grpcPort}`, credentials.createInsecure());
+  const running = await startTestSidecar(
+    { ...issuerEnv(issuer), ROLEMAPPER_API_TOKENS: `provisioner:${API_TOKEN}`, ...env },
+    spanExporter ? { spanExporter } : {},
+  );
+  const { sidecar, log, adminUrl: admin, metricsUrl: metrics } = running;
+  const client = new RoleMappingServiceClient(running.grpcAddress, credentials.createInsecure());
   await sidecar.service.upsertRole({
     roleId: "sales",
     componentId: "urn:sales",
     rootFields: ["sales_orders"],
   });
   await sidecar.service.setGroupRoles("sales", ["group:analysts"]);
-  const admin = `http://127.0.0.1:${ports.adminPort}`;
-  const metrics = `http://127.0.0.1:${ports.metricsPort}`;
   return {
     sidecar,
     issuer,
@@ -71,7 +54,7 @@ export async function startFixture(
     metrics,
     grpc: promiseApi(client, bearer(API_TOKEN)),
     async ask(headers, query = "{ sales_orders { id } }") {
-      const response = await fetch(`http://127.0.0.1:${ports.webhookPort}/v1/authenticate`, {
+      const response = await fetch(`${running.webhookUrl}/v1/authenticate`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ headers, request: { query, variables: { secretVariable: "v-42-hidden" } } }),
@@ -86,9 +69,8 @@ export async function startFixture(
     },
     async close() {
       client.close();
-      await sidecar.stop(1000);
+      await running.stop();
       await issuer.close();
-      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

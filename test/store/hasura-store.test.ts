@@ -16,7 +16,7 @@ import {
   type OpenedHasuraStore,
 } from "../support/hasura/store-harness.js";
 import { startHasuraStandIn } from "../support/hasura/server.js";
-import { RecordingLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 
 const harness = hasuraStoreHarness("pglite");
 afterAll(() => harness.dropAll());
@@ -265,8 +265,7 @@ describe("HasuraStore: failures", () => {
 
   it("raises a validation failure as a plain Error and logs it as a bug", async () => {
     const o = await open();
-    const logged: object[] = [];
-    const logger = { info: () => undefined, warn: () => undefined, error: (obj: object) => logged.push(obj) };
+    const logger = new RecordingLogger();
     // Tables of another schema than the server tracks: every document names fields Hasura does not have.
     const store = createHasuraStore({
       url: o.standIn.url,
@@ -278,6 +277,7 @@ describe("HasuraStore: failures", () => {
     expect(failure).toBeInstanceOf(Error);
     expect(isCoreError(failure)).toBe(false);
     expect((failure as Error).message).toContain("field 'elsewhere_roles_by_pk' not found");
+    const logged = logger.entries.filter((entry) => entry.level === "error").map((entry) => entry.obj);
     expect(logged).toEqual([expect.objectContaining({ event: "hasura_request_bug", operation: "get role" })]);
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { pgChangeFeed } from "../../src/store/pg-listener.js";
 import { createSqlStore, type SqlStore } from "../../src/store/sql-store.js";
 import { openTestDatabase, shouldRunPostgres, withAdmin, type TestDatabase } from "../support/databases.js";
-import { RecordingLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 import { borrowed } from "./sql-harness.js";
 
 const run = await shouldRunPostgres();

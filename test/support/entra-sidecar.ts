@@ -1,10 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { GraphStandIn } from "./graph-stand-in.js";
 import type { JwksIssuer } from "./jwks-issuer.js";
-import type { RunningSidecar } from "./sidecar-harness.js";
-
-/** The API token runSidecar configures. */
-export const API_TOKEN = "0123456789abcdef0123";
+import { API_TOKEN, type RunningSidecar } from "./sidecar-harness.js";
 
 /** Variables of a sidecar taking Entra tokens signed by `issuer` and groups from the Graph stand-in. */
 export function entraEnv(issuer: JwksIssuer, graph: GraphStandIn): Record<string, string> {
@@ -58,9 +55,8 @@ export function entraToken(
 
 /** The sidecar's REST API with the test token: PUT a JSON body, answered with status and JSON body. */
 export function restApi(running: RunningSidecar) {
-  const base = `http://127.0.0.1:${running.sidecar.ports().adminPort}`;
   return async (path: string, body: unknown): Promise<{ status: number; body: unknown }> => {
-    const response = await fetch(`${base}${path}`, {
+    const response = await fetch(`${running.adminUrl}${path}`, {
       method: "PUT",
       headers: { "content-type": "application/json", authorization: `Bearer ${API_TOKEN}` },
       body: JSON.stringify(body),
@@ -71,7 +67,7 @@ export function restApi(running: RunningSidecar) {
 
 /** The sidecar's Prometheus metrics, as served. */
 export async function scrape(running: RunningSidecar): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${running.sidecar.ports().metricsPort}/metrics`);
+  const response = await fetch(`${running.metricsUrl}/metrics`);
   return response.text();
 }
 

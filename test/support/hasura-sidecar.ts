@@ -3,7 +3,7 @@ import type { SqlClient } from "../../src/store/sql-client.js";
 import { freePort } from "./free-port.js";
 import { startHasuraStandIn, type HasuraStandIn, type HasuraStandInOptions } from "./hasura/server.js";
 import { JwksIssuer } from "./jwks-issuer.js";
-import { runSidecar, type RunningSidecar } from "./sidecar-harness.js";
+import { issuerEnv, startTestSidecar, type RunningSidecar } from "./sidecar-harness.js";
 
 /** What to start: the admin secret both sides share, more of the stand-in's options and the sidecar's env. */
 export interface HasuraSidecarOptions {
@@ -50,7 +50,8 @@ export async function startHasuraSidecar(options: HasuraSidecarOptions): Promise
       adminSecret: options.adminSecret,
       authHook,
     });
-    running = await runSidecar(issuer, {
+    running = await startTestSidecar({
+      ...issuerEnv(issuer),
       GRAPHQL_URL: hasura.url,
       GRAPHQL_ADMIN_SECRET: options.adminSecret,
       WEBHOOK_PORT: String(webhookPort),

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { MappingService } from "../../src/core/mapping-service.js";
 import { ApiTokens, type ApiAuth } from "../../src/identity/api-credentials.js";
 import { createAdminListener } from "../../src/wiring/admin-listener.js";
-import { memoryLogger } from "../support/quiet-logger.js";
+import { RecordingLogger } from "../support/recording-logger.js";
 
 // The admin listener answers the probes itself and hands everything else to the REST API's express app, built on
 // the first such request; with no API token configured there is no REST API at all.
@@ -23,7 +23,7 @@ async function start(auth: ApiAuth, ready = true): Promise<string> {
     service,
     auth,
     bodyLimitBytes: 1024,
-    logger: memoryLogger().logger,
+    logger: new RecordingLogger().pino,
   });
   const server = createServer(listener);
   servers.push(server);

@@ -6,7 +6,7 @@ import { RoleMappingServiceClient } from "../../../src/grpc/gen/rolemapper/v1/ro
 import { bearer, failureOf, promiseApi, type RoleMappingApi } from "../../grpc/client.js";
 import { postWebhook } from "./http.js";
 import { holdLock, query, waitForLockWaiter, type HeldLock } from "./pg-faults.js";
-import { startTestSidecar, type RunningSidecar } from "./sidecar.js";
+import { startTestSidecar, type RunningSidecar } from "../../support/sidecar-harness.js";
 
 /**
  * Two replicas of one deployment on one store (development mode, sharing the issuer's data dir): `patient` waits

@@ -1,10 +1,11 @@
 // The child of sidecar-process.ts: one hardening sidecar, configured by the JSON environment in argv[2].
 import { FakeStore } from "../../support/fake-store.js";
 import { seedHardeningMapping } from "./mapping.js";
-import { startTestSidecar } from "./sidecar.js";
+import { startTestSidecar } from "../../support/sidecar-harness.js";
 
 const env = JSON.parse(process.argv[2] ?? "{}") as Record<string, string>;
-const running = await startTestSidecar(env, { store: new FakeStore() });
+// Silent: this process is measured, and its lines would grow it.
+const running = await startTestSidecar({ LOG_LEVEL: "silent", ...env }, { store: new FakeStore() });
 await seedHardeningMapping(running.sidecar.service);
 
 let stopping = false;
