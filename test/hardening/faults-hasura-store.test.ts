@@ -1,8 +1,7 @@
 import { status } from "@grpc/grpc-js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openTestDatabase, shouldRunPostgres, type TestDatabase } from "../support/databases.js";
 import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
-import { query } from "./support/pg-faults.js";
 import {
   decideOrders as decide,
   lockMappingTables,
@@ -39,19 +38,9 @@ describe.skipIf(!run)("faults of the Hasura store, seen through the whole sideca
     await db?.drop();
   });
 
-  // Hasura commits the writes it had queued behind the lock one after another, each bumping the change marker:
-  // the store has settled once the marker stays the same for a second.
-  async function settled(url: string): Promise<void> {
-    const marker = async () =>
-      String((await query(url, "SELECT version FROM rolemapping.rolemapping_version"))[0]?.version);
-    let last = await marker();
-    for (let stable = 0; stable < 4;) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      const now = await marker();
-      stable = now === last ? stable + 1 : 0;
-      last = now;
-    }
-  }
+  // Hasura commits the writes it had queued behind the lock one after another (each bumping the change
+  // marker): the store has settled once the stand-in has no request left in hand.
+  const settled = () => vi.waitFor(() => expect(hasura.inFlight()).toBe(0), { timeout: 20_000 });
 
   it("Hasura's database connection killed in the middle of a write: UNAVAILABLE, the previous grants intact, the next write works", async () => {
     const failure = await writeKilledMidway(pair, db.url!);
@@ -100,7 +89,7 @@ describe.skipIf(!run)("faults of the Hasura store, seen through the whole sideca
 
     // Hasura finishes what it was given: the store ends with the steady user or exactly one of the refused
     // lists, never a mix, and both replicas decide by it.
-    await settled(db.url!);
+    await settled();
     const held = (await pair.patientApi.getRoleGrants({ roleId: "r1" })).users;
     expect(held).toHaveLength(1);
     expect(["user:steady", ...users("w", 10)]).toContain(held[0]);

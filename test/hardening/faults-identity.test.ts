@@ -116,16 +116,21 @@ describe("the JWKS endpoint down or slow", () => {
   let jwksProxy: DelayProxy;
   let running: RunningSidecar;
   const ALICE = { unique_name: "alice@corp.com", groups: ["analysts"] };
+  const COOLDOWN_MS = 1_500;
+  // The key set's clock: moved past the refetch cooldown by the test instead of waiting it out.
+  let clock = Date.now();
+  const pastTheCooldown = () => (clock += COOLDOWN_MS);
 
   beforeAll(async () => {
     issuer = await JwksIssuer.start();
     jwksProxy = await DelayProxy.start(issuer.url);
-    // The remote key set as wired in production, with a short timeout and cooldown so the test need not wait
-    // the production 5 s and 30 s; the JWKS is reached through a proxy that can slow it down.
+    // The remote key set as wired in production, with a short timeout so the test need not wait the production
+    // 5 s, and its own clock for the cooldown; the JWKS is reached through a proxy that can slow it down.
     const keys = createRemoteKeySet({
       url: `${jwksProxy.url}/jwks.json`,
       timeoutMs: 1_000,
-      cooldownMs: 1_500,
+      cooldownMs: COOLDOWN_MS,
+      now: () => clock,
     });
     running = await startTestSidecar(
       { JWKS_URL: issuer.jwksUrl, JWT_AUDIENCE: issuer.audience, ROLEMAPPER_API_INSECURE: "true" },
@@ -144,6 +149,7 @@ describe("the JWKS endpoint down or slow", () => {
     const token = await issuer.sign(ALICE);
     expect(await decide(running, token)).toBe(500);
     issuer.mode = "up";
+    pastTheCooldown();
     await expect.poll(() => decide(running, token), { timeout: 5_000 }).toBe(200);
   });
 
@@ -151,7 +157,7 @@ describe("the JWKS endpoint down or slow", () => {
     const rotated = await issuer.rotate();
     const token = await issuer.sign(ALICE, { kid: rotated });
     // Past the cooldown of the last fetch, so the unknown kid makes the key set refetch.
-    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    pastTheCooldown();
     issuer.mode = "hang";
     const before = issuer.jwksFetches;
     try {
@@ -162,13 +168,14 @@ describe("the JWKS endpoint down or slow", () => {
     } finally {
       issuer.mode = "up";
     }
+    pastTheCooldown();
     await expect.poll(() => decide(running, token), { timeout: 5_000 }).toBe(200);
   });
 
   it("slow but within the fetch timeout, with a key rotated meanwhile: 200 for 20 concurrent decisions, one fetch", async () => {
     const rotated = await issuer.rotate();
     const token = await issuer.sign(ALICE, { kid: rotated });
-    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    pastTheCooldown();
     jwksProxy.delayMs = 300;
     const before = issuer.jwksFetches;
     try {

@@ -1,14 +1,19 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openTestDatabase, shouldRunPostgres, type TestDatabase } from "../support/databases.js";
 import { postWebhook } from "./support/http.js";
-import { startLoad, total } from "./support/load.js";
+import { startLoad, total, type LoadTally } from "./support/load.js";
 import { startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 const run = await shouldRunPostgres();
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `tally` has counted `count` more allowed decisions than `from` (the load is reaching it). */
+const answered = (tally: LoadTally, count: number, from = 0) =>
+  vi.waitFor(() => expect(tally.statuses.get(200) ?? 0).toBeGreaterThanOrEqual(from + count), {
+    timeout: 20_000,
+  });
 
 describe.skipIf(!run)("a replica restarted under load", () => {
   let db: TestDatabase;
@@ -47,12 +52,13 @@ describe.skipIf(!run)("a replica restarted under load", () => {
 
     const onSteady = startLoad(() => steady.webhookUrl, body, 4);
     const onReplica = startLoad(() => replicaUrl, body, 8);
-    await pause(1_000);
+    await Promise.all([answered(onSteady.tally, 30), answered(onReplica.tally, 30)]);
 
     // The replica goes away (graceful stop, as on SIGTERM); a write lands through the other one meanwhile.
     await replica.stop();
     await steady.sidecar.service.setUserRoles("r1", ["user:alice_corp.com", "user:bea_corp.com"]);
-    await pause(300);
+    // The load has found the replica gone.
+    await vi.waitFor(() => expect(onReplica.tally.errors.size).toBeGreaterThan(0), { timeout: 10_000 });
     replica = await startTestSidecar(env, {}, dataDir);
     restarted = replica;
     replicaUrl = replica.webhookUrl;
@@ -63,7 +69,9 @@ describe.skipIf(!run)("a replica restarted under load", () => {
       request: { query: "{ orders }" },
     });
     expect(first.status).toBe(200);
-    await pause(1_000);
+    // The load reaches the restarted replica, and the steady one has served well past the bound below.
+    await answered(onReplica.tally, 30, onReplica.tally.statuses.get(200));
+    await answered(onSteady.tally, 60);
     await Promise.all([onSteady.stop(), onReplica.stop()]);
 
     // The steady replica: every decision allowed, not one error.

@@ -9,7 +9,6 @@ function countingVerifier() {
   const inner: TokenVerifier = {
     async verify(token) {
       seen.push(token);
-      await new Promise((r) => setTimeout(r, 5));
       if (token.startsWith("bad")) throw new UnauthenticatedError("no", "token_bad_signature");
       const exp = Number(token.split(":")[1]);
       return { claims: { exp, token }, expiresAt: exp } satisfies VerifiedToken;

@@ -22,6 +22,11 @@ export function directSqlHooks<
         roleId,
       ]);
     },
+    async backdateUserGrants({ db, schema }) {
+      await db.client.query(
+        `UPDATE "${schema}".user_roles SET last_update = last_update - interval '1 hour'`,
+      );
+    },
     async pruneJournal({ db, schema }) {
       await db.client.query(`DELETE FROM "${schema}".rolemapping_changes`);
       await db.client.query(`UPDATE "${schema}".rolemapping_version SET journal_floor = version`);

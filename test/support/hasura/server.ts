@@ -43,6 +43,8 @@ export interface HasuraStandIn {
   readonly url: string;
   /** Number of `POST /v1/graphql` requests received so far. */
   requestCount(): number;
+  /** Number of `POST /v1/graphql` requests being handled now (a request stays counted until its transaction ends). */
+  inFlight(): number;
   /** The metadata endpoint, `http://host:port/v1/metadata` (what `HASURA_METADATA_URL` holds). */
   readonly metadataUrl: string;
   /** Number of `POST /v1/metadata` requests received so far, by type. */
@@ -109,6 +111,7 @@ export async function startHasuraStandIn(options: HasuraStandInOptions): Promise
   }
 
   let requests = 0;
+  let inFlight = 0;
   async function handleGraphQL(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
     let parsed: unknown;
     try {
@@ -165,14 +168,17 @@ export async function startHasuraStandIn(options: HasuraStandInOptions): Promise
       return send(res, 404, { path: "$", error: "resource does not exist", code: "not-found" });
     }
     requests++;
-    handleGraphQL(req).then(
-      (answer) => send(res, answer.status, answer.body),
-      (error: unknown) => {
-        const hasuraError =
-          error instanceof HasuraError ? error : new HasuraError("unexpected", "internal error", "$", 500);
-        send(res, hasuraError.status, { errors: [hasuraError.toBody()] });
-      },
-    );
+    inFlight++;
+    handleGraphQL(req)
+      .finally(() => inFlight--)
+      .then(
+        (answer) => send(res, answer.status, answer.body),
+        (error: unknown) => {
+          const hasuraError =
+            error instanceof HasuraError ? error : new HasuraError("unexpected", "internal error", "$", 500);
+          send(res, hasuraError.status, { errors: [hasuraError.toBody()] });
+        },
+      );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -184,6 +190,7 @@ export async function startHasuraStandIn(options: HasuraStandInOptions): Promise
     url: `http://${host}:${address.port}/v1/graphql`,
     metadataUrl: `http://${host}:${address.port}/v1/metadata`,
     requestCount: () => requests,
+    inFlight: () => inFlight,
     metadataCalls: () => metadataCalls,
     close: () =>
       new Promise<void>((resolve, reject) => {
