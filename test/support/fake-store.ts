@@ -169,7 +169,8 @@ export class FakeStore implements RoleMappingStore {
         throw new ConflictError("component_id", `component "${role.componentId}" has another role`);
       }
     }
-    const stored = { ...role, rootFields: [...role.rootFields] };
+    // As the real stores: root fields once each, sorted.
+    const stored = { ...role, rootFields: [...new Set(role.rootFields)].sort() };
     this.roles.set(role.roleId, stored);
     this.record("role", role.roleId);
     return stored;
