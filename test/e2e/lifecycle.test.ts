@@ -80,13 +80,14 @@ beforeAll(async () => {
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-  await listening(child, 45_000);
+  // Under a loaded machine tsx alone has taken over 45 s to start it: the bound is for a line that never comes.
+  await listening(child, 90_000);
   webhook = `http://127.0.0.1:${webhookPort}/v1/authenticate`;
   admin = `http://127.0.0.1:${adminPort}`;
   metrics = `http://127.0.0.1:${metricsPort}`;
   const issuer = await openDevIssuer(dataDir);
   token = await issuer.mint({ user: "alice@example.com", groups: ["analysts"] });
-}, 60_000);
+}, 120_000);
 
 afterAll(() => {
   if (child.exitCode === null) child.kill("SIGKILL");
