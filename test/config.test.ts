@@ -158,6 +158,7 @@ describe("loadConfig", () => {
       url: "http://old-webhook:8080/v1/authenticate",
       sample: 1,
       maxInFlight: 32,
+      maxBytesInFlight: 16 * 1024 * 1024,
       timeoutMs: 2_000,
       answer: "self",
     });
@@ -165,6 +166,7 @@ describe("loadConfig", () => {
       SHADOW_WEBHOOK_URL: "https://old.example.com/v1/authenticate",
       SHADOW_SAMPLE: "0.25",
       SHADOW_MAX_IN_FLIGHT: "4",
+      SHADOW_MAX_IN_FLIGHT_BYTES: "1048576",
       SHADOW_TIMEOUT_MS: "500",
       SHADOW_ANSWER: "shadow",
     }).shadow;
@@ -172,6 +174,7 @@ describe("loadConfig", () => {
       url: "https://old.example.com/v1/authenticate",
       sample: 0.25,
       maxInFlight: 4,
+      maxBytesInFlight: 1_048_576,
       timeoutMs: 500,
       answer: "shadow",
     });
@@ -187,6 +190,10 @@ describe("loadConfig", () => {
     [{ SHADOW_WEBHOOK_URL: "ftp://old/v1/authenticate" }, /^SHADOW_WEBHOOK_URL: expected an http\(s\) URL/],
     [{ SHADOW_SAMPLE: "1.5" }, /^SHADOW_SAMPLE: expected a number from 0 to 1/],
     [{ SHADOW_MAX_IN_FLIGHT: "0" }, /^SHADOW_MAX_IN_FLIGHT: expected an integer from 1 to 10000/],
+    [
+      { SHADOW_MAX_IN_FLIGHT_BYTES: "1000" },
+      /^SHADOW_MAX_IN_FLIGHT_BYTES: expected an integer from 65536 to 1073741824/,
+    ],
     [{ SHADOW_TIMEOUT_MS: "fast" }, /^SHADOW_TIMEOUT_MS: expected an integer from 10 to 60000/],
     [{ SHADOW_ANSWER: "old" }, /^SHADOW_ANSWER: expected one of self, shadow/],
     [{ SHADOW_ANSWER: "shadow" }, /^SHADOW_ANSWER: shadow needs SHADOW_WEBHOOK_URL/],

@@ -91,6 +91,8 @@ export const DEFAULTS = deepFreeze({
     // With `shadow` every request waits for the previous service: the bound only keeps a stalled one from holding
     // every request, so its default is larger than that of comparisons made beside this side's answers.
     maxInFlight: { self: 32, shadow: 512 },
+    // Hasura's bodies are a few KiB (headers and query): 512 of them fit; bodies near the 1 MiB limit, 16 at once.
+    maxBytesInFlight: 16 * MIB,
     timeoutMs: 2_000,
     answer: "self",
   },

@@ -12,6 +12,8 @@ export interface ShadowConfig {
    * `shadow` the request is answered 500.
    */
   readonly maxInFlight: number;
+  /** Bytes of Hasura's bodies in those calls at once (SHADOW_MAX_IN_FLIGHT_BYTES); past it, as past maxInFlight. */
+  readonly maxBytesInFlight: number;
   /** Longest wait for its answer, from the call to the last byte (SHADOW_TIMEOUT_MS). */
   readonly timeoutMs: number;
   /** Whose answer Hasura gets: this sidecar's (`self`) or the previous service's (`shadow`). */
@@ -28,11 +30,17 @@ export function readShadow(env: EnvReader): ShadowConfig | undefined {
   const answer = env.oneOf("SHADOW_ANSWER", ["self", "shadow"], d.answer);
   const sample = env.number("SHADOW_SAMPLE", d.sample, 0, 1);
   const maxInFlight = env.int("SHADOW_MAX_IN_FLIGHT", d.maxInFlight[answer], 1, 10_000);
+  const maxBytesInFlight = env.int(
+    "SHADOW_MAX_IN_FLIGHT_BYTES",
+    d.maxBytesInFlight,
+    64 * 1024,
+    1024 * 1024 * 1024,
+  );
   const timeoutMs = env.int("SHADOW_TIMEOUT_MS", d.timeoutMs, 10, 60_000);
   if (url === undefined) {
     if (answer === "shadow" && env.raw("SHADOW_WEBHOOK_URL") === undefined)
       env.fail("SHADOW_ANSWER", "shadow needs SHADOW_WEBHOOK_URL", answer, 0);
     return undefined;
   }
-  return { url, sample, maxInFlight, timeoutMs, answer };
+  return { url, sample, maxInFlight, maxBytesInFlight, timeoutMs, answer };
 }

@@ -18,6 +18,9 @@ export interface ShadowedCall {
   readonly status: number;
 }
 
+/** What a comparison keeps of a call while it waits: not Hasura's body, which may be up to the body limit. */
+type ComparedCall = Omit<ShadowedCall, "rawBody">;
+
 /** How the webhook sends an answer: its own, or the previous service's as received. */
 export interface AnswerSender {
   self(): void;
@@ -38,11 +41,16 @@ export interface ShadowModeOptions {
   readonly sample: number;
   /** Calls to the previous webhook in flight at once (SHADOW_MAX_IN_FLIGHT): past it, skipped or refused. */
   readonly maxInFlight: number;
+  /**
+   * Bytes of Hasura's bodies in those calls at once (SHADOW_MAX_IN_FLIGHT_BYTES): past it, the same as past
+   * `maxInFlight`. A body is held by the HTTP client until its call ends; one alone is always let through.
+   */
+  readonly maxBytesInFlight: number;
   /** Whose answer Hasura gets. */
   readonly answer: "self" | "shadow";
   readonly logger: Pick<Logger, "warn">;
   readonly onComparison: (result: ComparisonResult) => void;
-  /** With `shadow`: a request answered 500 without asking, `maxInFlight` calls being in flight. */
+  /** With `shadow`: a request answered 500 without asking, `maxInFlight` calls (or their bytes) in flight. */
   readonly onOverLimit?: () => void;
   readonly random?: () => number;
 }
@@ -58,6 +66,7 @@ const WARNING_INTERVAL_MS = 60_000;
  */
 export class ShadowMode implements AnswerHook {
   private inFlight = 0;
+  private bytesInFlight = 0;
   private readonly unreachable: ThrottledWarning;
   private readonly overLimit: ThrottledWarning;
   private readonly random: () => number;
@@ -74,7 +83,8 @@ export class ShadowMode implements AnswerHook {
     this.overLimit = new ThrottledWarning(
       warn,
       "shadow_over_limit",
-      "SHADOW_MAX_IN_FLIGHT calls to the shadow webhook are waiting: further requests are answered 500",
+      "SHADOW_MAX_IN_FLIGHT calls (or SHADOW_MAX_IN_FLIGHT_BYTES of bodies) to the shadow webhook are waiting: " +
+        "further requests are answered 500",
       WARNING_INTERVAL_MS,
     );
   }
@@ -85,7 +95,7 @@ export class ShadowMode implements AnswerHook {
   }
 
   answer(call: ShadowedCall, send: AnswerSender): void {
-    const full = this.inFlight >= this.options.maxInFlight;
+    const full = this.isFull(call.rawBody.length);
     if (this.options.answer === "shadow") {
       if (full) return this.refuse(send);
       return this.ask(call, send);
@@ -96,10 +106,18 @@ export class ShadowMode implements AnswerHook {
     this.ask(call, undefined);
   }
 
-  // Posts; `relayTo` gets the answer (or 500) when the previous service's answer is Hasura's.
-  private ask(call: ShadowedCall, relayTo: AnswerSender | undefined): void {
+  // Full by count, or by bytes unless nothing is in flight (a body under the webhook's limit is never refused alone).
+  private isFull(bytes: number): boolean {
+    if (this.inFlight >= this.options.maxInFlight) return true;
+    return this.bytesInFlight > 0 && this.bytesInFlight + bytes > this.options.maxBytesInFlight;
+  }
+
+  // Posts; `relayTo` gets the answer (or 500) when the previous service's answer is Hasura's. The comparison keeps
+  // the call without its body, so once the client lets go of the body nothing here holds it.
+  private ask({ rawBody, ...call }: ShadowedCall, relayTo: AnswerSender | undefined): void {
     this.inFlight++;
-    this.options.post(call.rawBody, new Comparison(this, call, relayTo));
+    this.bytesInFlight += rawBody.length;
+    this.options.post(rawBody, new Comparison(this, call, rawBody.length, relayTo));
   }
 
   private refuse(send: AnswerSender): void {
@@ -110,8 +128,14 @@ export class ShadowMode implements AnswerHook {
   }
 
   /** How a call ended (its answer, or undefined when it failed): relayed when asked to, then compared. */
-  settle(call: ShadowedCall, relayTo: AnswerSender | undefined, answer: ShadowAnswer | undefined): void {
+  settle(
+    call: ComparedCall,
+    bytes: number,
+    relayTo: AnswerSender | undefined,
+    answer: ShadowAnswer | undefined,
+  ): void {
     this.inFlight--;
+    this.bytesInFlight -= bytes;
     if (answer === undefined) {
       relayTo?.relay(500, "application/json", SYSTEM_ERROR);
       this.unreachable.record();
@@ -123,7 +147,7 @@ export class ShadowMode implements AnswerHook {
   }
 
   // Counts and, on a disagreement, logs one comparison.
-  private compare(call: ShadowedCall, answer: ShadowAnswer): void {
+  private compare(call: ComparedCall, answer: ShadowAnswer): void {
     const self = {
       status: call.status,
       role: call.result?.outcome === "allow" ? call.result.role : undefined,
@@ -155,15 +179,16 @@ export class ShadowMode implements AnswerHook {
 class Comparison implements ShadowReceiver {
   constructor(
     private readonly mode: ShadowMode,
-    private readonly call: ShadowedCall,
+    private readonly call: ComparedCall,
+    private readonly bytes: number,
     private readonly relayTo: AnswerSender | undefined,
   ) {}
 
   answered(answer: ShadowAnswer): void {
-    this.mode.settle(this.call, this.relayTo, answer);
+    this.mode.settle(this.call, this.bytes, this.relayTo, answer);
   }
 
   failed(): void {
-    this.mode.settle(this.call, this.relayTo, undefined);
+    this.mode.settle(this.call, this.bytes, this.relayTo, undefined);
   }
 }

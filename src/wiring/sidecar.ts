@@ -273,12 +273,13 @@ async function buildShadow(config: Config, logger: Logger, metrics: SidecarMetri
     import("../shadow/shadow-client.js"),
     import("../shadow/shadow-mode.js"),
   ]);
-  const { url, timeoutMs, sample, maxInFlight, answer } = config.shadow;
+  const { url, timeoutMs, sample, maxInFlight, maxBytesInFlight, answer } = config.shadow;
   const client = shadowClient(url, timeoutMs, maxInFlight);
   const mode = new ShadowMode({
     post: client.post,
     sample,
     maxInFlight,
+    maxBytesInFlight,
     answer,
     logger,
     onComparison: (result) => metrics.observeShadowComparison(result),

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it, vi } from "vitest";
 import type { AuthorizationResult } from "../../src/core/authorizer.js";
 import type { ShadowAnswer, ShadowPost } from "../../src/shadow/shadow-client.js";
@@ -37,7 +39,7 @@ function heldShadow() {
 
 function build(
   mode: "self" | "shadow",
-  options: { sample?: number; maxInFlight?: number; random?: () => number } = {},
+  options: { sample?: number; maxInFlight?: number; maxBytesInFlight?: number; random?: () => number } = {},
 ) {
   const shadow = heldShadow();
   const results: ComparisonResult[] = [];
@@ -47,6 +49,7 @@ function build(
     post: shadow.post,
     sample: options.sample ?? 1,
     maxInFlight: options.maxInFlight ?? 32,
+    maxBytesInFlight: options.maxBytesInFlight ?? 16 * 1024 * 1024,
     answer: mode,
     logger: { warn },
     onComparison: (result) => results.push(result),
@@ -167,5 +170,60 @@ describe("ShadowMode, answering with the previous webhook", () => {
     t.hook.answer(call(), t.sender());
     expect(t.shadow.calls).toHaveLength(3);
     expect(t.events.slice(2)).toEqual(['relay 200 application/json {"X-Hasura-Role":"sales"}']);
+  });
+
+  it("answers 500 at once past SHADOW_MAX_IN_FLIGHT_BYTES of bodies in flight, but never refuses a body alone", () => {
+    const t = build("shadow", { maxBytesInFlight: 1000 });
+    const sized = (bytes: number) => ({ ...call(), rawBody: Buffer.alloc(bytes, " ") });
+    t.hook.answer(sized(600), t.sender());
+    t.hook.answer(sized(400), t.sender());
+    t.hook.answer(sized(1), t.sender());
+    expect(t.shadow.calls.map((c) => c.body.length)).toEqual([600, 400]);
+    expect(t.events).toEqual(['relay 500 application/json {"error":"System error"}']);
+    expect(t.overLimit).toEqual(["500"]);
+    t.shadow.calls[0]?.settle(answer(401, "Unauthorized"));
+    t.shadow.calls[1]?.settle(answer(401, "Unauthorized"));
+    t.hook.answer(sized(5000), t.sender());
+    expect(t.shadow.calls.map((c) => c.body.length)).toEqual([600, 400, 5000]);
+  });
+});
+
+describe("ShadowMode, the bytes it holds", () => {
+  it("skips a comparison past SHADOW_MAX_IN_FLIGHT_BYTES of bodies in flight", () => {
+    const t = build("self", { maxBytesInFlight: 1000 });
+    const sized = (bytes: number) => ({ ...call(), rawBody: Buffer.alloc(bytes, " ") });
+    t.hook.answer(sized(900), t.sender());
+    t.hook.answer(sized(200), t.sender());
+    expect(t.shadow.calls).toHaveLength(1);
+    expect(t.results).toEqual(["skipped"]);
+  });
+
+  it("keeps no reference to Hasura's body once the call is handed to the client", async () => {
+    setFlagsFromString("--expose-gc");
+    const collect = runInNewContext("gc") as () => void;
+    // A client that lets go of the body at once (undici does when the call ends): only the comparison could hold it.
+    const receivers: unknown[] = [];
+    const hook = new ShadowMode({
+      post: (_body, receiver) => receivers.push(receiver),
+      sample: 1,
+      maxInFlight: 32,
+      maxBytesInFlight: 16 * 1024 * 1024,
+      answer: "self",
+      logger: { warn: vi.fn() },
+      onComparison: () => undefined,
+    });
+    const held = ((): WeakRef<Buffer> => {
+      const rawBody = Buffer.alloc(1024 * 1024, " ");
+      hook.answer({ ...call(), rawBody }, { self: () => undefined, relay: () => undefined });
+      return new WeakRef(rawBody);
+    })();
+    await vi.waitFor(async () => {
+      collect();
+      await new Promise((resolve) => setImmediate(resolve));
+      // A boolean: a failed expectation naming the buffer would itself hold it.
+      expect(held.deref() === undefined, "the body is still reachable").toBe(true);
+    });
+    expect(receivers).toHaveLength(1);
+    expect(hook.pending).toBe(1);
   });
 });
