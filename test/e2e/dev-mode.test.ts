@@ -19,16 +19,9 @@ describe("development mode", () => {
   it("answers the README's curl with the sample role", async () => {
     const issuer = running.issuer!;
     const token = await issuer.mint({ user: "alice@example.com", groups: ["analysts"] });
-    const response = await fetch(`${base}/v1/authenticate`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        headers: { Authorization: `Bearer ${token}` },
-        request: { query: "{ sales_orders { id total } }" },
-      }),
-    });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
+    const answer = await running.ask(token, "{ sales_orders { id total } }");
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
       "X-Hasura-User-Id": "user:alice_example.com",
       "X-Hasura-Role": SAMPLE_ROLE.roleId,
     });
@@ -37,15 +30,11 @@ describe("development mode", () => {
   it("refuses a development token whose user is not an address, as it would any token (USER_CLAIM_FORMAT=email)", async () => {
     const issuer = running.issuer!;
     const token = await issuer.mint({ user: "alice_example.com", groups: ["analysts"] });
-    const response = await fetch(`${base}/v1/authenticate`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        headers: { Authorization: `Bearer ${token}`, "x-request-id": "dev-not-an-address" },
-        request: { query: "{ sales_orders { id total } }" },
-      }),
+    const answer = await running.post({
+      headers: { Authorization: `Bearer ${token}`, "x-request-id": "dev-not-an-address" },
+      request: { query: "{ sales_orders { id total } }" },
     });
-    expect(response.status).toBe(401);
+    expect(answer.status).toBe(401);
     const decision = running.log.lines().find((line) => line.request_id === "dev-not-an-address");
     expect(decision).toMatchObject({ outcome: "deny", reason: "user_claim_not_email" });
   });
