@@ -1,0 +1,70 @@
+import type { RequestListener } from "node:http";
+import type { Logger } from "pino";
+import type { Config } from "../config/index.js";
+import { createWebhookApp } from "../http/webhook-app.js";
+import { DecisionLog } from "../observability/decision-log.js";
+import { countInFlight } from "../observability/in-flight.js";
+import type { SidecarMetrics } from "../observability/metrics.js";
+import type { SidecarCore } from "./sidecar-core.js";
+
+/** The webhook's request handler, the requests it is answering (for metrics), and what to close at stop. */
+export interface WebhookListener {
+  readonly handler: RequestListener;
+  readonly inFlight: () => number;
+  /** Closes the shadow client's connections, if shadow mode is on. */
+  close(): Promise<void>;
+}
+
+/** Builds the handler Hasura's webhook calls reach, with shadow mode when SHADOW_WEBHOOK_URL is set. */
+export async function buildWebhookListener(
+  config: Config,
+  core: SidecarCore,
+  ready: () => boolean,
+  logger: Logger,
+  devJwks: (() => object) | undefined,
+): Promise<WebhookListener> {
+  const { observability } = core;
+  const shadow = await buildShadow(config, logger, core.metrics);
+  const app = createWebhookApp({
+    authorizer: core.authorizer,
+    decisions: observability.decisions(new DecisionLog(logger, config.audit.allowedSample)),
+    ...(observability.traceDecision ? { traceDecision: observability.traceDecision } : {}),
+    ready,
+    bodyLimitBytes: config.webhook.bodyLimitBytes,
+    maxBatch: config.webhook.maxBatch,
+    logger,
+    ...(devJwks ? { devJwks } : {}),
+    ...(shadow ? { answerHook: shadow.mode } : {}),
+  });
+  const counted = countInFlight(app);
+  return { handler: counted.handler, inFlight: counted.inFlight, close: async () => shadow?.close() };
+}
+
+// Shadow mode (SHADOW_WEBHOOK_URL): the previous webhook asked beside this one, its comparisons counted. Loaded
+// only when configured: its HTTP client (undici) is not needed otherwise.
+async function buildShadow(config: Config, logger: Logger, metrics: SidecarMetrics) {
+  if (!config.shadow) return undefined;
+  const [{ shadowClient }, { ShadowMode }] = await Promise.all([
+    import("../shadow/shadow-client.js"),
+    import("../shadow/shadow-mode.js"),
+  ]);
+  const { url, timeoutMs, sample, maxInFlight, maxBytesInFlight, answer } = config.shadow;
+  const client = shadowClient(url, timeoutMs, maxInFlight);
+  const mode = new ShadowMode({
+    post: client.post,
+    sample,
+    maxInFlight,
+    maxBytesInFlight,
+    answer,
+    logger,
+    onComparison: (result) => metrics.observeShadowComparison(result),
+    onOverLimit: () => metrics.observeShadowOverLimit(),
+  });
+  logger.info(
+    { event: "shadow_mode", shadow_answer: answer, shadow_sample: sample, shadow_max_in_flight: maxInFlight },
+    answer === "shadow"
+      ? "shadow mode: Hasura gets the previous webhook's answers, compared with this sidecar's"
+      : "shadow mode: this sidecar answers; the previous webhook's answers are compared",
+  );
+  return { mode, close: () => client.close() };
+}
