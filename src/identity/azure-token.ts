@@ -40,59 +40,13 @@ interface CachedToken {
 
 /** App-only tokens by the OAuth 2.0 client credentials grant against the Microsoft identity platform. */
 export function createClientCredentialsTokenSource(options: AzureTokenSourceOptions): AccessTokenSource {
-  for (const field of ["tenantId", "clientId", "clientSecret"] as const) {
-    if (!options[field]) throw new InvalidArgumentError(field, "is required for the Azure group provider");
-  }
-  const authority = new URL(options.authorityHost ?? DEFAULTS.groups.azure.authorityHost);
-  const endpoint = new URL(
-    `${authority.pathname.replace(/\/+$/, "")}/${encodeURIComponent(options.tenantId)}/oauth2/v2.0/token`,
-    authority,
-  ).href;
-  const scope = (options.scopes ?? DEFAULTS.groups.azure.scopes).join(" ");
-  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
-  const margin = options.refreshMarginMs ?? 300_000;
-  const budgetMs = options.budgetMs ?? 10_000;
-
+  const request = tokenRequest(options);
+  const { policy } = request;
   let cached: CachedToken | undefined;
   let pending: Promise<string> | undefined;
 
-  const request = async (): Promise<CachedToken> => {
-    const started = policy.now();
-    const body = new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: options.clientId,
-      client_secret: options.clientSecret,
-      scope,
-    });
-    const response = await fetchWithRetry(
-      endpoint,
-      { method: "POST", body, headers: { accept: "application/json" } },
-      started + budgetMs,
-      policy,
-      "Azure token request",
-    );
-    const text = await readBounded(response, 64 * 1024);
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // reported below
-    }
-    if (response.status !== 200 || typeof json.access_token !== "string") {
-      // The `error` code (e.g. invalid_client) helps the operator; the description may echo request details.
-      const code = typeof json.error === "string" ? json.error : `HTTP ${response.status}`;
-      throw new UnavailableError(`Azure token request refused: ${code}`);
-    }
-    const lifetimeMs = Number(json.expires_in) * 1000;
-    if (!Number.isFinite(lifetimeMs) || lifetimeMs <= 0) {
-      throw new UnavailableError("Azure token response has no valid expires_in");
-    }
-    const expiresAt = started + lifetimeMs;
-    return { value: json.access_token, expiresAt, refreshAt: expiresAt - Math.min(margin, lifetimeMs / 2) };
-  };
-
   const refresh = (): Promise<string> => {
-    pending ??= request()
+    pending ??= requestToken(request)
       .then((fresh) => {
         cached = fresh;
         return fresh.value;
@@ -117,4 +71,68 @@ export function createClientCredentialsTokenSource(options: AzureTokenSourceOpti
       if (cached?.value === token) cached = undefined;
     },
   };
+}
+
+/** One token request, its defaults filled in: where, with which form, within what time and retries. */
+interface TokenRequest {
+  readonly endpoint: string;
+  readonly form: Readonly<Record<string, string>>;
+  readonly policy: RetryPolicy;
+  readonly refreshMarginMs: number;
+  readonly budgetMs: number;
+}
+
+// The tenant's token endpoint on the authority host, and the client credentials form.
+function tokenRequest(options: AzureTokenSourceOptions): TokenRequest {
+  for (const field of ["tenantId", "clientId", "clientSecret"] as const) {
+    if (!options[field]) throw new InvalidArgumentError(field, "is required for the Azure group provider");
+  }
+  const authority = new URL(options.authorityHost ?? DEFAULTS.groups.azure.authorityHost);
+  const endpoint = new URL(
+    `${authority.pathname.replace(/\/+$/, "")}/${encodeURIComponent(options.tenantId)}/oauth2/v2.0/token`,
+    authority,
+  ).href;
+  return {
+    endpoint,
+    form: {
+      grant_type: "client_credentials",
+      client_id: options.clientId,
+      client_secret: options.clientSecret,
+      scope: (options.scopes ?? DEFAULTS.groups.azure.scopes).join(" "),
+    },
+    policy: { ...DEFAULT_RETRY, ...options.retry },
+    refreshMarginMs: options.refreshMarginMs ?? 300_000,
+    budgetMs: options.budgetMs ?? 10_000,
+  };
+}
+
+// Asks the endpoint for a token, retrying within the budget; refused or malformed answers are UnavailableError.
+async function requestToken(request: TokenRequest): Promise<CachedToken> {
+  const started = request.policy.now();
+  const response = await fetchWithRetry(
+    request.endpoint,
+    { method: "POST", body: new URLSearchParams(request.form), headers: { accept: "application/json" } },
+    started + request.budgetMs,
+    request.policy,
+    "Azure token request",
+  );
+  const text = await readBounded(response, 64 * 1024);
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  if (response.status !== 200 || typeof json.access_token !== "string") {
+    // The `error` code (e.g. invalid_client) helps the operator; the description may echo request details.
+    const code = typeof json.error === "string" ? json.error : `HTTP ${response.status}`;
+    throw new UnavailableError(`Azure token request refused: ${code}`);
+  }
+  const lifetimeMs = Number(json.expires_in) * 1000;
+  if (!Number.isFinite(lifetimeMs) || lifetimeMs <= 0) {
+    throw new UnavailableError("Azure token response has no valid expires_in");
+  }
+  const expiresAt = started + lifetimeMs;
+  const refreshAt = expiresAt - Math.min(request.refreshMarginMs, lifetimeMs / 2);
+  return { value: json.access_token, expiresAt, refreshAt };
 }

@@ -124,22 +124,8 @@ export function createGraphGroupProvider(options: GraphGroupsOptions): CachingGr
     errorTtlMs: options.errorTtlMs ?? 5_000,
     now: retry.now,
   });
-  const maxTokenGroups = options.maxTokenGroups ?? 1000;
-  // The memos keep a warm caller's answer the same object, which the authorizer's principal cache relies on.
-  const fromToken = new WeakMap<object, readonly DirectoryGroup[]>();
-  const names = new WeakMap<readonly DirectoryGroup[], readonly string[]>();
-
-  // The token's own groups (object ids), when trusted and complete; else undefined.
-  function tokenGroups(claims: Readonly<Record<string, unknown>>): readonly DirectoryGroup[] | undefined {
-    if (!options.trustTokenGroups || !Array.isArray(claims.groups) || hasGroupsOverage(claims))
-      return undefined;
-    let groups = fromToken.get(claims);
-    if (!groups) {
-      groups = Object.freeze(groupsFromClaim(claims.groups, "groups", maxTokenGroups).map((id) => ({ id })));
-      fromToken.set(claims, groups);
-    }
-    return groups;
-  }
+  const tokenGroups = trustedTokenGroups(options);
+  const namesOf = groupNames(nameAttribute);
 
   function listedGroups(claims: Readonly<Record<string, unknown>>): Promise<readonly DirectoryGroup[]> {
     const oid = claims.oid;
@@ -151,19 +137,6 @@ export function createGraphGroupProvider(options: GraphGroupsOptions): CachingGr
     });
   }
 
-  // Names of the configured attribute; a token's groups are ids whatever the attribute, as they always were.
-  function namesOf(groups: readonly DirectoryGroup[], fromClaim: boolean): readonly string[] {
-    let named = names.get(groups);
-    if (!named) {
-      const byId = fromClaim || nameAttribute === "id";
-      named = Object.freeze([
-        ...new Set(groups.flatMap((g) => (byId ? [g.id] : g.name === undefined ? [] : [g.name]))),
-      ]);
-      names.set(groups, named);
-    }
-    return named;
-  }
-
   return {
     async directoryGroupsOf(claims) {
       return tokenGroups(claims) ?? listedGroups(claims);
@@ -173,6 +146,44 @@ export function createGraphGroupProvider(options: GraphGroupsOptions): CachingGr
       return own ? namesOf(own, true) : namesOf(await listedGroups(claims), false);
     },
     stats: () => cache.stats(),
+  };
+}
+
+// The memos below keep a warm caller's answer the same object, which the authorizer's principal cache relies on.
+
+// The token's own groups (object ids), when trusted (AZURE_TRUST_TOKEN_GROUPS) and complete; else undefined.
+function trustedTokenGroups(
+  options: GraphGroupsOptions,
+): (claims: Readonly<Record<string, unknown>>) => readonly DirectoryGroup[] | undefined {
+  const maxTokenGroups = options.maxTokenGroups ?? 1000;
+  const fromToken = new WeakMap<object, readonly DirectoryGroup[]>();
+  return (claims) => {
+    if (!options.trustTokenGroups || !Array.isArray(claims.groups) || hasGroupsOverage(claims))
+      return undefined;
+    let groups = fromToken.get(claims);
+    if (!groups) {
+      groups = Object.freeze(groupsFromClaim(claims.groups, "groups", maxTokenGroups).map((id) => ({ id })));
+      fromToken.set(claims, groups);
+    }
+    return groups;
+  };
+}
+
+// Names of the configured attribute; a token's groups are ids whatever the attribute, as they always were.
+function groupNames(
+  nameAttribute: GroupNameAttribute,
+): (groups: readonly DirectoryGroup[], fromClaim: boolean) => readonly string[] {
+  const names = new WeakMap<readonly DirectoryGroup[], readonly string[]>();
+  return (groups, fromClaim) => {
+    let named = names.get(groups);
+    if (!named) {
+      const byId = fromClaim || nameAttribute === "id";
+      named = Object.freeze([
+        ...new Set(groups.flatMap((g) => (byId ? [g.id] : g.name === undefined ? [] : [g.name]))),
+      ]);
+      names.set(groups, named);
+    }
+    return named;
   };
 }
 

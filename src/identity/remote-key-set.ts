@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors } from "jose";
-import type { JSONWebKeySet } from "jose";
+import type { CryptoKey, FlattenedJWSInput, JSONWebKeySet, JWSHeaderParameters } from "jose";
 import { DeadlineExceededError, InvalidArgumentError, UnavailableError } from "../core/errors.js";
 import { readBounded } from "./http-body.js";
 import type { KeySet } from "./key-set.js";
@@ -45,78 +45,107 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new InvalidArgumentError("url", "the JWKS URL must be http(s)");
   }
-  const cacheMaxAgeMs = options.cacheMaxAgeMs ?? 600_000;
-  const cooldownMs = options.cooldownMs ?? 30_000;
-  const timeoutMs = options.timeoutMs ?? 5_000;
-  const maxStaleMs = options.maxStaleMs ?? 86_400_000;
-  const maxResponseBytes = options.maxResponseBytes ?? 512 * 1024;
-  const now = options.now ?? Date.now;
+  const cache = new JwksCache(url, options);
+  const keySet: KeySet = (header, token) => cache.keyFor(header, token);
+  return Object.assign(keySet, { lastFetchedAt: () => cache.lastFetchedAt() });
+}
 
-  let local: LocalSet | undefined;
-  let fetchedAt: number | undefined;
-  let attemptedAt: number | undefined;
-  let pending: Promise<void> | undefined;
+/** The keys last fetched from one JWKS URL, when, and the fetch in flight. */
+class JwksCache {
+  private readonly cacheMaxAgeMs: number;
+  private readonly cooldownMs: number;
+  private readonly timeoutMs: number;
+  private readonly maxStaleMs: number;
+  private readonly maxResponseBytes: number;
+  private readonly now: () => number;
+  private local: LocalSet | undefined;
+  private fetchedAt: number | undefined;
+  private attemptedAt: number | undefined;
+  private pending: Promise<void> | undefined;
 
-  const mayFetch = (): boolean => attemptedAt === undefined || now() - attemptedAt >= cooldownMs;
+  constructor(
+    private readonly url: URL,
+    private readonly options: RemoteKeySetOptions,
+  ) {
+    this.cacheMaxAgeMs = options.cacheMaxAgeMs ?? 600_000;
+    this.cooldownMs = options.cooldownMs ?? 30_000;
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.maxStaleMs = options.maxStaleMs ?? 86_400_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? 512 * 1024;
+    this.now = options.now ?? Date.now;
+  }
 
-  const fetchOnce = (): Promise<void> => {
-    pending ??= (async () => {
-      attemptedAt = now();
-      try {
-        const json = await fetchJwks(url, timeoutMs, maxResponseBytes);
-        local = createLocalJWKSet(json);
-        fetchedAt = now();
-      } catch (error) {
-        const failure = toFetchError(error);
-        options.onFetchError?.(failure);
-        throw failure;
-      }
-    })().finally(() => {
-      pending = undefined;
-    });
-    return pending;
-  };
+  /** Milliseconds since the epoch of the last successful fetch, if any. */
+  lastFetchedAt(): number | undefined {
+    return this.fetchedAt;
+  }
 
-  /** Makes sure fresh-enough keys are loaded; stale keys are kept when a refetch fails. */
-  const ensureLoaded = async (): Promise<LocalSet> => {
-    if (pending) await pending.catch(() => undefined);
-    const fresh = local && fetchedAt !== undefined && now() - fetchedAt < cacheMaxAgeMs;
-    if (!fresh && mayFetch()) {
-      try {
-        await fetchOnce();
-      } catch (error) {
-        if (!local) throw error;
-      }
-    }
-    if (!local) throw new UnavailableError("signing keys are not loaded yet (JWKS fetch failed)");
-    if (fetchedAt !== undefined && now() - fetchedAt >= maxStaleMs) {
-      throw new UnavailableError("signing keys are too stale: the JWKS could not be refreshed");
-    }
-    return local;
-  };
-
-  const keySet = async (header: Parameters<KeySet>[0], token: Parameters<KeySet>[1]) => {
-    const keys = await ensureLoaded();
+  /** The key the token's header names; an unknown `kid` refetches the set, at most once per cooldown. */
+  async keyFor(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
+    const keys = await this.ensureLoaded();
     try {
       return await keys(header, token);
     } catch (error) {
       if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
     }
     // An unknown kid may be a freshly rotated key: refetch, but at most once per cooldown.
-    if (!pending && !mayFetch()) throw rejectToken("token_unknown_key", "no signing key matches the token");
-    if (pending) await pending.catch(() => undefined);
-    else await fetchOnce();
-    if (!local) throw new UnavailableError("signing keys are not loaded");
+    if (!this.pending && !this.mayFetch()) {
+      throw rejectToken("token_unknown_key", "no signing key matches the token");
+    }
+    if (this.pending) await this.pending.catch(() => undefined);
+    else await this.fetchOnce();
+    if (!this.local) throw new UnavailableError("signing keys are not loaded");
     try {
-      return await local(header, token);
+      return await this.local(header, token);
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey) {
         throw rejectToken("token_unknown_key", "no signing key matches the token");
       }
       throw error;
     }
-  };
-  return Object.assign(keySet, { lastFetchedAt: () => fetchedAt });
+  }
+
+  private mayFetch(): boolean {
+    return this.attemptedAt === undefined || this.now() - this.attemptedAt >= this.cooldownMs;
+  }
+
+  // One fetch at a time; every fetch, good or bad, starts the cooldown.
+  private fetchOnce(): Promise<void> {
+    this.pending ??= (async () => {
+      this.attemptedAt = this.now();
+      try {
+        const json = await fetchJwks(this.url, this.timeoutMs, this.maxResponseBytes);
+        this.local = createLocalJWKSet(json);
+        this.fetchedAt = this.now();
+      } catch (error) {
+        const failure = toFetchError(error);
+        this.options.onFetchError?.(failure);
+        throw failure;
+      }
+    })().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  /** Makes sure fresh-enough keys are loaded; stale keys are kept when a refetch fails. */
+  private async ensureLoaded(): Promise<LocalSet> {
+    if (this.pending) await this.pending.catch(() => undefined);
+    const { local, fetchedAt } = this;
+    const fresh = local && fetchedAt !== undefined && this.now() - fetchedAt < this.cacheMaxAgeMs;
+    if (!fresh && this.mayFetch()) {
+      try {
+        await this.fetchOnce();
+      } catch (error) {
+        if (!this.local) throw error;
+      }
+    }
+    if (!this.local) throw new UnavailableError("signing keys are not loaded yet (JWKS fetch failed)");
+    if (this.fetchedAt !== undefined && this.now() - this.fetchedAt >= this.maxStaleMs) {
+      throw new UnavailableError("signing keys are too stale: the JWKS could not be refreshed");
+    }
+    return this.local;
+  }
 }
 
 async function fetchJwks(url: URL, timeoutMs: number, maxBytes: number): Promise<JSONWebKeySet> {

@@ -65,100 +65,22 @@ export class SidecarMetrics {
   private readonly combinedRoleEvents: Counter<"event">;
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
-    const registers = [this.registry];
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
-    this.decisions = new Counter({
-      name: `${PREFIX}decisions_total`,
-      help: "Webhook decisions by outcome (allow, deny, fail) and reason code",
-      labelNames: ["outcome", "reason"],
-      registers,
-    });
-    this.decisionSeconds = new Histogram({
-      name: `${PREFIX}decision_duration_seconds`,
-      help: "Time to answer a webhook call, body parsed to answer decided",
-      labelNames: ["outcome"],
-      buckets: DECISION_BUCKETS,
-      registers,
-    });
-    this.storeSeconds = new Histogram({
-      name: `${PREFIX}store_call_duration_seconds`,
-      help: "Role mapping store calls by method, failures included",
-      labelNames: ["method"],
-      buckets: CALL_BUCKETS,
-      registers,
-    });
-    this.storeErrors = new Counter({
-      name: `${PREFIX}store_call_errors_total`,
-      help: "Failed role mapping store calls by method and error code",
-      labelNames: ["method", "code"],
-      registers,
-    });
-    this.grpcCalls = new Counter({
-      name: `${PREFIX}grpc_calls_total`,
-      help: "RoleMapping gRPC calls by method and status code",
-      labelNames: ["method", "code"],
-      registers,
-    });
-    this.grpcSeconds = new Histogram({
-      name: `${PREFIX}grpc_call_duration_seconds`,
-      help: "RoleMapping gRPC call latency by method",
-      labelNames: ["method"],
-      buckets: CALL_BUCKETS,
-      registers,
-    });
-    this.identityCalls = new Counter({
-      name: `${PREFIX}graph_requests_total`,
-      help: "HTTP attempts to Microsoft Graph (target=graph) and the token endpoint (target=azure_token) by status",
-      labelNames: ["target", "status"],
-      registers,
-    });
-    this.identityThrottles = new Counter({
-      name: `${PREFIX}graph_throttled_total`,
-      help: "Answers 429 or 503 from Microsoft Graph or the token endpoint",
-      labelNames: ["target"],
-      registers,
-    });
-    this.pinsFirstUse = new Counter({
-      name: `${PREFIX}group_pins_first_use_total`,
-      help:
-        "Granted group names without a pin met at decision time: pinned, or left matching nobody because several " +
-        "Entra groups (ambiguous) or none (not_found) hold them, counted once per name until it resolves",
-      labelNames: ["outcome"],
-      registers,
-    });
-    this.shadowComparisons = new Counter({
-      name: `${PREFIX}shadow_comparisons_total`,
-      help:
-        "Shadow mode: webhook answers compared with the previous service's (agree, disagree), not compared " +
-        "because SHADOW_MAX_IN_FLIGHT calls were in flight (skipped), or whose call failed (error)",
-      labelNames: ["result"],
-      registers,
-    });
-    this.shadowOverLimit = new Counter({
-      name: `${PREFIX}shadow_over_limit_total`,
-      help:
-        "Shadow mode with SHADOW_ANSWER=shadow: requests answered 500 without asking the previous webhook, " +
-        "SHADOW_MAX_IN_FLIGHT calls to it being in flight",
-      registers,
-    });
-    this.combinedDecisions = new Counter({
-      name: `${PREFIX}combined_decisions_total`,
-      help: "Webhook decisions that chose a combined role (COMBINED_ROLES=hasura), allowed or denied because unavailable",
-      labelNames: ["outcome"],
-      registers,
-    });
-    this.combinedRoleEvents = new Counter({
-      name: `${PREFIX}combined_roles_total`,
-      help: "Combined roles created or dropped in Hasura's metadata, and failed metadata calls (event)",
-      labelNames: ["event"],
-      registers,
-    });
-    this.writes = new Counter({
-      name: `${PREFIX}mapping_writes_total`,
-      help: "Writes through the RoleMapping API by transport, operation and outcome",
-      labelNames: ["transport", "operation", "outcome"],
-      registers,
-    });
+    // Registered in this order, which is the order /metrics lists them in.
+    const registers = [this.registry];
+    ({ decisions: this.decisions, decisionSeconds: this.decisionSeconds } = webhookMetrics(registers));
+    ({ storeSeconds: this.storeSeconds, storeErrors: this.storeErrors } = storeMetrics(registers));
+    ({ grpcCalls: this.grpcCalls, grpcSeconds: this.grpcSeconds } = grpcMetrics(registers));
+    ({
+      identityCalls: this.identityCalls,
+      identityThrottles: this.identityThrottles,
+      pinsFirstUse: this.pinsFirstUse,
+    } = identityMetrics(registers));
+    ({ shadowComparisons: this.shadowComparisons, shadowOverLimit: this.shadowOverLimit } =
+      shadowMetrics(registers));
+    ({ combinedDecisions: this.combinedDecisions, combinedRoleEvents: this.combinedRoleEvents } =
+      combinedRoleMetrics(registers));
+    ({ writes: this.writes } = writeMetrics(registers));
   }
 
   /** Counts one request answered 500 past SHADOW_MAX_IN_FLIGHT with SHADOW_ANSWER=shadow. */
@@ -318,4 +240,138 @@ export class SidecarMetrics {
       },
     });
   }
+}
+
+/** The webhook's decisions and their latency. */
+function webhookMetrics(registers: Registry[]) {
+  return {
+    decisions: new Counter({
+      name: `${PREFIX}decisions_total`,
+      help: "Webhook decisions by outcome (allow, deny, fail) and reason code",
+      labelNames: ["outcome", "reason"],
+      registers,
+    }),
+    decisionSeconds: new Histogram({
+      name: `${PREFIX}decision_duration_seconds`,
+      help: "Time to answer a webhook call, body parsed to answer decided",
+      labelNames: ["outcome"],
+      buckets: DECISION_BUCKETS,
+      registers,
+    }),
+  };
+}
+
+/** Calls to the role mapping store. */
+function storeMetrics(registers: Registry[]) {
+  return {
+    storeSeconds: new Histogram({
+      name: `${PREFIX}store_call_duration_seconds`,
+      help: "Role mapping store calls by method, failures included",
+      labelNames: ["method"],
+      buckets: CALL_BUCKETS,
+      registers,
+    }),
+    storeErrors: new Counter({
+      name: `${PREFIX}store_call_errors_total`,
+      help: "Failed role mapping store calls by method and error code",
+      labelNames: ["method", "code"],
+      registers,
+    }),
+  };
+}
+
+/** Calls to the RoleMapping gRPC service. */
+function grpcMetrics(registers: Registry[]) {
+  return {
+    grpcCalls: new Counter({
+      name: `${PREFIX}grpc_calls_total`,
+      help: "RoleMapping gRPC calls by method and status code",
+      labelNames: ["method", "code"],
+      registers,
+    }),
+    grpcSeconds: new Histogram({
+      name: `${PREFIX}grpc_call_duration_seconds`,
+      help: "RoleMapping gRPC call latency by method",
+      labelNames: ["method"],
+      buckets: CALL_BUCKETS,
+      registers,
+    }),
+  };
+}
+
+/** Calls to Microsoft Graph and its token endpoint, and group names pinned at first use. */
+function identityMetrics(registers: Registry[]) {
+  return {
+    identityCalls: new Counter({
+      name: `${PREFIX}graph_requests_total`,
+      help: "HTTP attempts to Microsoft Graph (target=graph) and the token endpoint (target=azure_token) by status",
+      labelNames: ["target", "status"],
+      registers,
+    }),
+    identityThrottles: new Counter({
+      name: `${PREFIX}graph_throttled_total`,
+      help: "Answers 429 or 503 from Microsoft Graph or the token endpoint",
+      labelNames: ["target"],
+      registers,
+    }),
+    pinsFirstUse: new Counter({
+      name: `${PREFIX}group_pins_first_use_total`,
+      help:
+        "Granted group names without a pin met at decision time: pinned, or left matching nobody because several " +
+        "Entra groups (ambiguous) or none (not_found) hold them, counted once per name until it resolves",
+      labelNames: ["outcome"],
+      registers,
+    }),
+  };
+}
+
+/** Shadow mode's comparisons and the requests it refused. */
+function shadowMetrics(registers: Registry[]) {
+  return {
+    shadowComparisons: new Counter({
+      name: `${PREFIX}shadow_comparisons_total`,
+      help:
+        "Shadow mode: webhook answers compared with the previous service's (agree, disagree), not compared " +
+        "because SHADOW_MAX_IN_FLIGHT calls were in flight (skipped), or whose call failed (error)",
+      labelNames: ["result"],
+      registers,
+    }),
+    shadowOverLimit: new Counter({
+      name: `${PREFIX}shadow_over_limit_total`,
+      help:
+        "Shadow mode with SHADOW_ANSWER=shadow: requests answered 500 without asking the previous webhook, " +
+        "SHADOW_MAX_IN_FLIGHT calls to it being in flight",
+      registers,
+    }),
+  };
+}
+
+/** Combined roles chosen, and kept in Hasura's metadata. */
+function combinedRoleMetrics(registers: Registry[]) {
+  return {
+    combinedDecisions: new Counter({
+      name: `${PREFIX}combined_decisions_total`,
+      help: "Webhook decisions that chose a combined role (COMBINED_ROLES=hasura), allowed or denied because unavailable",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    combinedRoleEvents: new Counter({
+      name: `${PREFIX}combined_roles_total`,
+      help: "Combined roles created or dropped in Hasura's metadata, and failed metadata calls (event)",
+      labelNames: ["event"],
+      registers,
+    }),
+  };
+}
+
+/** Writes through the RoleMapping API. */
+function writeMetrics(registers: Registry[]) {
+  return {
+    writes: new Counter({
+      name: `${PREFIX}mapping_writes_total`,
+      help: "Writes through the RoleMapping API by transport, operation and outcome",
+      labelNames: ["transport", "operation", "outcome"],
+      registers,
+    }),
+  };
 }

@@ -32,16 +32,34 @@ export interface HasuraDocuments {
 
 /** The documents for the tables named by `n`. */
 export function hasuraDocuments(n: HasuraNames): HasuraDocuments {
-  const roleFields = `role_id component_id role_graphql_root_field_names { graphql_root_field_name }`;
+  return { ...roleReads(n), ...writes(n), ...pinDocuments(n), ...snapshotReads(n) };
+}
+
+// A role with its root fields, as every read of roles selects it.
+const ROLE_FIELDS = `role_id component_id role_graphql_root_field_names { graphql_root_field_name }`;
+
+/** What the API reads of the roles and grants, and the pages of a full load. */
+function roleReads(
+  n: HasuraNames,
+): Pick<
+  HasuraDocuments,
+  | "ping"
+  | "getRole"
+  | "getRoleByComponent"
+  | "getRoleGrants"
+  | "listRoles"
+  | "listUserSubjectRoles"
+  | "listGroupSubjectRoles"
+  | "loadUserGrantsPage"
+  | "loadGroupGrantsPage"
+> {
   return {
     ping: `query Ping { __typename }`,
 
-    readChangeMarker: `query ReadChangeMarker { versions: ${n.version}(limit: 1) { version } }`,
-
-    getRole: `query GetRole($roleId: String!) { role: ${n.roles}_by_pk(role_id: $roleId) { ${roleFields} } }`,
+    getRole: `query GetRole($roleId: String!) { role: ${n.roles}_by_pk(role_id: $roleId) { ${ROLE_FIELDS} } }`,
 
     getRoleByComponent: `query GetRoleByComponent($componentId: String!) {
-  roles: ${n.roles}(where: { component_id: { _eq: $componentId } }, limit: 1) { ${roleFields} }
+  roles: ${n.roles}(where: { component_id: { _eq: $componentId } }, limit: 1) { ${ROLE_FIELDS} }
 }`,
 
     getRoleGrants: `query GetRoleGrants($roleId: String!) {
@@ -50,7 +68,7 @@ export function hasuraDocuments(n: HasuraNames): HasuraDocuments {
 
     // Keyset paging: `where` is {} for the first page, else { role_id: { _gt: <last role_id> } }.
     listRoles: `query ListRoles($where: ${n.roles}_bool_exp!, $limit: Int!) {
-  roles: ${n.roles}(where: $where, order_by: [{ role_id: asc }], limit: $limit) { ${roleFields} }
+  roles: ${n.roles}(where: $where, order_by: [{ role_id: asc }], limit: $limit) { ${ROLE_FIELDS} }
 }`,
 
     listUserSubjectRoles: `query ListUserSubjectRoles($subject: String!) {
@@ -69,7 +87,17 @@ export function hasuraDocuments(n: HasuraNames): HasuraDocuments {
     loadGroupGrantsPage: `query LoadGroupGrantsPage($where: ${n.groupRoles}_bool_exp!, $limit: Int!) {
   grants: ${n.groupRoles}(where: $where, order_by: [{ role_id: asc }, { group: asc }], limit: $limit) { subject: group role_id }
 }`,
+  };
+}
 
+/** The writes: each one document, whose mutation root fields Hasura runs in one transaction, in order. */
+function writes(
+  n: HasuraNames,
+): Pick<
+  HasuraDocuments,
+  "upsertRole" | "setUserRoles" | "setGroupRoles" | "setGroupRolesPinned" | "deleteRole"
+> {
+  return {
     // 1. Insert the role, or lock it when it exists: ON CONFLICT DO UPDATE locks the row even when `where`
     //    (same component) is false, so concurrent writes of one role queue up here. A component already held by
     //    another role fails on roles_component_id_key.
@@ -104,7 +132,9 @@ export function hasuraDocuments(n: HasuraNames): HasuraDocuments {
 }`,
 
     setUserRoles: replaceGrants(n, "SetUserRoles", n.userRoles, "user", "user_roles_pkey"),
+
     setGroupRoles: replaceGrants(n, "SetGroupRoles", n.groupRoles, "group", "group_roles_pkey"),
+
     setGroupRolesPinned: replaceGrants(
       n,
       "SetGroupRolesPinned",
@@ -114,6 +144,21 @@ export function hasuraDocuments(n: HasuraNames): HasuraDocuments {
       true,
     ),
 
+    // Children first: deployments whose foreign keys lack ON DELETE CASCADE must work too.
+    deleteRole: `mutation DeleteRole($roleId: String!) {
+  deleteRootFields: delete_${n.rootFieldNames}(where: { role_id: { _eq: $roleId } }) { affected_rows }
+  deleteUserRoles: delete_${n.userRoles}(where: { role_id: { _eq: $roleId } }) { affected_rows }
+  deleteGroupRoles: delete_${n.groupRoles}(where: { role_id: { _eq: $roleId } }) { affected_rows }
+  role: delete_${n.roles}_by_pk(role_id: $roleId) { role_id }
+}`,
+  };
+}
+
+/** The group pins, read and written only where group names are pinned. */
+function pinDocuments(
+  n: HasuraNames,
+): Pick<HasuraDocuments, "loadGroupPinsPage" | "pinAbsentGroups" | "readGroupPins"> {
+  return {
     // The pin table is read only where group names are pinned: other deployments need not track it.
     loadGroupPinsPage: `query LoadGroupPinsPage($where: ${n.groupPins}_bool_exp!, $limit: Int!) {
   pins: ${n.groupPins}(where: $where, order_by: [{ group: asc }], limit: $limit) { group object_id }
@@ -129,6 +174,18 @@ export function hasuraDocuments(n: HasuraNames): HasuraDocuments {
     readGroupPins: `query ReadGroupPins($groups: [String!]!) {
   pins: ${n.groupPins}(where: { group: { _in: $groups } }) { group object_id }
 }`,
+  };
+}
+
+/** What the snapshot follows the store by: the change marker, the journal, the roles it lists, the checksum. */
+function snapshotReads(
+  n: HasuraNames,
+): Pick<
+  HasuraDocuments,
+  "readChangeMarker" | "readJournalMarker" | "readChanges" | "loadRoles" | "readChecksum"
+> {
+  return {
+    readChangeMarker: `query ReadChangeMarker { versions: ${n.version}(limit: 1) { version } }`,
 
     // The change journal (deploy/sql/003_change_journal.sql): the marker with the floor below which entries may be
     // pruned, then the entries up to that marker (a separate request, so never of a later marker than read).
@@ -146,21 +203,13 @@ export function hasuraDocuments(n: HasuraNames): HasuraDocuments {
     // One root field, hence one SQL statement in Hasura: the roles and their grants from one snapshot.
     loadRoles: `query LoadRoles($roleIds: [String!]!) {
   roles: ${n.roles}(where: { role_id: { _in: $roleIds } }) {
-    ${roleFields}
+    ${ROLE_FIELDS}
     user_roles { user }
     group_roles { group }
   }
 }`,
 
     readChecksum: `query ReadChecksum { checksums: ${n.checksum}(limit: 1) { version checksum } }`,
-
-    // Children first: deployments whose foreign keys lack ON DELETE CASCADE must work too.
-    deleteRole: `mutation DeleteRole($roleId: String!) {
-  deleteRootFields: delete_${n.rootFieldNames}(where: { role_id: { _eq: $roleId } }) { affected_rows }
-  deleteUserRoles: delete_${n.userRoles}(where: { role_id: { _eq: $roleId } }) { affected_rows }
-  deleteGroupRoles: delete_${n.groupRoles}(where: { role_id: { _eq: $roleId } }) { affected_rows }
-  role: delete_${n.roles}_by_pk(role_id: $roleId) { role_id }
-}`,
   };
 }
 

@@ -23,69 +23,86 @@ const MAX_RETRY_MS = 30_000;
  * calls `onChange` once, for the changes it may have missed meanwhile.
  */
 export function pgChangeFeed(options: PgChangeFeedOptions): ChangeFeed {
-  const retryMs = options.retryMs ?? 500;
   return (onChange) => {
-    let client: pg.Client | undefined;
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    let delay = retryMs;
-    let down = false;
-
-    const lost = (lostClient: pg.Client, error?: unknown): void => {
-      if (lostClient !== client || stopped) return;
-      client = undefined;
-      lostClient.end().catch(() => undefined);
-      if (!down) {
-        down = true;
-        options.logger?.warn(
-          { event: "store_listen_lost", err: error instanceof Error ? error.message : undefined },
-          "change notifications from PostgreSQL lost: polling until they are back",
-        );
-      }
-      timer = setTimeout(() => void connect(), delay);
-      timer.unref();
-      delay = Math.min(delay * 2, MAX_RETRY_MS);
-    };
-
-    const connect = async (): Promise<void> => {
-      if (stopped) return;
-      const next = new pg.Client({
-        connectionString: options.connectionString,
-        connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
-        keepAlive: true,
-        application_name: "rolemapper-listen",
-      });
-      client = next;
-      next.on("notification", (message) => {
-        if (message.channel === JOURNAL_CHANNEL && message.payload === options.schema) onChange();
-      });
-      next.on("error", (error) => lost(next, error));
-      next.on("end", () => lost(next));
-      try {
-        await next.connect();
-        await next.query(`LISTEN ${JOURNAL_CHANNEL}`);
-      } catch (error) {
-        return lost(next, error);
-      }
-      if (client !== next) return;
-      delay = retryMs;
-      if (down) {
-        down = false;
-        options.logger?.info(
-          { event: "store_listen_recovered" },
-          "change notifications from PostgreSQL back",
-        );
-      }
-      onChange();
-    };
-
-    void connect();
-    return async () => {
-      stopped = true;
-      clearTimeout(timer);
-      const last = client;
-      client = undefined;
-      await last?.end().catch(() => undefined);
-    };
+    const listener = new NotificationListener(options, onChange);
+    void listener.connect();
+    return () => listener.stop();
   };
+}
+
+/** One LISTEN connection, connected again after each loss with a doubling wait. */
+class NotificationListener {
+  private client: pg.Client | undefined;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly retryMs: number;
+  private delay: number;
+  private down = false;
+
+  constructor(
+    private readonly options: PgChangeFeedOptions,
+    private readonly onChange: () => void,
+  ) {
+    this.retryMs = options.retryMs ?? 500;
+    this.delay = this.retryMs;
+  }
+
+  /** Connects and listens; a failure counts as a loss (retried later). */
+  async connect(): Promise<void> {
+    if (this.stopped) return;
+    const next = new pg.Client({
+      connectionString: this.options.connectionString,
+      connectionTimeoutMillis: this.options.connectTimeoutMs ?? 5_000,
+      keepAlive: true,
+      application_name: "rolemapper-listen",
+    });
+    this.client = next;
+    next.on("notification", (message) => {
+      if (message.channel === JOURNAL_CHANNEL && message.payload === this.options.schema) this.onChange();
+    });
+    next.on("error", (error) => this.lost(next, error));
+    next.on("end", () => this.lost(next));
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${JOURNAL_CHANNEL}`);
+    } catch (error) {
+      return this.lost(next, error);
+    }
+    if (this.client !== next) return;
+    this.delay = this.retryMs;
+    if (this.down) {
+      this.down = false;
+      this.options.logger?.info(
+        { event: "store_listen_recovered" },
+        "change notifications from PostgreSQL back",
+      );
+    }
+    this.onChange();
+  }
+
+  /** Stops for good: no reconnection, the connection closed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    const last = this.client;
+    this.client = undefined;
+    await last?.end().catch(() => undefined);
+  }
+
+  // The current connection failed or ended: warn once per outage and connect again later.
+  private lost(lostClient: pg.Client, error?: unknown): void {
+    if (lostClient !== this.client || this.stopped) return;
+    this.client = undefined;
+    lostClient.end().catch(() => undefined);
+    if (!this.down) {
+      this.down = true;
+      this.options.logger?.warn(
+        { event: "store_listen_lost", err: error instanceof Error ? error.message : undefined },
+        "change notifications from PostgreSQL lost: polling until they are back",
+      );
+    }
+    this.timer = setTimeout(() => void this.connect(), this.delay);
+    this.timer.unref();
+    this.delay = Math.min(this.delay * 2, MAX_RETRY_MS);
+  }
 }
