@@ -108,6 +108,19 @@ export default tseslint.config(
     files: ["test/**", "src/cli/**"],
     rules: { "no-console": "off" },
   },
+  {
+    // A function fits on one screen; the generated code (src/grpc/gen) is not linted at all.
+    files: ["src/**/*.ts"],
+    rules: {
+      "max-lines-per-function": ["error", { max: 60, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // Temporary: the OpenAPI builder and the write-audit decorator are being rewritten with the one API call
+    // pipeline (issue 15, §1); this exception goes with that rewrite.
+    files: ["src/http/openapi.ts", "src/observability/write-audit.ts"],
+    rules: { "max-lines-per-function": "off" },
+  },
   boundary(
     "core",
     [...TRANSPORT_LIBRARIES, "graphql-request", "pg", "@electric-sql/*", "pino", "jose"],
