@@ -1,11 +1,21 @@
 import type { CombinedRoles } from "./combined-roles.js";
-import { InvalidArgumentError, NotFoundError } from "./errors.js";
+import { ConflictError, InvalidArgumentError, NotFoundError } from "./errors.js";
 import type { GrantPinner } from "./group-pinning.js";
 import type { Role, RoleGrants } from "./mapping.js";
 import { GROUP_PREFIX, USER_PREFIX } from "./subjects.js";
 import { refuseReserved, reservedRoleIds } from "./reserved-roles.js";
 import type { SnapshotSync } from "./snapshot-sync.js";
 import { requireId, requireIdList } from "./validation.js";
+import {
+  auditWrite,
+  deleteCounts,
+  grantCounts,
+  NO_WRITE_AUDIT,
+  upsertCounts,
+  type Caller,
+  type MappingCounts,
+  type WriteAudit,
+} from "./write-audit.js";
 import type { RoleMappingStore } from "./store-port.js";
 
 /** Bounds on what one call may carry. */
@@ -24,6 +34,19 @@ export const DEFAULT_MAPPING_LIMITS: MappingLimits = {
   maxPageSize: 1_000,
 };
 
+/** What a MappingService is built with besides its store and snapshot. */
+export interface MappingServiceOptions {
+  readonly limits?: MappingLimits;
+  /** Role ids no write may create or grant (Hasura's `admin` is always among them). */
+  readonly reserved?: ReadonlySet<string>;
+  /** Where group names are pinned (Entra display names): resolves each granted name to its group. */
+  readonly pinner?: GrantPinner | undefined;
+  /** COMBINED_ROLES=hasura: where the combined roles having a deleted role as parent are dropped. */
+  readonly combined?: Pick<CombinedRoles, "dropWithParent"> | undefined;
+  /** Told of every store write: who made it, what it changed (counted by the store), the outcome. */
+  readonly audit?: WriteAudit;
+}
+
 /** A page of roles and the token for the next one ("" when this is the last). */
 export interface ListRolesResult {
   readonly roles: readonly Role[];
@@ -32,43 +55,65 @@ export interface ListRolesResult {
 
 /**
  * The RoleMapping API's behaviour, shared by gRPC and REST: validates every input, writes through the store in
- * one transaction each, and applies the write to this replica's snapshot before answering.
+ * one transaction each, applies the write to this replica's snapshot before answering, and reports each write
+ * with its caller to the audit.
  */
 export class MappingService {
+  private readonly limits: MappingLimits;
+  private readonly reserved: ReadonlySet<string>;
+  private readonly audit: WriteAudit;
+
   constructor(
     private readonly store: RoleMappingStore,
     private readonly sync: SnapshotSync,
-    private readonly limits: MappingLimits = DEFAULT_MAPPING_LIMITS,
-    /** Role ids no write may create or grant (Hasura's `admin` is always among them). */
-    private readonly reserved: ReadonlySet<string> = reservedRoleIds(),
-    /** Where group names are pinned (Entra display names): resolves each granted name to its group. */
-    private readonly pinner?: GrantPinner,
-    /** COMBINED_ROLES=hasura: where the combined roles having a deleted role as parent are dropped. */
-    private readonly combined?: Pick<CombinedRoles, "dropWithParent">,
-  ) {}
+    private readonly options: MappingServiceOptions = {},
+  ) {
+    this.limits = options.limits ?? DEFAULT_MAPPING_LIMITS;
+    this.reserved = options.reserved ?? reservedRoleIds();
+    this.audit = options.audit ?? NO_WRITE_AUDIT;
+  }
 
   /** Creates or updates a role; afterwards it maps exactly the given root fields. */
-  async upsertRole(input: { roleId: unknown; componentId: unknown; rootFields: unknown }): Promise<Role> {
+  async upsertRole(
+    caller: Caller,
+    input: { roleId: unknown; componentId: unknown; rootFields: unknown },
+  ): Promise<Role> {
     const role: Role = {
       roleId: this.writableRoleId(input.roleId),
       componentId: requireId("component_id", input.componentId),
       rootFields: requireIdList("graphql_root_field_names", input.rootFields, this.limits.maxRootFields),
     };
+    const what = { caller, operation: "upsert_role", roleId: role.roleId } as const;
     return this.sync.write(async (snapshot) => {
-      const stored = await this.store.upsertRole(role);
-      snapshot?.putRole(stored);
-      return stored;
+      const written = await auditWrite(
+        this.audit,
+        what,
+        () => this.store.upsertRole(role),
+        upsertCounts,
+        // A clash changed nothing: what stands is what stood before.
+        (error) =>
+          error instanceof ConflictError ? this.rootFieldCount(role.roleId) : Promise.resolve(null),
+      );
+      snapshot?.putRole(written.role);
+      return written.role;
     });
   }
 
   /** Afterwards exactly these `user:` subjects hold the role. */
-  async setUserRoles(roleId: unknown, users: unknown): Promise<RoleGrants> {
+  async setUserRoles(caller: Caller, roleId: unknown, users: unknown): Promise<RoleGrants> {
     const id = this.writableRoleId(roleId);
     const list = requireIdList("users", users, this.limits.maxSubjects, USER_PREFIX);
+    const what = { caller, operation: "set_user_roles", roleId: id } as const;
     return this.sync.write(async (snapshot) => {
-      const grants = await this.store.setUserRoles(id, list);
-      snapshot?.replaceGrants(id, USER_PREFIX, grants.users);
-      return grants;
+      const written = await auditWrite(
+        this.audit,
+        what,
+        () => this.store.setUserRoles(id, list),
+        (w) => grantCounts("users", w),
+        (error) => Promise.resolve(missingRoleCounts(error, "users")),
+      );
+      snapshot?.replaceGrants(id, USER_PREFIX, written.grants.users);
+      return written.grants;
     });
   }
 
@@ -77,15 +122,22 @@ export class MappingService {
    * looked up again first and stored with its pin in the same transaction (granting a name again re-pins it);
    * a name held by no group or by several is refused before anything is written.
    */
-  async setGroupRoles(roleId: unknown, groups: unknown): Promise<RoleGrants> {
+  async setGroupRoles(caller: Caller, roleId: unknown, groups: unknown): Promise<RoleGrants> {
     const id = this.writableRoleId(roleId);
     const list = requireIdList("groups", groups, this.limits.maxSubjects, GROUP_PREFIX);
-    const pins = this.pinner ? await this.pinner.pinsForGrant(list) : undefined;
+    const pins = this.options.pinner ? await this.options.pinner.pinsForGrant(list) : undefined;
+    const what = { caller, operation: "set_group_roles", roleId: id } as const;
     return this.sync.write(async (snapshot) => {
-      const grants = await this.store.setGroupRoles(id, list, pins);
-      snapshot?.replaceGrants(id, GROUP_PREFIX, grants.groups);
+      const written = await auditWrite(
+        this.audit,
+        what,
+        () => this.store.setGroupRoles(id, list, pins),
+        (w) => grantCounts("groups", w, pins),
+        (error) => Promise.resolve(missingRoleCounts(error, "groups")),
+      );
+      snapshot?.replaceGrants(id, GROUP_PREFIX, written.grants.groups);
       if (pins) snapshot?.putPins(pins);
-      return grants;
+      return written.grants;
     });
   }
 
@@ -94,15 +146,28 @@ export class MappingService {
     return refuseReserved("role_id", requireId("role_id", roleId), this.reserved);
   }
 
+  // The root fields a role maps now, for the audit of a refused upsert; null when the store cannot say.
+  private async rootFieldCount(roleId: string): Promise<MappingCounts | null> {
+    const role = await this.store.getRole(roleId);
+    return { root_fields: role?.rootFields.length ?? 0 };
+  }
+
   /** Removes the role and every mapping of it; NotFoundError when there is no such role. */
-  async deleteRole(roleId: unknown): Promise<void> {
+  async deleteRole(caller: Caller, roleId: unknown): Promise<void> {
     const id = requireId("role_id", roleId);
     // First: Hasura refuses to take the last permission of a role some inherited role still has as parent.
-    await this.combined?.dropWithParent(id);
+    await this.options.combined?.dropWithParent(id);
+    const what = { caller, operation: "delete_role", roleId: id } as const;
     return this.sync.write(async (snapshot) => {
-      const deleted = await this.store.deleteRole(id);
+      const written = await auditWrite(
+        this.audit,
+        what,
+        () => this.store.deleteRole(id),
+        deleteCounts,
+        () => Promise.resolve(null),
+      );
       snapshot?.deleteRole(id);
-      if (!deleted) throw new NotFoundError(`role "${id}" not found`);
+      if (!written.deleted) throw new NotFoundError(`role "${id}" not found`);
     });
   }
 
@@ -152,6 +217,11 @@ export class MappingService {
     }
     return this.store.listSubjectRoles(id);
   }
+}
+
+// A grant to a missing role changed nothing, and nobody held it.
+function missingRoleCounts(error: unknown, list: "users" | "groups"): MappingCounts | null {
+  return error instanceof NotFoundError ? { [list]: 0 } : null;
 }
 
 function encodePageToken(after: string): string {

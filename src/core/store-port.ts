@@ -7,6 +7,35 @@ export interface RolePage {
   readonly nextAfter: string | undefined;
 }
 
+/** What upsertRole changed, counted inside its transaction. */
+export interface UpsertedRole {
+  /** The role as stored. */
+  readonly role: Role;
+  /** False when the role existed before. */
+  readonly created: boolean;
+  /** Root fields the role mapped before the write (0 when created). */
+  readonly rootFieldsBefore: number;
+}
+
+/** What a replacement of a role's users (or groups) changed, counted inside its transaction. */
+export interface ReplacedGrants {
+  /** Every grant of the role after the write, users and groups. */
+  readonly grants: RoleGrants;
+  /** Subjects of the replaced kind holding the role before the write. */
+  readonly before: number;
+  readonly added: number;
+  readonly removed: number;
+}
+
+/** What deleteRole removed, counted inside its transaction. */
+export interface DeletedRole {
+  /** False when there was no such role (nothing removed). */
+  readonly deleted: boolean;
+  /** User and group grants removed with the role. */
+  readonly users: number;
+  readonly groups: number;
+}
+
 /** One entry of the change journal: a role (or a group's pin) some write touched. */
 export interface JournalEntry {
   readonly kind: "role" | "group_pin";
@@ -50,7 +79,7 @@ export interface StoreChecksum {
 
 /**
  * The store port. Adapters (SQL on PGlite or PostgreSQL, Hasura GraphQL) implement it; the core uses only this.
- * Every write is one transaction. Adapters raise the core's errors: ConflictError, NotFoundError,
+ * Every write is one transaction, and answers what it changed as counted inside that transaction (for the audit). Adapters raise the core's errors: ConflictError, NotFoundError,
  * UnavailableError (store unreachable), DeadlineExceededError (store too slow).
  */
 export interface RoleMappingStore {
@@ -77,14 +106,18 @@ export interface RoleMappingStore {
    */
   watchChanges?(onChange: () => void): () => Promise<void>;
   /** Creates or updates the role; afterwards it maps exactly `role.rootFields`. Conflict on a clash. */
-  upsertRole(role: Role): Promise<Role>;
+  upsertRole(role: Role): Promise<UpsertedRole>;
   /** Afterwards exactly `users` (subjects `user:…`) hold the role. NotFound when the role is missing. */
-  setUserRoles(roleId: string, users: readonly string[]): Promise<RoleGrants>;
+  setUserRoles(roleId: string, users: readonly string[]): Promise<ReplacedGrants>;
   /**
    * Afterwards exactly `groups` (subjects `group:…`) hold the role, and `pins` are stored in the same transaction,
    * replacing earlier pins of those groups. NotFound when the role is missing (and then no pin is written).
    */
-  setGroupRoles(roleId: string, groups: readonly string[], pins?: readonly GroupPin[]): Promise<RoleGrants>;
+  setGroupRoles(
+    roleId: string,
+    groups: readonly string[],
+    pins?: readonly GroupPin[],
+  ): Promise<ReplacedGrants>;
   /**
    * Every group pin. Called only when group names are pinned (Entra display names): the stores of other
    * deployments may not have the pin table.
@@ -97,8 +130,8 @@ export interface RoleMappingStore {
    * groups: the first writer wins, so replicas pinning the same name at once end with the same pin.
    */
   pinGroups(pins: readonly GroupPin[]): Promise<GroupPin[]>;
-  /** Removes the role and all its mappings; returns false when there was none. */
-  deleteRole(roleId: string): Promise<boolean>;
+  /** Removes the role and all its mappings; `deleted` is false when there was none. */
+  deleteRole(roleId: string): Promise<DeletedRole>;
   getRole(roleId: string): Promise<Role | undefined>;
   getRoleByComponent(componentId: string): Promise<Role | undefined>;
   getRoleGrants(roleId: string): Promise<RoleGrants | undefined>;

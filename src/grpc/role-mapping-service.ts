@@ -20,8 +20,8 @@ export interface RoleMappingHandlersOptions extends UnaryContext {
 export function roleMappingHandlers(options: RoleMappingHandlersOptions): RoleMappingServiceServer {
   const { service, authorizer } = options;
   return {
-    upsertRole: unary(options, "UpsertRole", async (request) => {
-      const role = await service.upsertRole({
+    upsertRole: unary(options, "UpsertRole", async (request, caller) => {
+      const role = await service.upsertRole(caller, {
         roleId: request.roleId,
         componentId: request.componentId,
         rootFields: request.graphqlRootFieldNames,
@@ -34,16 +34,16 @@ export function roleMappingHandlers(options: RoleMappingHandlersOptions): RoleMa
     getRoleByComponent: unary(options, "GetRoleByComponent", async (request) => ({
       role: toRole(await service.getRoleByComponent(request.componentId)),
     })),
-    deleteRole: unary(options, "DeleteRole", async (request) => {
-      await service.deleteRole(request.roleId);
+    deleteRole: unary(options, "DeleteRole", async (request, caller) => {
+      await service.deleteRole(caller, request.roleId);
       return {};
     }),
-    setUserRoles: unary(options, "SetUserRoles", async (request) => {
-      const grants = await service.setUserRoles(request.roleId, request.users);
+    setUserRoles: unary(options, "SetUserRoles", async (request, caller) => {
+      const grants = await service.setUserRoles(caller, request.roleId, request.users);
       return { roleId: grants.roleId, users: [...grants.users] };
     }),
-    setGroupRoles: unary(options, "SetGroupRoles", async (request) => {
-      const grants = await service.setGroupRoles(request.roleId, request.groups);
+    setGroupRoles: unary(options, "SetGroupRoles", async (request, caller) => {
+      const grants = await service.setGroupRoles(caller, request.roleId, request.groups);
       return { roleId: grants.roleId, groups: [...grants.groups] };
     }),
     getRoleGrants: unary(options, "GetRoleGrants", async (request) => {

@@ -1,10 +1,10 @@
 import type { handleUnaryCall, Metadata, ServerUnaryCall } from "@grpc/grpc-js";
 import { status } from "@grpc/grpc-js";
 import type { CoreLogger } from "../core/identity.js";
-import { runAsApiCaller } from "../observability/api-caller-scope.js";
 import type { GrpcCallTracer } from "../observability/api-tracing.js";
 import { traceHeaders } from "../observability/trace-headers.js";
 import { authenticateCaller, type ApiAuth, type ApiCaller } from "../identity/api-credentials.js";
+import type { Caller } from "../core/write-audit.js";
 import { toGrpcStatus } from "./status.js";
 
 /** What every RoleMapping call goes through: authentication, then the handler, then one audit log line. */
@@ -20,7 +20,7 @@ export interface UnaryContext {
 }
 
 /** A call's business: the decoded request and the authenticated caller in, the response out. */
-export type UnaryHandler<Req, Res> = (request: Req, caller: ApiCaller) => Promise<Res>;
+export type UnaryHandler<Req, Res> = (request: Req, caller: Caller) => Promise<Res>;
 
 /**
  * Wraps a handler as a grpc-js unary handler: authenticates the caller, maps failures with toGrpcStatus and
@@ -41,10 +41,7 @@ export function unary<Req, Res>(
         context.clientCertificates ? certificateSubject(call) : undefined,
       );
       caller = authenticated;
-      // Store writes made by the handler are audited under this caller's name.
-      return runAsApiCaller({ transport: "grpc", name: () => authenticated.name }, () =>
-        handler(call.request, authenticated),
-      );
+      return handler(call.request, { transport: "grpc", name: authenticated.name });
     };
     const traced = context.traceCall
       ? context.traceCall(

@@ -3,6 +3,8 @@ import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
 import type { CoreLogger } from "../core/identity.js";
 import type { Role } from "../core/mapping.js";
 import type { MappingService } from "../core/mapping-service.js";
+import type { Caller } from "../core/write-audit.js";
+import type { ApiCaller } from "../identity/api-credentials.js";
 import { requireFields } from "./admin-body.js";
 import { adminErrorHandler, sendAdminFailure } from "./admin-errors.js";
 
@@ -29,7 +31,7 @@ export function adminRoutes(options: AdminRoutesOptions): Router {
   router.put("/v1/roles", ...guard, json, async (req, res) => {
     try {
       const body = requireFields(req.body, ["role_id", "component_id", "graphql_root_field_names"]);
-      const role = await service.upsertRole({
+      const role = await service.upsertRole(restCaller(res), {
         roleId: body.role_id,
         componentId: body.component_id,
         rootFields: body.graphql_root_field_names,
@@ -43,7 +45,9 @@ export function adminRoutes(options: AdminRoutesOptions): Router {
   router.put("/v1/user_roles", ...guard, json, async (req, res) => {
     try {
       const body = requireFields(req.body, ["role_id", "users"]);
-      const grants = await service.setUserRoles(body.role_id, body.users).catch(missingRoleIsInvalid);
+      const grants = await service
+        .setUserRoles(restCaller(res), body.role_id, body.users)
+        .catch(missingRoleIsInvalid);
       res.json({ role_id: grants.roleId, users: grants.users });
     } catch (error) {
       sendAdminFailure(res, error, logger);
@@ -53,7 +57,9 @@ export function adminRoutes(options: AdminRoutesOptions): Router {
   router.put("/v1/group_roles", ...guard, json, async (req, res) => {
     try {
       const body = requireFields(req.body, ["role_id", "groups"]);
-      const grants = await service.setGroupRoles(body.role_id, body.groups).catch(missingRoleIsInvalid);
+      const grants = await service
+        .setGroupRoles(restCaller(res), body.role_id, body.groups)
+        .catch(missingRoleIsInvalid);
       res.json({ role_id: grants.roleId, groups: grants.groups });
     } catch (error) {
       sendAdminFailure(res, error, logger);
@@ -73,7 +79,7 @@ export function adminRoutes(options: AdminRoutesOptions): Router {
   router.delete("/v1/roles/:role_id", ...guard, async (req, res) => {
     const id = param(req, "role_id");
     try {
-      await service.deleteRole(id);
+      await service.deleteRole(restCaller(res), id);
       res.status(204).end();
     } catch (error) {
       sendAdminFailure(res, error, logger, `Role not found for role_id ${id}`);
@@ -96,6 +102,12 @@ async function answer(res: Response, logger: CoreLogger, get: () => Promise<Role
 
 function roleWithFields(role: Role): object {
   return { role_id: role.roleId, component_id: role.componentId, graphql_root_field_names: role.rootFields };
+}
+
+// The caller adminAuth authenticated, as its writes are audited.
+function restCaller(res: Response): Caller {
+  const caller = res.locals.caller as ApiCaller | undefined;
+  return { transport: "rest", name: caller?.name };
 }
 
 function param(req: Request, name: string): string {

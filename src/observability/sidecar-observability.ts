@@ -1,6 +1,7 @@
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { RequestHandler } from "express";
 import type { CoreLogger, GroupProvider, TokenVerifier } from "../core/identity.js";
+import type { WriteAudit } from "../core/write-audit.js";
 import type { DecisionSink } from "./decision-log.js";
 import type { RoleMappingStore } from "../core/store-port.js";
 import type { GrpcCallTracer } from "./api-tracing.js";
@@ -9,7 +10,7 @@ import { instrumentStore } from "./metered-store.js";
 import { SidecarMetrics } from "./metrics.js";
 import { observedDecisions } from "./observed-decisions.js";
 import type { Tracing } from "./tracing.js";
-import { auditWrites } from "./write-audit.js";
+import { writeAuditLog } from "./write-audit.js";
 
 /** What a sidecar's observability is built from. */
 export interface ObservabilityOptions {
@@ -27,8 +28,10 @@ export interface SidecarObservability {
   readonly metrics: SidecarMetrics;
   /** Undefined when tracing is off. */
   readonly tracing: Tracing | undefined;
-  /** Audited (writes), metered and traced. */
+  /** Metered and traced. */
   wrapStore(store: RoleMappingStore): RoleMappingStore;
+  /** The `mapping_write` audit line and write metrics the mapping service reports each write to. */
+  readonly writeAudit: WriteAudit;
   wrapVerifier(verifier: TokenVerifier): TokenVerifier;
   wrapGroups(groups: GroupProvider): GroupProvider;
   /** The decision audit log plus decision metrics and trace ids. */
@@ -62,11 +65,8 @@ export async function createSidecarObservability(
   return {
     metrics,
     tracing: traced?.tracing,
-    wrapStore(store) {
-      // Outermost is the audit, so the before-state reads it makes are metered and traced like any call.
-      const inner = traced ? traced.wrapStore(store) : store;
-      return auditWrites(instrumentStore(inner, metrics), { logger: options.logger, metrics });
-    },
+    wrapStore: (store) => instrumentStore(traced ? traced.wrapStore(store) : store, metrics),
+    writeAudit: writeAuditLog({ logger: options.logger, metrics }),
     wrapVerifier: (verifier) => (traced ? traced.wrapVerifier(verifier) : verifier),
     wrapGroups: (groups) => (traced ? traced.wrapGroups(groups) : groups),
     decisions: (log) => observedDecisions(log, metrics, traced?.traceId),

@@ -98,6 +98,8 @@ function writes(
   "upsertRole" | "setUserRoles" | "setGroupRoles" | "setGroupRolesPinned" | "deleteRole"
 > {
   return {
+    // 0. Lock the role when it exists (an update setting role_id to itself), counting the root fields it maps
+    //    before the write; null when it does not exist yet (the write creates it).
     // 1. Insert the role, or lock it when it exists: ON CONFLICT DO UPDATE locks the row even when `where`
     //    (same component) is false, so concurrent writes of one role queue up here. A component already held by
     //    another role fails on roles_component_id_key.
@@ -110,6 +112,9 @@ function writes(
   $rootFields: [String!]!
   $rootFieldRows: [${n.rootFieldNames}_insert_input!]!
 ) {
+  existing: update_${n.roles}_by_pk(pk_columns: { role_id: $roleId }, _set: { role_id: $roleId }) {
+    rootFields: role_graphql_root_field_names_aggregate { aggregate { count } }
+  }
   role: insert_${n.roles}_one(
     object: { role_id: $roleId, component_id: $componentId }
     on_conflict: {
@@ -214,10 +219,11 @@ function snapshotReads(
 }
 
 // 1. Lock the role row (an update setting role_id to itself), so concurrent replacements of one role run one
-//    after the other and the last one wins whole; null when the role is missing (→ NotFoundError).
+//    after the other and the last one wins whole; null when the role is missing (→ NotFoundError). It counts the
+//    subjects of this kind holding the role before the write.
 // 2. With `pinned`: store each listed group's pin, replacing an older one (pinned_at back to its default, now).
-// 3-4. Remove the unlisted subjects, add the listed ones and refresh their last_update (the column default).
-//    A missing role also fails here, on the foreign key.
+// 3-4. Remove the unlisted subjects (their number is what was removed), add the listed ones and refresh their
+//    last_update (the column default). A missing role also fails here, on the foreign key.
 // 5. Read the grants as they now stand, from inside the same transaction.
 function replaceGrants(
   n: HasuraNames,
@@ -238,7 +244,10 @@ function replaceGrants(
   }`
     : "";
   return `mutation ${name}($roleId: String!, $subjects: [String!]!, $rows: [${table}_insert_input!]!${pinVariable}) {
-  lockRole: update_${n.roles}_by_pk(pk_columns: { role_id: $roleId }, _set: { role_id: $roleId }) { role_id }${pin}
+  lockRole: update_${n.roles}_by_pk(pk_columns: { role_id: $roleId }, _set: { role_id: $roleId }) {
+    role_id
+    before: ${column}_roles_aggregate { aggregate { count } }
+  }${pin}
   dropUnlisted: delete_${table}(where: { role_id: { _eq: $roleId }, ${column}: { _nin: $subjects } }) {
     affected_rows
   }

@@ -10,7 +10,15 @@ import { hasuraNames } from "./hasura-names.js";
 import { prepareDocuments, toRole, type HasuraStoreParts, type RoleRow } from "./hasura-rows.js";
 import { HasuraCombinedRoleLedger } from "./hasura-combined-ledger.js";
 import { createHasuraTransport } from "./hasura-transport.js";
-import type { JournalRead, RoleMappingStore, RolePage, StoreChecksum } from "../core/store-port.js";
+import type {
+  DeletedRole,
+  JournalRead,
+  ReplacedGrants,
+  RoleMappingStore,
+  RolePage,
+  StoreChecksum,
+  UpsertedRole,
+} from "../core/store-port.js";
 import { WriteTags } from "./write-tags.js";
 
 /** How to reach Hasura and which tables to use. */
@@ -36,6 +44,18 @@ interface GrantsRow {
   readonly role_id: string;
   readonly user_roles: readonly { readonly user: string }[];
   readonly group_roles: readonly { readonly group: string }[];
+}
+
+/** A relationship's `_aggregate { aggregate { count } }`. */
+interface Counted {
+  readonly aggregate: { readonly count: number };
+}
+
+/** The fields of a replacement of grants that say what it changed. */
+interface ReplacedRows {
+  readonly lockRole: { readonly before: Counted } | null;
+  readonly dropUnlisted: { readonly affected_rows: number };
+  readonly grants: GrantsRow | null;
 }
 
 /** A RoleMappingStore over Hasura's GraphQL API; every write is one request, hence one transaction. */
@@ -102,18 +122,22 @@ export class HasuraStore implements RoleMappingStore {
   }
 
   /** Creates or updates the role in one request; ConflictError on a clash (see hasura-documents.ts). */
-  async upsertRole(role: Role): Promise<Role> {
-    await this.write("upsert role", "upsertRole", {
+  async upsertRole(role: Role): Promise<UpsertedRole> {
+    const data = await this.write<{ existing: { rootFields: Counted } | null }>("upsert role", "upsertRole", {
       roleId: role.roleId,
       componentId: role.componentId,
       rootFields: role.rootFields,
       rootFieldRows: role.rootFields.map((name) => ({ role_id: role.roleId, graphql_root_field_name: name })),
     });
-    return { roleId: role.roleId, componentId: role.componentId, rootFields: [...role.rootFields].sort() };
+    return {
+      role: { roleId: role.roleId, componentId: role.componentId, rootFields: [...role.rootFields].sort() },
+      created: data.existing === null,
+      rootFieldsBefore: data.existing?.rootFields.aggregate.count ?? 0,
+    };
   }
 
   /** Afterwards exactly `users` hold the role; one request. */
-  setUserRoles(roleId: string, users: readonly string[]): Promise<RoleGrants> {
+  setUserRoles(roleId: string, users: readonly string[]): Promise<ReplacedGrants> {
     return this.replaceGrants("set user roles", "setUserRoles", roleId, users, "user");
   }
 
@@ -125,7 +149,7 @@ export class HasuraStore implements RoleMappingStore {
     roleId: string,
     groups: readonly string[],
     pins: readonly GroupPin[] = [],
-  ): Promise<RoleGrants> {
+  ): Promise<ReplacedGrants> {
     if (pins.length === 0)
       return this.replaceGrants("set group roles", "setGroupRoles", roleId, groups, "group");
     return this.replaceGrants("set group roles", "setGroupRolesPinned", roleId, groups, "group", {
@@ -156,11 +180,17 @@ export class HasuraStore implements RoleMappingStore {
   }
 
   /** Removes the role's root fields, grants and the role in one request. */
-  async deleteRole(roleId: string): Promise<boolean> {
-    const data = await this.write<{ role: { role_id: string } | null }>("delete role", "deleteRole", {
-      roleId,
-    });
-    return data.role !== null;
+  async deleteRole(roleId: string): Promise<DeletedRole> {
+    const data = await this.write<{
+      deleteUserRoles: { affected_rows: number };
+      deleteGroupRoles: { affected_rows: number };
+      role: { role_id: string } | null;
+    }>("delete role", "deleteRole", { roleId });
+    return {
+      deleted: data.role !== null,
+      users: data.deleteUserRoles.affected_rows,
+      groups: data.deleteGroupRoles.affected_rows,
+    };
   }
 
   /** The role by id. */
@@ -226,15 +256,19 @@ export class HasuraStore implements RoleMappingStore {
     subjects: readonly string[],
     column: "user" | "group",
     extra: Record<string, unknown> = {},
-  ): Promise<RoleGrants> {
-    const data = await this.write<{ lockRole: unknown; grants: GrantsRow | null }>(operation, document, {
+  ): Promise<ReplacedGrants> {
+    const data = await this.write<ReplacedRows>(operation, document, {
       roleId,
       subjects,
       rows: subjects.map((subject) => ({ [column]: subject, role_id: roleId })),
       ...extra,
     });
-    if (data.grants === null) throw new NotFoundError(`role "${roleId}" not found`);
-    return toGrants(data.grants);
+    if (data.grants === null || data.lockRole === null) throw new NotFoundError(`role "${roleId}" not found`);
+    const grants = toGrants(data.grants);
+    const before = data.lockRole.before.aggregate.count;
+    const removed = data.dropUnlisted.affected_rows;
+    const after = column === "user" ? grants.users.length : grants.groups.length;
+    return { grants, before, removed, added: after - before + removed };
   }
 
   private request<T>(

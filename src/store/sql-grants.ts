@@ -5,16 +5,18 @@ import type { SqlRow } from "./sql-client.js";
 export interface GrantTable {
   readonly table: string;
   readonly column: string;
+  /** Which list of RoleGrants its rows are. */
+  readonly list: "users" | "groups";
 }
 
 /** The user grant table of a quoted schema. */
 export function userTable(s: string): GrantTable {
-  return { table: `${s}.user_roles`, column: `"user"` };
+  return { table: `${s}.user_roles`, column: `"user"`, list: "users" };
 }
 
 /** The group grant table of a quoted schema. */
 export function groupTable(s: string): GrantTable {
-  return { table: `${s}.group_roles`, column: `"group"` };
+  return { table: `${s}.group_roles`, column: `"group"`, list: "groups" };
 }
 
 /** One statement reading a role's users (kind 'u') and groups (kind 'g'); `$1` is the role id. */

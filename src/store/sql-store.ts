@@ -3,7 +3,15 @@ import type { CombinedRoleLedger } from "../core/combined-roles.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
 import { GROUP_PREFIX } from "../core/subjects.js";
-import type { JournalRead, RoleMappingStore, RolePage, StoreChecksum } from "../core/store-port.js";
+import type {
+  DeletedRole,
+  JournalRead,
+  ReplacedGrants,
+  RoleMappingStore,
+  RolePage,
+  StoreChecksum,
+  UpsertedRole,
+} from "../core/store-port.js";
 import type { SqlClient, SqlQueryable } from "./sql-client.js";
 import { SqlCombinedRoleLedger } from "./sql-combined-ledger.js";
 import { RETRYABLE_SQLSTATES, sqlState, toStoreError } from "./sql-errors.js";
@@ -132,12 +140,12 @@ export class SqlStore implements RoleMappingStore {
   }
 
   /** Creates or updates the role; ConflictError when role_id or component_id is bound otherwise. */
-  upsertRole(role: Role): Promise<Role> {
+  upsertRole(role: Role): Promise<UpsertedRole> {
     return this.write((tx) => upsertRoleIn(tx, this.s, role));
   }
 
   /** Afterwards exactly `users` hold the role, each with a fresh last_update. */
-  setUserRoles(roleId: string, users: readonly string[]): Promise<RoleGrants> {
+  setUserRoles(roleId: string, users: readonly string[]): Promise<ReplacedGrants> {
     return this.replaceGrants(this.users, roleId, users);
   }
 
@@ -146,7 +154,7 @@ export class SqlStore implements RoleMappingStore {
     roleId: string,
     groups: readonly string[],
     pins: readonly GroupPin[] = [],
-  ): Promise<RoleGrants> {
+  ): Promise<ReplacedGrants> {
     return this.write((tx) => replaceGrantsIn(tx, this.s, this.groups, roleId, groups, pins));
   }
 
@@ -166,7 +174,7 @@ export class SqlStore implements RoleMappingStore {
   }
 
   /** Removes the role, its root fields and its grants in one transaction. */
-  deleteRole(roleId: string): Promise<boolean> {
+  deleteRole(roleId: string): Promise<DeletedRole> {
     return this.write((tx) => deleteRoleIn(tx, this.s, roleId));
   }
 
@@ -250,7 +258,11 @@ export class SqlStore implements RoleMappingStore {
     return this.client.close();
   }
 
-  private replaceGrants(kind: GrantTable, roleId: string, subjects: readonly string[]): Promise<RoleGrants> {
+  private replaceGrants(
+    kind: GrantTable,
+    roleId: string,
+    subjects: readonly string[],
+  ): Promise<ReplacedGrants> {
     return this.write((tx) => replaceGrantsIn(tx, this.s, kind, roleId, subjects));
   }
 

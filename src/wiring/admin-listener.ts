@@ -44,18 +44,15 @@ export function createAdminListener(options: AdminListenerOptions): RequestListe
 }
 
 async function restApp(options: AdminListenerOptions): Promise<RequestListener> {
-  const [{ default: express }, { createAdminApp }, { notFound }, { restCallerScope }] = await Promise.all([
+  const [{ default: express }, { createAdminApp }, { notFound }] = await Promise.all([
     import("express"),
     import("../http/admin-app.js"),
     import("../http/not-found.js"),
-    import("../observability/rest-caller-scope.js"),
   ]);
   const app = express();
   app.disable("x-powered-by");
   // The probes are answered before this app and never traced; the RoleMapping routes are.
   if (options.traceRest) app.use(options.traceRest);
-  // Writes made through REST are audited under the API credential's name.
-  app.use(restCallerScope());
   const { service, auth, bodyLimitBytes, logger } = options;
   app.use(createAdminApp({ service, auth, bodyLimitBytes, logger }));
   app.use(notFound);

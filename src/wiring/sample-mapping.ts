@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { MappingService } from "../core/mapping-service.js";
+import { INTERNAL_CALLER } from "../core/write-audit.js";
 
 /** The development-mode sample: group `analysts` may read the sales output port's root fields. */
 export const SAMPLE_ROLE = {
@@ -13,8 +14,8 @@ export const SAMPLE_GROUP = "group:analysts";
 export async function seedSampleMapping(service: MappingService, logger: Logger): Promise<void> {
   const existing = await service.listRoles(1, undefined);
   if (existing.roles.length > 0) return;
-  await service.upsertRole(SAMPLE_ROLE);
-  await service.setGroupRoles(SAMPLE_ROLE.roleId, [SAMPLE_GROUP]);
+  await service.upsertRole(INTERNAL_CALLER, SAMPLE_ROLE);
+  await service.setGroupRoles(INTERNAL_CALLER, SAMPLE_ROLE.roleId, [SAMPLE_GROUP]);
   logger.info(
     {
       event: "sample_mapping_loaded",

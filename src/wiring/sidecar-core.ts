@@ -65,14 +65,13 @@ export async function buildSidecarCore(
       clock: overrides.combinedRolesClock,
     });
   const { maxSubjects, maxRootFields } = config.limits;
-  const service = new MappingService(
-    store,
-    sync,
-    { maxSubjects, maxRootFields, maxPageSize: DEFAULT_MAPPING_LIMITS.maxPageSize },
-    reservedRoles,
-    pinning,
-    combined?.roles,
-  );
+  const service = new MappingService(store, sync, {
+    limits: { maxSubjects, maxRootFields, maxPageSize: DEFAULT_MAPPING_LIMITS.maxPageSize },
+    reserved: reservedRoles,
+    pinner: pinning,
+    combined: combined?.roles,
+    audit: observability.writeAudit,
+  });
   const operations = new OperationCache({
     maxChars: config.webhook.operationCacheChars,
     limits: {

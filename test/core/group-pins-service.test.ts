@@ -7,6 +7,7 @@ import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { FakeStore } from "../support/fake-store.js";
 import { RecordingLogger } from "../support/recording-logger.js";
 import { snapshotOf } from "./fixtures.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 const syncs: SnapshotSync[] = [];
 afterEach(() => {
@@ -32,15 +33,15 @@ async function setup(holders: Record<string, string[]>, store = new FakeStore())
     write: (task) => sync.write(task),
     logger: new RecordingLogger(),
   });
-  const service = new MappingService(store, sync, undefined, undefined, pinning);
-  await service.upsertRole({ roleId: "r", componentId: "c", rootFields: ["orders"] });
+  const service = new MappingService(store, sync, { pinner: pinning });
+  await service.upsertRole(INTERNAL_CALLER, { roleId: "r", componentId: "c", rootFields: ["orders"] });
   return { store, sync, service };
 }
 
 describe("SetGroupRoles where group names are pinned", () => {
   it("stores each name's pin with the grant, and applies both to this replica's snapshot", async () => {
     const { store, sync, service } = await setup({ sales: ["id-sales"], ops: ["id-ops"] });
-    await service.setGroupRoles("r", ["group:sales", "group:ops"]);
+    await service.setGroupRoles(INTERNAL_CALLER, "r", ["group:sales", "group:ops"]);
     expect(Object.fromEntries(store.pins)).toEqual({ "group:sales": "id-sales", "group:ops": "id-ops" });
     expect(sync.fresh().pins.objectIdOf("group:ops")).toBe("id-ops");
     expect([...sync.fresh().rolesOfSubject("group:sales")]).toEqual(["r"]);
@@ -48,7 +49,7 @@ describe("SetGroupRoles where group names are pinned", () => {
 
   it("refuses the whole call when one name is held by two groups, writing nothing", async () => {
     const { store, sync, service } = await setup({ sales: ["id-sales"], admins: ["id-a", "id-twin"] });
-    const refusal = service.setGroupRoles("r", ["group:sales", "group:admins"]);
+    const refusal = service.setGroupRoles(INTERNAL_CALLER, "r", ["group:sales", "group:admins"]);
     await expect(refusal).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(refusal).rejects.toThrow(
       /groups\[1\]: "group:admins" cannot be granted: 2 Entra groups hold it/,
@@ -61,9 +62,9 @@ describe("SetGroupRoles where group names are pinned", () => {
   it("re-pins a name granted again, after its group was deleted and made anew", async () => {
     const holders = { sales: ["id-old"] };
     const { store, service } = await setup(holders);
-    await service.setGroupRoles("r", ["group:sales"]);
+    await service.setGroupRoles(INTERNAL_CALLER, "r", ["group:sales"]);
     holders.sales = ["id-new"];
-    await service.setGroupRoles("r", ["group:sales"]);
+    await service.setGroupRoles(INTERNAL_CALLER, "r", ["group:sales"]);
     expect(store.pins.get("group:sales")).toBe("id-new");
   });
 

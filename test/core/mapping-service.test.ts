@@ -12,6 +12,7 @@ import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { FakeStore } from "../support/fake-store.js";
 import { RecordingLogger } from "../support/recording-logger.js";
 import { q } from "./fixtures.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 const syncs: SnapshotSync[] = [];
 afterEach(() => {
@@ -31,7 +32,7 @@ async function setup(
   });
   syncs.push(sync);
   await sync.start();
-  const service = new MappingService(store, sync, limits, reserved);
+  const service = new MappingService(store, sync, { limits, ...(reserved ? { reserved } : {}) });
   // What the webhook would answer for this user and query on this replica, right now.
   const decideFor = (user: string, groups: string[], field: string) => {
     const snapshot = sync.fresh();
@@ -58,43 +59,55 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 describe("MappingService writes reach the next decision on this replica", () => {
   it("upsert role, grant a user, grant a group, then revoke and delete", async () => {
     const { service, decideFor } = await setup();
-    await service.upsertRole({ roleId: "r_orders", componentId: "c1", rootFields: ["orders"] });
+    await service.upsertRole(INTERNAL_CALLER, {
+      roleId: "r_orders",
+      componentId: "c1",
+      rootFields: ["orders"],
+    });
     expect(decideFor("user:alice", [], "orders").reason).toBe("no_roles");
 
-    await service.setUserRoles("r_orders", ["user:alice"]);
+    await service.setUserRoles(INTERNAL_CALLER, "r_orders", ["user:alice"]);
     expect(decideFor("user:alice", [], "orders")).toMatchObject({ allowed: true, role: "r_orders" });
 
-    await service.setGroupRoles("r_orders", ["group:analysts"]);
+    await service.setGroupRoles(INTERNAL_CALLER, "r_orders", ["group:analysts"]);
     expect(decideFor("user:bob", ["group:analysts"], "orders")).toMatchObject({
       allowed: true,
       role: "r_orders",
     });
 
-    await service.upsertRole({ roleId: "r_orders", componentId: "c1", rootFields: ["orders", "invoices"] });
+    await service.upsertRole(INTERNAL_CALLER, {
+      roleId: "r_orders",
+      componentId: "c1",
+      rootFields: ["orders", "invoices"],
+    });
     expect(decideFor("user:alice", [], "invoices")).toMatchObject({ allowed: true });
 
-    await service.upsertRole({ roleId: "r_orders", componentId: "c1", rootFields: ["invoices"] });
+    await service.upsertRole(INTERNAL_CALLER, {
+      roleId: "r_orders",
+      componentId: "c1",
+      rootFields: ["invoices"],
+    });
     expect(decideFor("user:alice", [], "orders").reason).toBe("no_role_for_fields");
 
-    await service.setUserRoles("r_orders", []);
+    await service.setUserRoles(INTERNAL_CALLER, "r_orders", []);
     expect(decideFor("user:alice", [], "invoices").reason).toBe("no_roles");
     expect(decideFor("user:bob", ["group:analysts"], "invoices").allowed).toBe(true);
 
-    await service.deleteRole("r_orders");
+    await service.deleteRole(INTERNAL_CALLER, "r_orders");
     expect(decideFor("user:bob", ["group:analysts"], "invoices").reason).toBe("no_roles");
   });
 
   it("set calls leave the other kind of subject alone", async () => {
     const { service } = await setup();
-    await service.upsertRole({ roleId: "r", componentId: "c", rootFields: ["f"] });
-    await service.setGroupRoles("r", ["group:g"]);
-    await service.setUserRoles("r", ["user:a", "user:b"]);
+    await service.upsertRole(INTERNAL_CALLER, { roleId: "r", componentId: "c", rootFields: ["f"] });
+    await service.setGroupRoles(INTERNAL_CALLER, "r", ["group:g"]);
+    await service.setUserRoles(INTERNAL_CALLER, "r", ["user:a", "user:b"]);
     expect(await service.getRoleGrants("r")).toEqual({
       roleId: "r",
       users: ["user:a", "user:b"],
       groups: ["group:g"],
     });
-    await service.setUserRoles("r", ["user:b"]);
+    await service.setUserRoles(INTERNAL_CALLER, "r", ["user:b"]);
     expect(await service.getRoleGrants("r")).toEqual({ roleId: "r", users: ["user:b"], groups: ["group:g"] });
   });
 });
@@ -103,7 +116,7 @@ describe("MappingService reads", () => {
   it("gets a role by id and by component, and reports not found apart", async () => {
     const { service } = await setup();
     const role = { roleId: "r", componentId: "c", rootFields: ["f"] };
-    await service.upsertRole(role);
+    await service.upsertRole(INTERNAL_CALLER, role);
     expect(await service.getRole("r")).toEqual(role);
     expect(await service.getRoleByComponent("c")).toEqual(role);
     expect(await rejection(service.getRole("missing"))).toBeInstanceOf(NotFoundError);
@@ -114,7 +127,7 @@ describe("MappingService reads", () => {
   it("pages through roles in role_id order", async () => {
     const { service } = await setup();
     for (const id of ["r3", "r1", "r2"])
-      await service.upsertRole({ roleId: id, componentId: `c-${id}`, rootFields: [] });
+      await service.upsertRole(INTERNAL_CALLER, { roleId: id, componentId: `c-${id}`, rootFields: [] });
     const first = await service.listRoles(2, "");
     expect(first.roles.map((role) => role.roleId)).toEqual(["r1", "r2"]);
     expect(first.nextPageToken).not.toBe("");
@@ -125,10 +138,10 @@ describe("MappingService reads", () => {
 
   it("lists the roles a subject holds", async () => {
     const { service } = await setup();
-    await service.upsertRole({ roleId: "r1", componentId: "c1", rootFields: [] });
-    await service.upsertRole({ roleId: "r2", componentId: "c2", rootFields: [] });
-    await service.setGroupRoles("r2", ["group:g"]);
-    await service.setGroupRoles("r1", ["group:g"]);
+    await service.upsertRole(INTERNAL_CALLER, { roleId: "r1", componentId: "c1", rootFields: [] });
+    await service.upsertRole(INTERNAL_CALLER, { roleId: "r2", componentId: "c2", rootFields: [] });
+    await service.setGroupRoles(INTERNAL_CALLER, "r2", ["group:g"]);
+    await service.setGroupRoles(INTERNAL_CALLER, "r1", ["group:g"]);
     expect(await service.listSubjectRoles("group:g")).toEqual(["r1", "r2"]);
   });
 });
@@ -137,53 +150,64 @@ describe("MappingService refuses bad input, naming the field", () => {
   const cases: { name: string; call: (service: MappingService) => Promise<unknown>; field: string }[] = [
     {
       name: "role_id missing",
-      call: (s) => s.upsertRole({ roleId: undefined, componentId: "c", rootFields: [] }),
+      call: (s) => s.upsertRole(INTERNAL_CALLER, { roleId: undefined, componentId: "c", rootFields: [] }),
       field: "role_id",
     },
     {
       name: "role_id too long",
-      call: (s) => s.upsertRole({ roleId: "r".repeat(256), componentId: "c", rootFields: [] }),
+      call: (s) =>
+        s.upsertRole(INTERNAL_CALLER, { roleId: "r".repeat(256), componentId: "c", rootFields: [] }),
       field: "role_id",
     },
     {
       name: "component_id empty",
-      call: (s) => s.upsertRole({ roleId: "r", componentId: "", rootFields: [] }),
+      call: (s) => s.upsertRole(INTERNAL_CALLER, { roleId: "r", componentId: "", rootFields: [] }),
       field: "component_id",
     },
     {
       name: "root fields not a list",
-      call: (s) => s.upsertRole({ roleId: "r", componentId: "c", rootFields: "orders" }),
+      call: (s) => s.upsertRole(INTERNAL_CALLER, { roleId: "r", componentId: "c", rootFields: "orders" }),
       field: "graphql_root_field_names",
     },
     {
       name: "a root field not a string",
-      call: (s) => s.upsertRole({ roleId: "r", componentId: "c", rootFields: ["orders", 3] }),
+      call: (s) =>
+        s.upsertRole(INTERNAL_CALLER, { roleId: "r", componentId: "c", rootFields: ["orders", 3] }),
       field: "graphql_root_field_names[1]",
     },
     {
       name: "more root fields than allowed",
-      call: (s) => s.upsertRole({ roleId: "r", componentId: "c", rootFields: ["a", "b", "c", "d"] }),
+      call: (s) =>
+        s.upsertRole(INTERNAL_CALLER, { roleId: "r", componentId: "c", rootFields: ["a", "b", "c", "d"] }),
       field: "graphql_root_field_names",
     },
-    { name: "a user without prefix", call: (s) => s.setUserRoles("r", ["alice"]), field: "users[0]" },
+    {
+      name: "a user without prefix",
+      call: (s) => s.setUserRoles(INTERNAL_CALLER, "r", ["alice"]),
+      field: "users[0]",
+    },
     {
       name: "a group given as a user",
-      call: (s) => s.setUserRoles("r", ["user:a", "group:g"]),
+      call: (s) => s.setUserRoles(INTERNAL_CALLER, "r", ["user:a", "group:g"]),
       field: "users[1]",
     },
-    { name: "a user given as a group", call: (s) => s.setGroupRoles("r", ["user:a"]), field: "groups[0]" },
+    {
+      name: "a user given as a group",
+      call: (s) => s.setGroupRoles(INTERNAL_CALLER, "r", ["user:a"]),
+      field: "groups[0]",
+    },
     {
       name: "too many users",
-      call: (s) => s.setUserRoles("r", ["user:a", "user:b", "user:c", "user:d"]),
+      call: (s) => s.setUserRoles(INTERNAL_CALLER, "r", ["user:a", "user:b", "user:c", "user:d"]),
       field: "users",
     },
     {
       name: "duplicate groups",
-      call: (s) => s.setGroupRoles("r", ["group:g", "group:g"]),
+      call: (s) => s.setGroupRoles(INTERNAL_CALLER, "r", ["group:g", "group:g"]),
       field: "groups[1]",
     },
-    { name: "role_id of a set call", call: (s) => s.setGroupRoles(7, []), field: "role_id" },
-    { name: "role_id of a delete", call: (s) => s.deleteRole(""), field: "role_id" },
+    { name: "role_id of a set call", call: (s) => s.setGroupRoles(INTERNAL_CALLER, 7, []), field: "role_id" },
+    { name: "role_id of a delete", call: (s) => s.deleteRole(INTERNAL_CALLER, ""), field: "role_id" },
     { name: "page size too large", call: (s) => s.listRoles(3, ""), field: "page_size" },
     { name: "page size not an integer", call: (s) => s.listRoles(1.5, ""), field: "page_size" },
     { name: "page token forged", call: (s) => s.listRoles(1, "bm90IGEgdG9rZW4"), field: "page_token" },
@@ -191,17 +215,30 @@ describe("MappingService refuses bad input, naming the field", () => {
     // Hasura's superuser role is never written or granted, whatever else the call carries.
     {
       name: "admin upserted",
-      call: (s) => s.upsertRole({ roleId: "admin", componentId: "c", rootFields: ["orders"] }),
+      call: (s) =>
+        s.upsertRole(INTERNAL_CALLER, { roleId: "admin", componentId: "c", rootFields: ["orders"] }),
       field: "role_id",
     },
     {
       name: "admin upserted with a bad component too: role_id named first",
-      call: (s) => s.upsertRole({ roleId: "admin", componentId: "", rootFields: [] }),
+      call: (s) => s.upsertRole(INTERNAL_CALLER, { roleId: "admin", componentId: "", rootFields: [] }),
       field: "role_id",
     },
-    { name: "admin granted to users", call: (s) => s.setUserRoles("admin", ["user:a"]), field: "role_id" },
-    { name: "admin granted to groups", call: (s) => s.setGroupRoles("admin", ["group:g"]), field: "role_id" },
-    { name: "admin emptied of users", call: (s) => s.setUserRoles("admin", []), field: "role_id" },
+    {
+      name: "admin granted to users",
+      call: (s) => s.setUserRoles(INTERNAL_CALLER, "admin", ["user:a"]),
+      field: "role_id",
+    },
+    {
+      name: "admin granted to groups",
+      call: (s) => s.setGroupRoles(INTERNAL_CALLER, "admin", ["group:g"]),
+      field: "role_id",
+    },
+    {
+      name: "admin emptied of users",
+      call: (s) => s.setUserRoles(INTERNAL_CALLER, "admin", []),
+      field: "role_id",
+    },
   ];
 
   it.each(cases)("$name → $field", async ({ call, field }) => {
@@ -218,14 +255,14 @@ describe("MappingService refuses bad input, naming the field", () => {
 describe("MappingService store failures", () => {
   it("passes conflicts on and leaves the snapshot unchanged", async () => {
     const { service, sync } = await setup();
-    await service.upsertRole({ roleId: "r1", componentId: "c1", rootFields: ["orders"] });
+    await service.upsertRole(INTERNAL_CALLER, { roleId: "r1", componentId: "c1", rootFields: ["orders"] });
     const clash = await rejection(
-      service.upsertRole({ roleId: "r1", componentId: "c2", rootFields: ["secrets"] }),
+      service.upsertRole(INTERNAL_CALLER, { roleId: "r1", componentId: "c2", rootFields: ["secrets"] }),
     );
     expect(clash).toBeInstanceOf(ConflictError);
     expect((clash as ConflictError).kind).toBe("role_id");
     const taken = await rejection(
-      service.upsertRole({ roleId: "r2", componentId: "c1", rootFields: ["secrets"] }),
+      service.upsertRole(INTERNAL_CALLER, { roleId: "r2", componentId: "c1", rootFields: ["secrets"] }),
     );
     expect((taken as ConflictError).kind).toBe("component_id");
     expect(sync.fresh().rolesForField("secrets").size).toBe(0);
@@ -234,16 +271,20 @@ describe("MappingService store failures", () => {
 
   it("refuses grants on a missing role without touching the snapshot", async () => {
     const { service, sync } = await setup();
-    expect(await rejection(service.setUserRoles("missing", ["user:a"]))).toBeInstanceOf(NotFoundError);
+    expect(await rejection(service.setUserRoles(INTERNAL_CALLER, "missing", ["user:a"]))).toBeInstanceOf(
+      NotFoundError,
+    );
     expect(sync.fresh().rolesOfSubject("user:a").size).toBe(0);
-    expect(await rejection(service.deleteRole("missing"))).toBeInstanceOf(NotFoundError);
+    expect(await rejection(service.deleteRole(INTERNAL_CALLER, "missing"))).toBeInstanceOf(NotFoundError);
   });
 
   it("reports an unreachable store as UnavailableError and applies nothing", async () => {
     const { service, store, sync } = await setup();
     store.down = true;
     expect(
-      await rejection(service.upsertRole({ roleId: "r", componentId: "c", rootFields: ["orders"] })),
+      await rejection(
+        service.upsertRole(INTERNAL_CALLER, { roleId: "r", componentId: "c", rootFields: ["orders"] }),
+      ),
     ).toBeInstanceOf(UnavailableError);
     expect(sync.fresh().rolesForField("orders").size).toBe(0);
   });
@@ -262,9 +303,9 @@ describe("MappingService and reserved role ids", () => {
   ])("refuses $name in every write, saying why, and stores nothing", async ({ roleId, why }) => {
     const { service, store, sync } = await setup(undefined, reserved);
     const writes = [
-      service.upsertRole({ roleId, componentId: "c", rootFields: ["orders"] }),
-      service.setUserRoles(roleId, ["user:a"]),
-      service.setGroupRoles(roleId, ["group:g"]),
+      service.upsertRole(INTERNAL_CALLER, { roleId, componentId: "c", rootFields: ["orders"] }),
+      service.setUserRoles(INTERNAL_CALLER, roleId, ["user:a"]),
+      service.setGroupRoles(INTERNAL_CALLER, roleId, ["group:g"]),
     ];
     for (const write of writes) {
       const error = await rejection(write);
@@ -279,8 +320,12 @@ describe("MappingService and reserved role ids", () => {
   it("compares exactly, as Hasura does: Admin and ADMIN are ordinary roles", async () => {
     const { service, decideFor } = await setup(undefined, reserved);
     for (const roleId of ["Admin", "ADMIN", "admin ", "Anonymous"]) {
-      await service.upsertRole({ roleId, componentId: `c-${roleId}`, rootFields: [`f_${roleId}`] });
-      await service.setUserRoles(roleId, ["user:a"]);
+      await service.upsertRole(INTERNAL_CALLER, {
+        roleId,
+        componentId: `c-${roleId}`,
+        rootFields: [`f_${roleId}`],
+      });
+      await service.setUserRoles(INTERNAL_CALLER, roleId, ["user:a"]);
       expect(decideFor("user:a", [], `f_${roleId}`)).toMatchObject({ allowed: true, role: roleId });
     }
   });
@@ -293,7 +338,7 @@ describe("MappingService and reserved role ids", () => {
     expect(sync.stats().reservedRowsIgnored).toBe(2);
     expect(await service.getRole("admin")).toMatchObject({ roleId: "admin" });
     expect(await service.getRoleGrants("admin")).toMatchObject({ users: ["user:mallory"] });
-    await service.deleteRole("admin");
+    await service.deleteRole(INTERNAL_CALLER, "admin");
     expect(await store.getRole("admin")).toBeUndefined();
     await sync.reload();
     expect(sync.stats().reservedRowsIgnored).toBe(0);

@@ -73,7 +73,7 @@ describe("SnapshotSync following the journal", () => {
     store.ownWrites = true;
     await sync.start();
     await sync.write(async (snapshot) => {
-      const grants = await store.setUserRoles("stock", ["user:carol"]);
+      const { grants } = await store.setUserRoles("stock", ["user:carol"]);
       snapshot?.replaceGrants("stock", "user:", grants.users);
     });
     expect(rolesOf(sync, "user:carol")).toEqual(["stock"]);

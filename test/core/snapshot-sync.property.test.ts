@@ -7,6 +7,7 @@ import { createSqlStore, type SqlStore } from "../../src/store/sql-store.js";
 import { openTestDatabase, type TestDatabase } from "../support/databases.js";
 import { RecordingLogger } from "../support/recording-logger.js";
 import { borrowed } from "../store/sql-harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 // A small world, so that writes collide: four roles (admin among them, reserved), five users, three groups.
 const ROLES = ["r0", "r1", "r2", "admin"];
@@ -126,12 +127,16 @@ describe("two replicas writing at random, with edits made with SQL between", () 
     // Refusals (a missing role, the reserved admin) are part of the game: they must change nothing.
     const write =
       a.kind === "upsert"
-        ? service.upsertRole({ roleId: a.role, componentId: `c-${a.role}`, rootFields: a.fields })
+        ? service.upsertRole(INTERNAL_CALLER, {
+            roleId: a.role,
+            componentId: `c-${a.role}`,
+            rootFields: a.fields,
+          })
         : a.kind === "users"
-          ? service.setUserRoles(a.role, a.users)
+          ? service.setUserRoles(INTERNAL_CALLER, a.role, a.users)
           : a.kind === "groups"
-            ? service.setGroupRoles(a.role, a.groups)
-            : service.deleteRole(a.role);
+            ? service.setGroupRoles(INTERNAL_CALLER, a.role, a.groups)
+            : service.deleteRole(INTERNAL_CALLER, a.role);
     await write.catch(() => undefined);
   }
 

@@ -166,7 +166,7 @@ describe("SnapshotSync", () => {
     const reload = sync.reload();
     await Promise.resolve();
     const write = sync.write(async (snapshot) => {
-      const grants = await store.setUserRoles("r_orders", ["user:alice", "user:bob"]);
+      const { grants } = await store.setUserRoles("r_orders", ["user:alice", "user:bob"]);
       snapshot?.replaceGrants("r_orders", "user:", grants.users);
     });
     release();

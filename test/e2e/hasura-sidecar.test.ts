@@ -6,6 +6,7 @@ import type { HasuraStandIn } from "../support/hasura/server.js";
 import { startHasuraSidecar, type HasuraSidecar } from "../support/hasura-sidecar.js";
 import type { JwksIssuer } from "../support/jwks-issuer.js";
 import type { RunningSidecar } from "../support/sidecar-harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 // Client → Hasura (stand-in) → the sidecar's webhook → data; the sidecar keeps its mappings in Hasura too.
 const ADMIN_SECRET = "e2e-admin-secret";
@@ -18,12 +19,12 @@ let running: RunningSidecar;
 beforeAll(async () => {
   stack = await startHasuraSidecar({ adminSecret: ADMIN_SECRET });
   ({ issuer, client, hasura, running } = stack);
-  await running.sidecar.service.upsertRole({
+  await running.sidecar.service.upsertRole(INTERNAL_CALLER, {
     roleId: "sales_reader",
     componentId: "urn:sales",
     rootFields: ["output_port_sales"],
   });
-  await running.sidecar.service.setUserRoles("sales_reader", ["user:alice_corp.com"]);
+  await running.sidecar.service.setUserRoles(INTERNAL_CALLER, "sales_reader", ["user:alice_corp.com"]);
 });
 
 afterAll(async () => {
@@ -70,7 +71,7 @@ describe("end to end through Hasura", () => {
   });
 
   it("stops serving a user at once when the grant is withdrawn through the API", async () => {
-    await running.sidecar.service.setUserRoles("sales_reader", []);
+    await running.sidecar.service.setUserRoles(INTERNAL_CALLER, "sales_reader", []);
     const answer = await asUser("alice@corp.com", "{ output_port_sales { id } }");
     expect(answer.body.errors?.[0]?.extensions.code).toBe("access-denied");
   });

@@ -8,6 +8,7 @@ import { bearer, promiseApi } from "../grpc/client.js";
 import { FakeStore } from "../support/fake-store.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
 import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 // Issue 13 §2 and §3 through the whole sidecar, against the local JWKS issuer: a user claim that spells another
 // person's subject, a token valid for too long, a token of another tenant, and Entra keys bound to no tenant.
@@ -25,8 +26,12 @@ const clients: RoleMappingServiceClient[] = [];
 /** One mapping in every sidecar: bob@example.com's grant, and the Keycloak user alice's. */
 async function seed(running: RunningSidecar): Promise<RunningSidecar> {
   const { service } = running.sidecar;
-  await service.upsertRole({ roleId: "r_orders", componentId: "cmp:orders", rootFields: ["orders"] });
-  await service.setUserRoles("r_orders", ["user:bob_example.com", "user:alice"]);
+  await service.upsertRole(INTERNAL_CALLER, {
+    roleId: "r_orders",
+    componentId: "cmp:orders",
+    rootFields: ["orders"],
+  });
+  await service.setUserRoles(INTERNAL_CALLER, "r_orders", ["user:bob_example.com", "user:alice"]);
   return running;
 }
 

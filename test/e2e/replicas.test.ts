@@ -4,6 +4,7 @@ import { openTestDatabase, shouldRunPostgres, type TestDatabase } from "../suppo
 import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
 import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 // Two replicas on one store: a grant revoked through one is denied by the other within SNAPSHOT_MAX_LAG_S.
 const MAX_LAG_MS = 2_000;
@@ -63,12 +64,12 @@ describe.each(backends)("two sidecars on one %s store", (_name, openBackend) => 
   it("enforces a grant and its revocation made through the other replica within the lag bound", async (context) => {
     if (!backend) return context.skip("no PostgreSQL server here (CI requires one)");
     const token = await issuer.sign({ unique_name: "alice@corp.com" });
-    await first.sidecar.service.upsertRole({
+    await first.sidecar.service.upsertRole(INTERNAL_CALLER, {
       roleId: "sales",
       componentId: "urn:sales",
       rootFields: ["sales_orders"],
     });
-    await first.sidecar.service.setUserRoles("sales", ["user:alice_corp.com"]);
+    await first.sidecar.service.setUserRoles(INTERNAL_CALLER, "sales", ["user:alice_corp.com"]);
     await expect
       .poll(async () => (await second.ask(token, QUERY)).status, {
         timeout: MAX_LAG_MS,
@@ -76,7 +77,7 @@ describe.each(backends)("two sidecars on one %s store", (_name, openBackend) => 
       })
       .toBe(200);
 
-    await first.sidecar.service.setUserRoles("sales", []);
+    await first.sidecar.service.setUserRoles(INTERNAL_CALLER, "sales", []);
     // The replica that wrote enforces it at once; the other within the lag bound.
     expect((await first.ask(token, QUERY)).status).toBe(401);
     await expect

@@ -7,6 +7,7 @@ import {
   type PreviousService,
 } from "../support/previous-service.js";
 import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 // The sidecar (its store in memory) with SHADOW_WEBHOOK_URL set to a stand-in of the previous service holding the
 // same mapping.
@@ -47,9 +48,9 @@ async function sidecarWith(env: Record<string, string>): Promise<RunningSidecar>
   );
   running.push(sidecar);
   for (const role of MAPPING.roles)
-    await sidecar.sidecar.service.upsertRole({ ...role, componentId: `urn:${role.roleId}` });
-  await sidecar.sidecar.service.setGroupRoles("sales", ["group:analysts"]);
-  await sidecar.sidecar.service.setUserRoles("finance", ["user:bob_corp.com"]);
+    await sidecar.sidecar.service.upsertRole(INTERNAL_CALLER, { ...role, componentId: `urn:${role.roleId}` });
+  await sidecar.sidecar.service.setGroupRoles(INTERNAL_CALLER, "sales", ["group:analysts"]);
+  await sidecar.sidecar.service.setUserRoles(INTERNAL_CALLER, "finance", ["user:bob_corp.com"]);
   return sidecar;
 }
 

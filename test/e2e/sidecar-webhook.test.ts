@@ -2,6 +2,7 @@ import { exportSPKI, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JwksIssuer } from "../support/jwks-issuer.js";
 import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 // The whole sidecar on ephemeral ports, verifying real tokens against a local JWKS server.
 let issuer: JwksIssuer;
@@ -10,12 +11,12 @@ let running: RunningSidecar;
 beforeAll(async () => {
   issuer = await JwksIssuer.start();
   running = await startTestSidecar(issuerEnv(issuer));
-  await running.sidecar.service.upsertRole({
+  await running.sidecar.service.upsertRole(INTERNAL_CALLER, {
     roleId: "sales",
     componentId: "urn:sales",
     rootFields: ["sales_orders"],
   });
-  await running.sidecar.service.setGroupRoles("sales", ["group:analysts"]);
+  await running.sidecar.service.setGroupRoles(INTERNAL_CALLER, "sales", ["group:analysts"]);
 });
 
 afterAll(async () => {
@@ -90,9 +91,9 @@ describe("the webhook with real signed tokens", () => {
 
   it("enforces a revoked grant on the very next decision", async () => {
     const headers = bearer(await issuer.sign(alice));
-    await running.sidecar.service.setGroupRoles("sales", []);
+    await running.sidecar.service.setGroupRoles(INTERNAL_CALLER, "sales", []);
     expect((await ask(headers)).status).toBe(401);
-    await running.sidecar.service.setGroupRoles("sales", ["group:analysts"]);
+    await running.sidecar.service.setGroupRoles(INTERNAL_CALLER, "sales", ["group:analysts"]);
     expect((await ask(headers)).status).toBe(200);
   });
 });

@@ -4,6 +4,7 @@ import type { SqlClient } from "../../src/store/sql-client.js";
 import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
 import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 // The store goes away: decisions go on from the last snapshot, then fail closed, then resume when it returns.
 const SECRET = "outage-secret";
@@ -28,12 +29,12 @@ beforeAll(async () => {
     SNAPSHOT_MAX_STALENESS_S: "2",
     STORE_TIMEOUT_MS: "500",
   });
-  await running.sidecar.service.upsertRole({
+  await running.sidecar.service.upsertRole(INTERNAL_CALLER, {
     roleId: "sales",
     componentId: "urn:sales",
     rootFields: ["sales_orders"],
   });
-  await running.sidecar.service.setUserRoles("sales", ["user:alice_corp.com"]);
+  await running.sidecar.service.setUserRoles(INTERNAL_CALLER, "sales", ["user:alice_corp.com"]);
   token = await issuer.sign({ unique_name: "alice@corp.com" });
 });
 
@@ -56,7 +57,9 @@ describe("a store outage", () => {
       status: 200,
       body: { "X-Hasura-User-Id": "user:alice_corp.com", "X-Hasura-Role": "sales" },
     });
-    await expect(running.sidecar.service.setUserRoles("sales", ["user:bob_corp.com"])).rejects.toMatchObject({
+    await expect(
+      running.sidecar.service.setUserRoles(INTERNAL_CALLER, "sales", ["user:bob_corp.com"]),
+    ).rejects.toMatchObject({
       code: expect.stringMatching(/^(unavailable|deadline_exceeded)$/),
     });
 

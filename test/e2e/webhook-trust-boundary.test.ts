@@ -5,6 +5,7 @@ import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server
 import { startHasuraSidecar, type HasuraSidecar } from "../support/hasura-sidecar.js";
 import type { JwksIssuer } from "../support/jwks-issuer.js";
 import type { RunningSidecar } from "../support/sidecar-harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 // The whole sidecar behind Hasura (the stand-in), keeping its mappings in that Hasura: what it refuses to decide,
 // and when the sessions it grants end. A second Hasura on the same database sends the hook no request, as
@@ -31,17 +32,17 @@ beforeAll(async () => {
     migrate: false,
   });
   const service = running.sidecar.service;
-  await service.upsertRole({
+  await service.upsertRole(INTERNAL_CALLER, {
     roleId: "sales_reader",
     componentId: "urn:sales",
     rootFields: ["output_port_sales"],
   });
-  await service.upsertRole({
+  await service.upsertRole(INTERNAL_CALLER, {
     roleId: "mappings_reader",
     componentId: "urn:m",
     rootFields: ["rolemapping_roles"],
   });
-  await service.setUserRoles("sales_reader", ["user:alice_corp.com"]);
+  await service.setUserRoles(INTERNAL_CALLER, "sales_reader", ["user:alice_corp.com"]);
 });
 
 afterAll(async () => {

@@ -101,7 +101,7 @@ export async function openApiFixture(limits?: MappingLimits): Promise<ApiFixture
     now: () => clock,
   });
   await sync.start();
-  const service = new MappingService(store, sync, limits);
+  const service = new MappingService(store, sync, limits ? { limits } : {});
   const authorizer = new Authorizer({
     verifier: {
       async verify(token: string): Promise<VerifiedToken> {

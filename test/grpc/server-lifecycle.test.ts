@@ -3,12 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shutdownGrpcServer } from "../../src/grpc/server.js";
 import { bearer, failureOf, promiseApi, startGrpcServer } from "./client.js";
 import { openApiFixture, type ApiFixture } from "./harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 let fixture: ApiFixture;
 
 beforeAll(async () => {
   fixture = await openApiFixture();
-  await fixture.service.upsertRole({ roleId: "r", componentId: "urn:r", rootFields: ["f"] });
+  await fixture.service.upsertRole(INTERNAL_CALLER, { roleId: "r", componentId: "urn:r", rootFields: ["f"] });
 });
 
 afterAll(() => fixture?.close());

@@ -4,6 +4,7 @@ import { FakeStore } from "../support/fake-store.js";
 import { postWebhook } from "./support/http.js";
 import { FC_SEED, fuzzTimeout, runs } from "./support/runs.js";
 import { startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 // Writes through the service and decisions through the webhook, interleaved at random, against a model of the
 // mapping: every decision must reflect every write made before it (no cache may serve a revoked grant).
@@ -88,12 +89,12 @@ describe("decisions follow writes at once", () => {
           fc.array(commandArbitrary, { minLength: 1, maxLength: 25 }),
           async (initial, rest) => {
             // Start from nothing mapped: the model and the sidecar agree. Then every role is set up once.
-            for (const id of ROLES) await service.deleteRole(id).catch(() => undefined);
+            for (const id of ROLES) await service.deleteRole(INTERNAL_CALLER, id).catch(() => undefined);
             const fieldsOf = new Map<string, Set<string>>();
             const holders = new Map<string, Set<string>>();
             for (const command of [...initial, ...rest]) {
               if (command.kind === "role") {
-                await service.upsertRole({
+                await service.upsertRole(INTERNAL_CALLER, {
                   roleId: command.role,
                   componentId: `c-${command.role}`,
                   rootFields: command.fields,
@@ -101,7 +102,7 @@ describe("decisions follow writes at once", () => {
                 fieldsOf.set(command.role, new Set(command.fields));
                 if (!holders.has(command.role)) holders.set(command.role, new Set());
               } else if (command.kind === "delete") {
-                await service.deleteRole(command.role).catch(() => undefined);
+                await service.deleteRole(INTERNAL_CALLER, command.role).catch(() => undefined);
                 fieldsOf.delete(command.role);
                 holders.delete(command.role);
               } else if (command.kind === "users" || command.kind === "groups") {
@@ -111,8 +112,8 @@ describe("decisions follow writes at once", () => {
                     : command.groups.map((g) => `group:${g}`);
                 const write =
                   command.kind === "users"
-                    ? service.setUserRoles(command.role, subjects)
-                    : service.setGroupRoles(command.role, subjects);
+                    ? service.setUserRoles(INTERNAL_CALLER, command.role, subjects)
+                    : service.setGroupRoles(INTERNAL_CALLER, command.role, subjects);
                 if (!fieldsOf.has(command.role)) {
                   await expect(write).rejects.toThrow();
                   continue;

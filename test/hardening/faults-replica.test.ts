@@ -6,6 +6,7 @@ import { openTestDatabase, shouldRunPostgres, type TestDatabase } from "../suppo
 import { postWebhook } from "./support/http.js";
 import { startLoad, total, type LoadTally } from "./support/load.js";
 import { startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 const run = await shouldRunPostgres();
 
@@ -33,8 +34,12 @@ describe.skipIf(!run)("a replica restarted under load", () => {
     };
     // Both replicas share the data directory, hence the development issuer's key: one token works on both.
     steady = await startTestSidecar(env, {}, dataDir);
-    await steady.sidecar.service.upsertRole({ roleId: "r1", componentId: "c1", rootFields: ["orders"] });
-    await steady.sidecar.service.setUserRoles("r1", ["user:alice_corp.com"]);
+    await steady.sidecar.service.upsertRole(INTERNAL_CALLER, {
+      roleId: "r1",
+      componentId: "c1",
+      rootFields: ["orders"],
+    });
+    await steady.sidecar.service.setUserRoles(INTERNAL_CALLER, "r1", ["user:alice_corp.com"]);
   });
   afterAll(async () => {
     await restarted?.stop();
@@ -56,7 +61,10 @@ describe.skipIf(!run)("a replica restarted under load", () => {
 
     // The replica goes away (graceful stop, as on SIGTERM); a write lands through the other one meanwhile.
     await replica.stop();
-    await steady.sidecar.service.setUserRoles("r1", ["user:alice_corp.com", "user:bea_corp.com"]);
+    await steady.sidecar.service.setUserRoles(INTERNAL_CALLER, "r1", [
+      "user:alice_corp.com",
+      "user:bea_corp.com",
+    ]);
     // The load has found the replica gone.
     await vi.waitFor(() => expect(onReplica.tally.errors.size).toBeGreaterThan(0), { timeout: 10_000 });
     replica = await startTestSidecar(env, {}, dataDir);

@@ -9,6 +9,7 @@ import { createAdminApp } from "../../src/http/admin-app.js";
 import { ApiTokens } from "../../src/identity/api-credentials.js";
 import { makeTestCertificates, type TestCertificates } from "../support/certs.js";
 import { openApiFixture, type ApiFixture } from "../grpc/harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 const LISTED = "listed-rest-token-aaaaaaaa";
 const FIRST = "rest-file-token-1111111111";
@@ -21,7 +22,11 @@ let dir: string;
 beforeAll(async () => {
   [fixture, certs] = await Promise.all([openApiFixture(), makeTestCertificates()]);
   dir = await mkdtemp(join(tmpdir(), "rolemapper-rest-tokens-"));
-  await fixture.service.upsertRole({ roleId: "r1", componentId: "urn:r1", rootFields: ["f"] });
+  await fixture.service.upsertRole(INTERNAL_CALLER, {
+    roleId: "r1",
+    componentId: "urn:r1",
+    rootFields: ["f"],
+  });
 });
 
 afterAll(async () => {

@@ -6,6 +6,7 @@ import { bearer, promiseApi, type RoleMappingApi } from "../grpc/client.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
 import type { RecordingLogger } from "../support/recording-logger.js";
 import { issuerEnv, startTestSidecar } from "../support/sidecar-harness.js";
+import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
 /** The API credential the fixture configures: name "provisioner", this value. */
 export const API_TOKEN = "provisioner-secret-0123456789abcdef";
@@ -40,12 +41,12 @@ export async function startFixture(
   );
   const { sidecar, log, adminUrl: admin, metricsUrl: metrics } = running;
   const client = new RoleMappingServiceClient(running.grpcAddress, credentials.createInsecure());
-  await sidecar.service.upsertRole({
+  await sidecar.service.upsertRole(INTERNAL_CALLER, {
     roleId: "sales",
     componentId: "urn:sales",
     rootFields: ["sales_orders"],
   });
-  await sidecar.service.setGroupRoles("sales", ["group:analysts"]);
+  await sidecar.service.setGroupRoles(INTERNAL_CALLER, "sales", ["group:analysts"]);
   return {
     sidecar,
     issuer,

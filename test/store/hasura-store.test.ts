@@ -95,7 +95,7 @@ describe("HasuraStore: group pins", () => {
     const o = await open();
     await o.store.upsertRole({ roleId: "r", componentId: "c", rootFields: ["a"] });
     await o.db.client.query(`DROP TABLE "${o.schema}".group_pins`);
-    expect((await o.store.setGroupRoles("r", ["group:a"])).groups).toEqual(["group:a"]);
+    expect((await o.store.setGroupRoles("r", ["group:a"])).grants.groups).toEqual(["group:a"]);
   });
 });
 

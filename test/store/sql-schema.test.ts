@@ -105,7 +105,7 @@ describe("migration on PGlite", () => {
     await store.upsertRole({ roleId: "old-role", componentId: "old-component", rootFields: ["f"] });
     await store.setGroupRoles("old-role", ["group:g"]);
     const marker = await store.changeMarker();
-    expect(await store.deleteRole("old-role")).toBe(true);
+    expect((await store.deleteRole("old-role")).deleted).toBe(true);
     expect(await store.changeMarker()).not.toBe(marker);
     expect(await store.loadAll()).toEqual({ roles: [], userGrants: [], groupGrants: [] });
   });

@@ -54,7 +54,7 @@ describe.skipIf(!run)("SqlStore on PostgreSQL when things go wrong", () => {
     const grants = await store.getRoleGrants("role-1");
     expect(grants?.users).toEqual([...before].sort());
     // The pool replaced the killed connection: the store goes on working.
-    expect((await store.setUserRoles("role-1", ["user:x"])).users).toEqual(["user:x"]);
+    expect((await store.setUserRoles("role-1", ["user:x"])).grants.users).toEqual(["user:x"]);
   });
 
   it("reports a statement that outlives its timeout as deadline exceeded, writing nothing", async () => {
@@ -98,7 +98,7 @@ function waitForBlockedDelete(db: TestDatabase): Promise<number> {
     async () => {
       const rows = await db.client.query(
         `SELECT pid FROM pg_stat_activity
-         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM%user_roles%'`,
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%DELETE FROM%user_roles%'`,
       );
       if (!rows[0]) throw new Error("the write never reached its DELETE");
       return rows[0].pid as number;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mappingChecksum } from "../../src/core/checksum.js";
 import { ConflictError, NotFoundError } from "../../src/core/errors.js";
 import type { GroupPin, Role } from "../../src/core/mapping.js";
-import type { JournalEntry, JournalRead, RoleMappingStore } from "../../src/core/store-port.js";
+import type { JournalEntry, JournalRead, RoleMappingStore, UpsertedRole } from "../../src/core/store-port.js";
 
 /** A store opened for one test, with whatever the adapter's hooks need to reach behind it. */
 export interface StoreUnderTest {
@@ -65,7 +65,7 @@ export function describeStoreContract<T extends StoreUnderTest>(
 
     describe("roles", () => {
       it("creates a role readable by id and by component, root fields sorted", async () => {
-        const stored = await store.upsertRole(role(1, ["b_field", "a_field"]));
+        const { role: stored } = await store.upsertRole(role(1, ["b_field", "a_field"]));
         const expected = { roleId: "role-1", componentId: "component-1", rootFields: ["a_field", "b_field"] };
         expect(stored).toEqual(expected);
         expect(await store.getRole("role-1")).toEqual(expected);
@@ -130,7 +130,7 @@ export function describeStoreContract<T extends StoreUnderTest>(
           if (result.status === "rejected") expect(result.reason).toMatchObject({ kind: "component_id" });
         }
         const owner = await store.getRoleByComponent("component-shared");
-        expect(owner?.roleId).toBe((won[0] as PromiseFulfilledResult<Role>).value.roleId);
+        expect(owner?.roleId).toBe((won[0] as PromiseFulfilledResult<UpsertedRole>).value.role.roleId);
       });
 
       it("deletes a role with all its mappings and reports whether it existed", async () => {
@@ -140,12 +140,12 @@ export function describeStoreContract<T extends StoreUnderTest>(
         await store.setGroupRoles("role-1", ["group:readers"]);
         await store.setUserRoles("role-2", ["user:alice"]);
 
-        expect(await store.deleteRole("role-1")).toBe(true);
+        expect((await store.deleteRole("role-1")).deleted).toBe(true);
         expect(await store.getRole("role-1")).toBeUndefined();
         expect(await store.getRoleGrants("role-1")).toBeUndefined();
         expect(await store.listSubjectRoles("user:alice")).toEqual(["role-2"]);
         expect(await store.listSubjectRoles("group:readers")).toEqual([]);
-        expect(await store.deleteRole("role-1")).toBe(false);
+        expect((await store.deleteRole("role-1")).deleted).toBe(false);
 
         // The id and the component are free again, with no grant left over.
         await store.upsertRole(role(1, []));
@@ -191,7 +191,7 @@ export function describeStoreContract<T extends StoreUnderTest>(
         await store.upsertRole(role(1));
         await store.setGroupRoles("role-1", ["group:readers"]);
         await store.setUserRoles("role-1", ["user:alice", "user:bob"]);
-        const grants = await store.setUserRoles("role-1", ["user:carol", "user:bob"]);
+        const { grants } = await store.setUserRoles("role-1", ["user:carol", "user:bob"]);
 
         const expected = { roleId: "role-1", users: ["user:bob", "user:carol"], groups: ["group:readers"] };
         expect(grants).toEqual(expected);
@@ -203,7 +203,7 @@ export function describeStoreContract<T extends StoreUnderTest>(
         await store.upsertRole(role(1));
         await store.setUserRoles("role-1", ["user:alice"]);
         await store.setGroupRoles("role-1", ["group:a", "group:b"]);
-        const grants = await store.setGroupRoles("role-1", ["group:c", "group:a"]);
+        const { grants } = await store.setGroupRoles("role-1", ["group:c", "group:a"]);
         expect(grants).toEqual({ roleId: "role-1", users: ["user:alice"], groups: ["group:a", "group:c"] });
         expect(await store.getRoleGrants("role-1")).toEqual(grants);
       });
@@ -213,7 +213,11 @@ export function describeStoreContract<T extends StoreUnderTest>(
         await store.setUserRoles("role-1", ["user:alice"]);
         await store.setGroupRoles("role-1", ["group:a"]);
         await store.setUserRoles("role-1", []);
-        expect(await store.setGroupRoles("role-1", [])).toEqual({ roleId: "role-1", users: [], groups: [] });
+        expect((await store.setGroupRoles("role-1", [])).grants).toEqual({
+          roleId: "role-1",
+          users: [],
+          groups: [],
+        });
       });
 
       it("keeps the grants when a role's root fields are updated", async () => {
@@ -279,13 +283,73 @@ export function describeStoreContract<T extends StoreUnderTest>(
       it("sets and replaces 10,000 users of one role", async () => {
         await store.upsertRole(role(1));
         const first = users("a", 10_000);
-        expect((await store.setUserRoles("role-1", first)).users).toHaveLength(10_000);
+        expect((await store.setUserRoles("role-1", first)).grants.users).toHaveLength(10_000);
         // Half kept, half new.
         const second = [...first.slice(5_000), ...users("b", 5_000)];
-        const grants = await store.setUserRoles("role-1", second);
+        const { grants } = await store.setUserRoles("role-1", second);
         expect(grants.users).toEqual([...second].sort());
         expect(await store.listSubjectRoles(first[0]!)).toEqual([]);
         expect(await store.listSubjectRoles(second[0]!)).toEqual(["role-1"]);
+      });
+    });
+
+    describe("what a write changed, counted in its transaction", () => {
+      it("an upsert says whether it created the role and how many root fields it mapped before", async () => {
+        expect(await store.upsertRole(role(1, ["b", "a"]))).toEqual({
+          role: role(1, ["a", "b"]),
+          created: true,
+          rootFieldsBefore: 0,
+        });
+        expect(await store.upsertRole(role(1, ["c"]))).toEqual({
+          role: role(1, ["c"]),
+          created: false,
+          rootFieldsBefore: 2,
+        });
+        expect(await store.upsertRole(role(1, []))).toMatchObject({ created: false, rootFieldsBefore: 1 });
+      });
+
+      it("a replacement of users counts those held before, added and removed; groups are not counted", async () => {
+        await store.upsertRole(role(1));
+        await store.setGroupRoles("role-1", ["group:a", "group:b"]);
+        expect(await store.setUserRoles("role-1", ["user:a", "user:b", "user:c"])).toMatchObject({
+          before: 0,
+          added: 3,
+          removed: 0,
+        });
+        const written = await store.setUserRoles("role-1", ["user:c", "user:d"]);
+        expect(written).toEqual({
+          grants: { roleId: "role-1", users: ["user:c", "user:d"], groups: ["group:a", "group:b"] },
+          before: 3,
+          added: 1,
+          removed: 2,
+        });
+        expect(await store.setUserRoles("role-1", ["user:c", "user:d"])).toMatchObject({
+          before: 2,
+          added: 0,
+          removed: 0,
+        });
+      });
+
+      it("a replacement of groups (with pins) counts groups only", async () => {
+        await store.upsertRole(role(1));
+        await store.setUserRoles("role-1", ["user:a"]);
+        await store.setGroupRoles("role-1", ["group:a"]);
+        const written = await store.setGroupRoles("role-1", ["group:b", "group:c"], [pin("b", "id-b")]);
+        expect(written).toEqual({
+          grants: { roleId: "role-1", users: ["user:a"], groups: ["group:b", "group:c"] },
+          before: 1,
+          added: 2,
+          removed: 1,
+        });
+        expect(await store.setGroupRoles("role-1", [])).toMatchObject({ before: 2, added: 0, removed: 2 });
+      });
+
+      it("a delete counts the grants it removed; a missing role removes nothing", async () => {
+        await store.upsertRole(role(1, ["f"]));
+        await store.setUserRoles("role-1", ["user:a", "user:b"]);
+        await store.setGroupRoles("role-1", ["group:a", "group:b", "group:c"]);
+        expect(await store.deleteRole("role-1")).toEqual({ deleted: true, users: 2, groups: 3 });
+        expect(await store.deleteRole("role-1")).toEqual({ deleted: false, users: 0, groups: 0 });
       });
     });
 
@@ -293,7 +357,7 @@ export function describeStoreContract<T extends StoreUnderTest>(
       it("stores the pins with the groups in one call, replacing a name's earlier pin", async () => {
         await store.upsertRole(role(1));
         await store.upsertRole(role(2));
-        const grants = await store.setGroupRoles(
+        const { grants } = await store.setGroupRoles(
           "role-1",
           ["group:a", "group:b"],
           [pin("a", "id-a1"), pin("b", "id-b")],

@@ -2,11 +2,14 @@ import { mappingChecksum } from "../../src/core/checksum.js";
 import { ConflictError, NotFoundError, UnavailableError } from "../../src/core/errors.js";
 import type { Grant, GroupPin, MappingData, Role, RoleGrants } from "../../src/core/mapping.js";
 import type {
+  DeletedRole,
   JournalEntry,
   JournalRead,
+  ReplacedGrants,
   RoleMappingStore,
   RolePage,
   StoreChecksum,
+  UpsertedRole,
 } from "../../src/core/store-port.js";
 
 interface Entry {
@@ -158,7 +161,7 @@ export class FakeStore implements RoleMappingStore {
     };
   }
 
-  async upsertRole(role: Role): Promise<Role> {
+  async upsertRole(role: Role): Promise<UpsertedRole> {
     this.check();
     const existing = this.roles.get(role.roleId);
     if (existing && existing.componentId !== role.componentId) {
@@ -173,10 +176,10 @@ export class FakeStore implements RoleMappingStore {
     const stored = { ...role, rootFields: [...new Set(role.rootFields)].sort() };
     this.roles.set(role.roleId, stored);
     this.record("role", role.roleId);
-    return stored;
+    return { role: stored, created: !existing, rootFieldsBefore: existing?.rootFields.length ?? 0 };
   }
 
-  async setUserRoles(roleId: string, users: readonly string[]): Promise<RoleGrants> {
+  async setUserRoles(roleId: string, users: readonly string[]): Promise<ReplacedGrants> {
     return this.replace(roleId, "user:", users);
   }
 
@@ -184,7 +187,7 @@ export class FakeStore implements RoleMappingStore {
     roleId: string,
     groups: readonly string[],
     pins: readonly GroupPin[] = [],
-  ): Promise<RoleGrants> {
+  ): Promise<ReplacedGrants> {
     const grants = this.replace(roleId, "group:", groups);
     for (const pin of pins) {
       this.pins.set(pin.group, pin.objectId);
@@ -217,12 +220,15 @@ export class FakeStore implements RoleMappingStore {
     return pins.map((pin) => ({ group: pin.group, objectId: this.pins.get(pin.group) as string }));
   }
 
-  async deleteRole(roleId: string): Promise<boolean> {
+  async deleteRole(roleId: string): Promise<DeletedRole> {
     this.check();
+    const held = this.grantsOf(roleId);
     const existed = this.roles.delete(roleId);
     this.grants.delete(roleId);
     if (existed) this.record("role", roleId);
-    return existed;
+    return existed
+      ? { deleted: true, users: held.users.length, groups: held.groups.length }
+      : { deleted: false, users: 0, groups: 0 };
   }
 
   async getRole(roleId: string): Promise<Role | undefined> {
@@ -264,14 +270,21 @@ export class FakeStore implements RoleMappingStore {
 
   async close(): Promise<void> {}
 
-  private replace(roleId: string, prefix: string, subjects: readonly string[]): RoleGrants {
+  private replace(roleId: string, prefix: string, subjects: readonly string[]): ReplacedGrants {
     this.check();
     if (!this.roles.has(roleId)) throw new NotFoundError(`role "${roleId}" not found`);
     const held = this.subjects(roleId);
-    for (const subject of [...held]) if (subject.startsWith(prefix)) held.delete(subject);
+    const before = [...held].filter((subject) => subject.startsWith(prefix));
+    const wanted = new Set(subjects);
+    for (const subject of before) held.delete(subject);
     for (const subject of subjects) held.add(subject);
     this.record("role", roleId);
-    return this.grantsOf(roleId);
+    return {
+      grants: this.grantsOf(roleId),
+      before: before.length,
+      added: [...wanted].filter((subject) => !before.includes(subject)).length,
+      removed: before.filter((subject) => !wanted.has(subject)).length,
+    };
   }
 
   // Moves the marker and journals what changed, as the store's triggers do.

@@ -1,5 +1,6 @@
 import type { MappingData } from "../../../src/core/mapping.js";
 import type { MappingService } from "../../../src/core/mapping-service.js";
+import { INTERNAL_CALLER } from "../../../src/core/write-audit.js";
 
 /** Roles the hardening suites map, beside the development sample (sales_analysts for group:analysts). */
 export const HARDENING_ROLES = [
@@ -22,11 +23,12 @@ export const HARDENING_GRANTS = {
 
 /** Writes the hardening mapping through the service, as the provisioner would. */
 export async function seedHardeningMapping(service: MappingService): Promise<void> {
-  for (const role of HARDENING_ROLES) await service.upsertRole({ ...role, rootFields: [...role.rootFields] });
+  for (const role of HARDENING_ROLES)
+    await service.upsertRole(INTERNAL_CALLER, { ...role, rootFields: [...role.rootFields] });
   for (const [roleId, users] of Object.entries(HARDENING_GRANTS.users))
-    await service.setUserRoles(roleId, [...users]);
+    await service.setUserRoles(INTERNAL_CALLER, roleId, [...users]);
   for (const [roleId, groups] of Object.entries(HARDENING_GRANTS.groups))
-    await service.setGroupRoles(roleId, [...groups]);
+    await service.setGroupRoles(INTERNAL_CALLER, roleId, [...groups]);
 }
 
 /** The callers of the suites: a token's unique_name and groups claim. */

@@ -59,17 +59,24 @@ export class TableTypes {
               const join = r.mapping.map(([l, o]) => `${alias}."${o}" = ${b.param(row[l])}`).join(" AND ");
               return ctx.sql.query(b.select(remote, args, alias, join), b.params);
             };
-            fields[r.name] =
-              r.kind === "object"
-                ? {
-                    type: this.object(remote),
-                    resolve: async (row, _args, ctx) => (await select(row, {}, ctx))[0] ?? null,
-                  }
-                : {
-                    type: rows(this.object(remote)),
-                    args: this.selectArgs(remote),
-                    resolve: (row, args: SelectArgs, ctx) => select(row, args, ctx),
-                  };
+            if (r.kind === "object") {
+              fields[r.name] = {
+                type: this.object(remote),
+                resolve: async (row, _args, ctx) => (await select(row, {}, ctx))[0] ?? null,
+              };
+              continue;
+            }
+            fields[r.name] = {
+              type: rows(this.object(remote)),
+              args: this.selectArgs(remote),
+              resolve: (row, args: SelectArgs, ctx) => select(row, args, ctx),
+            };
+            // Hasura adds `<relationship>_aggregate` beside each array relationship, with the same arguments.
+            fields[`${r.name}_aggregate`] = {
+              type: new GraphQLNonNull(this.aggregate(remote)),
+              args: this.selectArgs(remote),
+              resolve: (row, args: SelectArgs, ctx) => select(row, args, ctx),
+            };
           }
           return fields;
         },
