@@ -1,9 +1,7 @@
 import { Server, type ServerCredentials } from "@grpc/grpc-js";
-import type { Authorizer } from "../core/authorizer.js";
-import type { CoreLogger } from "../core/identity.js";
-import type { MappingService } from "../core/mapping-service.js";
-import { requireApiAuth, type ApiAuth } from "../identity/api-credentials.js";
-import type { GrpcCallTracer } from "../observability/api-tracing.js";
+import type { ApiPipelineOptions } from "../api/pipeline.js";
+import type { ApiCore } from "../api/route.js";
+import { requireApiAuth } from "../identity/api-credentials.js";
 import { RoleMappingServiceService } from "./gen/rolemapper/v1/rolemapper.js";
 import { addHealthService } from "./health-service.js";
 import type { HealthWatchers } from "./health-watchers.js";
@@ -14,22 +12,14 @@ import { ROLE_MAPPING_SERVICE_NAME } from "./service-name.js";
 import { DEFAULT_GRPC_LIMITS, grpcServerOptions, type GrpcLimits } from "./server-limits.js";
 import type { GrpcTlsOptions } from "./tls.js";
 
-/** What the gRPC server is built from. */
-export interface GrpcServerOptions {
-  readonly service: MappingService;
-  readonly authorizer: Authorizer;
+/** What the gRPC server is built from: the core, the API pipeline's settings and the listener's own. */
+export interface GrpcServerOptions extends ApiCore, ApiPipelineOptions {
   /** True while the store is reachable; drives grpc.health.v1.Health. */
   readonly health: () => boolean;
-  readonly auth: ApiAuth;
   /** The same TLS settings later given to grpcServerCredentials; a client CA here means mutual TLS. */
   readonly tls?: GrpcTlsOptions | undefined;
   /** Over DEFAULT_GRPC_LIMITS. */
   readonly limits?: Partial<GrpcLimits>;
-  readonly logger: CoreLogger;
-  /** Told of every finished RoleMapping call: method, status code name and seconds (for metrics). */
-  readonly onCall?: (method: string, code: string, seconds: number) => void;
-  /** Runs each RoleMapping call in a span, when tracing. */
-  readonly traceCall?: GrpcCallTracer | undefined;
   /** How often the health Watch notifier re-checks `health` (default 1 s). */
   readonly healthWatchIntervalMs?: number;
 }
@@ -52,18 +42,7 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
   requireApiAuth(options.auth, clientCertificates, "gRPC");
   const limits: GrpcLimits = { ...DEFAULT_GRPC_LIMITS, ...options.limits };
   const server = new Server(grpcServerOptions(limits));
-  server.addService(
-    RoleMappingServiceService,
-    roleMappingHandlers({
-      service: options.service,
-      authorizer: options.authorizer,
-      auth: options.auth,
-      clientCertificates,
-      logger: options.logger,
-      onCall: options.onCall,
-      traceCall: options.traceCall,
-    }),
-  );
+  server.addService(RoleMappingServiceService, roleMappingHandlers({ ...options, clientCertificates }));
   const watchers = addHealthService(server, {
     health: options.health,
     services: [ROLE_MAPPING_SERVICE_NAME],

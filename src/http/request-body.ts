@@ -2,18 +2,25 @@ import type { IncomingMessage } from "node:http";
 import { finished, type Readable, type Transform } from "node:stream";
 import { TextDecoder } from "node:util";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import { CoreError, type ErrorCode } from "../core/errors.js";
 
 /** Why a request body was not read: each kind has its own answer. */
 export type BodyFailure = "too_large" | "unsupported_encoding" | "undecodable" | "not_json";
 
-/** A request body that could not be read or is not JSON. */
-export class BodyError extends Error {
+/**
+ * A request body that could not be read or is not JSON: a core error kind like any other bad input, so that the
+ * one error-to-status mapping answers it (413 too large, else 400) on every listener.
+ */
+export class BodyError extends CoreError {
+  readonly code: ErrorCode;
+
   constructor(
     readonly failure: BodyFailure,
     message: string,
   ) {
     super(message);
     this.name = "BodyError";
+    this.code = failure === "too_large" ? "payload_too_large" : "invalid_argument";
   }
 }
 
@@ -70,6 +77,21 @@ export function parseJsonBody(text: string): unknown {
   if (first !== "{" && first !== "[") throw notJson();
   try {
     return JSON.parse(text) as unknown;
+  } catch {
+    throw notJson();
+  }
+}
+
+/**
+ * The JSON body of a REST request, read as body-parser's JSON reader with `strict: false` did: any JSON value
+ * (the route checks its shape), `{}` for an empty body, undefined when the request announces none.
+ */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const body = await readRequestBody(req, limit);
+  if (body === undefined) return undefined;
+  if (body.text.length === 0) return {};
+  try {
+    return JSON.parse(body.text) as unknown;
   } catch {
     throw notJson();
   }

@@ -3,7 +3,6 @@ import type { AuthorizationResult } from "../core/authorizer.js";
 import type { AnswerSender } from "../shadow/shadow-mode.js";
 import { httpDate } from "./http-date.js";
 import { sendJson, sendSystemError } from "./json-response.js";
-import { BodyError } from "./request-body.js";
 import { toHttpStatus } from "./status.js";
 
 // The webhook's answers in Hasura's shapes: 200 with the session variables, 401 "Unauthorized", 400 or 413 with
@@ -38,12 +37,6 @@ export function sendFailure(res: ServerResponse, error: unknown): void {
 export function failureStatus(error: unknown): 400 | 401 | 413 | 500 {
   const status = toHttpStatus(error);
   return status === 400 || status === 401 || status === 413 ? status : 500;
-}
-
-/** A body too large (413), not JSON, in an unsupported encoding or charset, or that does not inflate (400). */
-export function sendBodyFailure(res: ServerResponse, error: unknown): void {
-  if (!(error instanceof BodyError)) sendSystemError(res);
-  else sendJson(res, error.failure === "too_large" ? 413 : 400, { errors: [error.message] });
 }
 
 /** Shadow mode sends this side's answer, or the previous service's as received. */

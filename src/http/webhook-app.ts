@@ -8,14 +8,7 @@ import { sendJson, sendSystemError } from "./json-response.js";
 import { parseJsonBody, readRequestBody } from "./request-body.js";
 import { routePath } from "./route-path.js";
 import { ThrottledWarning } from "../observability/throttled-warning.js";
-import {
-  failureStatus,
-  sendBodyFailure,
-  sender,
-  sendFailure,
-  sendResult,
-  statusOf,
-} from "./webhook-answers.js";
+import { failureStatus, sender, sendFailure, sendResult, statusOf } from "./webhook-answers.js";
 import { MissingRequestError, parseWebhookBody, SEND_REQUEST_BODY_VARIABLE } from "./webhook-body.js";
 
 /** What the webhook listener is built from. */
@@ -83,7 +76,8 @@ function authenticateHandler(options: WebhookAppOptions) {
       rawBody = body?.bytes;
       json = body === undefined ? undefined : parseJsonBody(body.text);
     } catch (error) {
-      return sendBodyFailure(res, error);
+      // A BodyError: 413 when too large, else 400, as any bad input; anything else 500.
+      return sendFailure(res, error);
     }
     const started = performance.now();
     let input;

@@ -1,72 +1,44 @@
-import { context, SpanKind, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
-import type { RequestHandler } from "express";
+import { SpanKind, SpanStatusCode, type Attributes, type Tracer } from "@opentelemetry/api";
 import { callerContext } from "./trace-context.js";
 import { traceHeaders } from "./trace-headers.js";
 
-/**
- * Runs one gRPC call inside a server span: `headers` are the call's metadata (for the caller's traceparent),
- * `statusOf` names the gRPC status code a failure is answered with.
- */
-export type GrpcCallTracer = <T>(
-  method: string,
-  headers: ReadonlyMap<string, string>,
-  call: () => Promise<T>,
-  statusOf: (error: unknown) => number,
-) => Promise<T>;
-
-/**
- * A span per RoleMapping call, `rolemapper.v1.RoleMappingService/<Method>`, continuing the caller's trace; the
- * store spans of the call become its children. Records the method and the status code, never the request.
- */
-export function grpcCallTracer(tracer: Tracer, service: string): GrpcCallTracer {
-  return (method, headers, call, statusOf) => {
-    const parent = callerContext(headers);
-    const attributes = { "rpc.system": "grpc", "rpc.service": service, "rpc.method": method };
-    return tracer.startActiveSpan(
-      `${service}/${method}`,
-      { kind: SpanKind.SERVER, attributes },
-      parent,
-      async (span) => {
-        try {
-          const result = await call();
-          span.setAttribute("rpc.grpc.status_code", 0);
-          return result;
-        } catch (error) {
-          const code = statusOf(error);
-          span.setAttribute("rpc.grpc.status_code", code);
-          span.setStatus({ code: SpanStatusCode.ERROR });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
-    );
+/** A RoleMapping call as the API pipeline describes it (src/api/pipeline.ts, ApiCall): what its span needs. */
+export interface TracedCall {
+  readonly span: { readonly name: string; readonly attributes: Attributes };
+  /** A header or metadata entry, by lower-case name. */
+  header(name: string): string | undefined;
+  /** The span's status attributes for an outcome, and whether it failed. */
+  status(outcome: { readonly ok: true } | { readonly ok: false; readonly error: unknown }): {
+    readonly spanAttributes: Attributes;
+    readonly failed: boolean;
   };
 }
 
+/** Runs a call in its server span. */
+export type CallTracer = <T>(call: TracedCall, work: () => Promise<T>) => Promise<T>;
+
 /**
- * Express middleware: a server span per REST request, `<METHOD> <route>` once the route is known (the template,
- * e.g. `/v1/roles/:role_id`, never the ids), continuing the caller's trace; 5xx answers mark it as an error.
+ * A server span per RoleMapping call, named and described by its transport (`rolemapper.v1.RoleMappingService/
+ * SetUserRoles`, `PUT /v1/user_roles`: a route template, never an id), continuing the caller's trace; the store
+ * spans of the call become its children. Records the status, never the request.
  */
-export function restTracing(tracer: Tracer): RequestHandler {
-  return (req, res, next) => {
-    const parent = callerContext(traceHeaders((name) => req.get(name)));
-    const span = tracer.startSpan(
-      req.method,
-      { kind: SpanKind.SERVER, attributes: { "http.request.method": req.method } },
-      parent,
-    );
-    res.once("close", () => {
-      const route = (req.route as { path?: unknown } | undefined)?.path;
-      if (typeof route === "string") {
-        span.updateName(`${req.method} ${route}`);
-        span.setAttribute("http.route", route);
+export function apiCallTracer(tracer: Tracer): CallTracer {
+  return (call, work) => {
+    const parent = callerContext(traceHeaders((name) => call.header(name)));
+    const { name, attributes } = call.span;
+    return tracer.startActiveSpan(name, { kind: SpanKind.SERVER, attributes }, parent, async (span) => {
+      try {
+        const result = await work();
+        span.setAttributes(call.status({ ok: true }).spanAttributes);
+        return result;
+      } catch (error) {
+        const status = call.status({ ok: false, error });
+        span.setAttributes(status.spanAttributes);
+        if (status.failed) span.setStatus({ code: SpanStatusCode.ERROR });
+        throw error;
+      } finally {
+        span.end();
       }
-      span.setAttribute("http.response.status_code", res.statusCode);
-      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
     });
-    // The handlers run in the span's context, so the store spans of their writes become its children.
-    context.with(trace.setSpan(parent, span), next);
   };
 }

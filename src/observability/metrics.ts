@@ -55,6 +55,8 @@ export class SidecarMetrics {
   private readonly storeErrors: Counter<"method" | "code">;
   private readonly grpcCalls: Counter<"method" | "code">;
   private readonly grpcSeconds: Histogram<"method">;
+  private readonly restCalls: Counter<"route" | "status">;
+  private readonly restSeconds: Histogram<"route">;
   private readonly identityCalls: Counter<"target" | "status">;
   private readonly identityThrottles: Counter<"target">;
   private readonly writes: Counter<"transport" | "operation" | "outcome">;
@@ -70,7 +72,12 @@ export class SidecarMetrics {
     const registers = [this.registry];
     ({ decisions: this.decisions, decisionSeconds: this.decisionSeconds } = webhookMetrics(registers));
     ({ storeSeconds: this.storeSeconds, storeErrors: this.storeErrors } = storeMetrics(registers));
-    ({ grpcCalls: this.grpcCalls, grpcSeconds: this.grpcSeconds } = grpcMetrics(registers));
+    ({
+      grpcCalls: this.grpcCalls,
+      grpcSeconds: this.grpcSeconds,
+      restCalls: this.restCalls,
+      restSeconds: this.restSeconds,
+    } = apiMetrics(registers));
     ({
       identityCalls: this.identityCalls,
       identityThrottles: this.identityThrottles,
@@ -115,10 +122,15 @@ export class SidecarMetrics {
     if (errorCode !== undefined) this.storeErrors.inc({ method, code: errorCode });
   }
 
-  /** Counts one RoleMapping gRPC call. */
-  observeGrpcCall(method: string, code: string, seconds: number): void {
-    this.grpcCalls.inc({ method, code });
-    this.grpcSeconds.observe({ method }, seconds);
+  /** Counts one RoleMapping call: by RPC and status code (gRPC), or by route and HTTP status (REST). */
+  observeApiCall(transport: "grpc" | "rest", route: string, status: string, seconds: number): void {
+    if (transport === "grpc") {
+      this.grpcCalls.inc({ method: route, code: status });
+      this.grpcSeconds.observe({ method: route }, seconds);
+    } else {
+      this.restCalls.inc({ route, status });
+      this.restSeconds.observe({ route }, seconds);
+    }
   }
 
   /** Counts one granted group name pinned on first use, or found ambiguous or absent. */
@@ -280,8 +292,8 @@ function storeMetrics(registers: Registry[]) {
   };
 }
 
-/** Calls to the RoleMapping gRPC service. */
-function grpcMetrics(registers: Registry[]) {
+/** Calls to the RoleMapping API: by RPC and status code over gRPC, by route and HTTP status over REST. */
+function apiMetrics(registers: Registry[]) {
   return {
     grpcCalls: new Counter({
       name: `${PREFIX}grpc_calls_total`,
@@ -293,6 +305,19 @@ function grpcMetrics(registers: Registry[]) {
       name: `${PREFIX}grpc_call_duration_seconds`,
       help: "RoleMapping gRPC call latency by method",
       labelNames: ["method"],
+      buckets: CALL_BUCKETS,
+      registers,
+    }),
+    restCalls: new Counter({
+      name: `${PREFIX}rest_calls_total`,
+      help: "RoleMapping REST calls by route (method and path template) and HTTP status",
+      labelNames: ["route", "status"],
+      registers,
+    }),
+    restSeconds: new Histogram({
+      name: `${PREFIX}rest_call_duration_seconds`,
+      help: "RoleMapping REST call latency by route",
+      labelNames: ["route"],
       buckets: CALL_BUCKETS,
       registers,
     }),

@@ -1,10 +1,9 @@
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
-import type { RequestHandler } from "express";
 import type { CoreLogger, GroupProvider, TokenVerifier } from "../core/identity.js";
 import type { WriteAudit } from "../core/write-audit.js";
 import type { DecisionSink } from "./decision-log.js";
 import type { RoleMappingStore } from "../core/store-port.js";
-import type { GrpcCallTracer } from "./api-tracing.js";
+import type { CallTracer } from "./api-tracing.js";
 import type { DecisionTracer } from "./decision-tracing.js";
 import { instrumentStore } from "./metered-store.js";
 import { SidecarMetrics } from "./metrics.js";
@@ -19,8 +18,6 @@ export interface ObservabilityOptions {
   readonly otlpEndpoint?: string | undefined;
   /** Export spans here instead (tests: an in-memory exporter), each as it ends. */
   readonly spanExporter?: SpanExporter | undefined;
-  /** The gRPC service's full name, for its call spans (given by the wiring: observability knows no transport). */
-  readonly grpcService: string;
 }
 
 /** One sidecar's metrics, tracing and write audit, and the decorators that attach them to the ports. */
@@ -38,10 +35,15 @@ export interface SidecarObservability {
   decisions(log: DecisionSink): DecisionSink;
   /** The webhook's decision span, when tracing. */
   readonly traceDecision: DecisionTracer | undefined;
-  /** The span of each RoleMapping gRPC call, when tracing. */
-  readonly traceGrpcCall: GrpcCallTracer | undefined;
-  /** Express middleware giving each REST request a span, when tracing. */
-  readonly traceRest: RequestHandler | undefined;
+  /** The API pipeline's metrics step and, when tracing, its span: the same for gRPC and REST. */
+  readonly apiCalls: {
+    onCall(
+      call: { readonly transport: "grpc" | "rest"; readonly route: string },
+      status: { readonly label: string },
+      seconds: number,
+    ): void;
+    readonly traceCall: CallTracer | undefined;
+  };
   /** Exports buffered spans and stops tracing. */
   shutdown(): Promise<void>;
 }
@@ -59,7 +61,6 @@ export async function createSidecarObservability(
       ? (await import("./traced-observability.js")).createTracedObservability({
           endpoint: options.otlpEndpoint,
           exporter: options.spanExporter,
-          grpcService: options.grpcService,
         })
       : undefined;
   return {
@@ -71,8 +72,11 @@ export async function createSidecarObservability(
     wrapGroups: (groups) => (traced ? traced.wrapGroups(groups) : groups),
     decisions: (log) => observedDecisions(log, metrics, traced?.traceId),
     traceDecision: traced?.traceDecision,
-    traceGrpcCall: traced?.traceGrpcCall,
-    traceRest: traced?.traceRest,
+    apiCalls: {
+      onCall: (call, status, seconds) =>
+        metrics.observeApiCall(call.transport, call.route, status.label, seconds),
+      traceCall: traced?.traceApiCall,
+    },
     shutdown: () => traced?.tracing.shutdown() ?? Promise.resolve(),
   };
 }

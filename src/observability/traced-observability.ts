@@ -1,8 +1,7 @@
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
-import type { RequestHandler } from "express";
 import type { GroupProvider, TokenVerifier } from "../core/identity.js";
 import type { RoleMappingStore } from "../core/store-port.js";
-import { grpcCallTracer, restTracing, type GrpcCallTracer } from "./api-tracing.js";
+import { apiCallTracer, type CallTracer } from "./api-tracing.js";
 import { activeTraceId, decisionTracer, type DecisionTracer } from "./decision-tracing.js";
 import { tracedGroups, tracedStore, tracedVerifier } from "./traced-ports.js";
 import { createTracing, type Tracing } from "./tracing.js";
@@ -14,20 +13,15 @@ export interface TracedObservability {
   wrapVerifier(verifier: TokenVerifier): TokenVerifier;
   wrapGroups(groups: GroupProvider): GroupProvider;
   readonly traceDecision: DecisionTracer;
-  readonly traceGrpcCall: GrpcCallTracer;
-  readonly traceRest: RequestHandler;
+  readonly traceApiCall: CallTracer;
   /** The trace id of the active span, for the decision log. */
   traceId(): string | undefined;
 }
 
-/**
- * Tracing to an OTLP endpoint, or to `exporter` (each span as it ends); undefined when neither is given.
- * `grpcService` names the gRPC service in call spans.
- */
+/** Tracing to an OTLP endpoint, or to `exporter` (each span as it ends); undefined when neither is given. */
 export function createTracedObservability(options: {
   readonly endpoint?: string | undefined;
   readonly exporter?: SpanExporter | undefined;
-  readonly grpcService: string;
 }): TracedObservability | undefined {
   const tracing = createTracing({
     endpoint: options.endpoint,
@@ -41,8 +35,7 @@ export function createTracedObservability(options: {
     wrapVerifier: (verifier) => tracedVerifier(verifier, tracer),
     wrapGroups: (groups) => tracedGroups(groups, tracer),
     traceDecision: decisionTracer(tracer),
-    traceGrpcCall: grpcCallTracer(tracer, options.grpcService),
-    traceRest: restTracing(tracer),
+    traceApiCall: apiCallTracer(tracer),
     traceId: activeTraceId,
   };
 }

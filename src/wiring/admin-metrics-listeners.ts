@@ -2,7 +2,7 @@ import type { RequestListener } from "node:http";
 import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
 import type { ApiAuth } from "../identity/api-credentials.js";
-import { createAdminListener, restApiEnabled } from "./admin-listener.js";
+import { createAdminApp, restApiEnabled } from "../http/admin-app.js";
 import { createMetricsApp } from "./metrics-app.js";
 import type { SidecarCore } from "./sidecar-core.js";
 
@@ -20,13 +20,14 @@ export function buildAdminAndMetricsListeners(
   ready: () => boolean,
   logger: Logger,
 ): AdminAndMetricsListeners {
-  const admin = createAdminListener({
+  const admin = createAdminApp({
     ready,
     service: core.service,
+    authorizer: core.authorizer,
     auth,
     bodyLimitBytes: config.admin.bodyLimitBytes,
     logger,
-    traceRest: core.observability.traceRest,
+    ...core.observability.apiCalls,
   });
   if (!restApiEnabled(auth)) {
     logger.warn(

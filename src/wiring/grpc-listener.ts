@@ -48,8 +48,7 @@ export function buildGrpcListener(
       maxHealthWatchers: grpc.maxWatchers,
     },
     logger,
-    onCall: (method, code, seconds) => core.metrics.observeGrpcCall(method, code, seconds),
-    traceCall: core.observability.traceGrpcCall,
+    ...core.observability.apiCalls,
   });
   let bound = false;
   return {

@@ -8,7 +8,6 @@ import { OperationCache } from "../core/operation-cache.js";
 import { reservedRoleIds } from "../core/reserved-roles.js";
 import { SnapshotSync } from "../core/snapshot-sync.js";
 import type { RoleMappingStore } from "../core/store-port.js";
-import { ROLE_MAPPING_SERVICE_NAME } from "../grpc/service-name.js";
 import type { SidecarMetrics } from "../observability/metrics.js";
 import {
   createSidecarObservability,
@@ -44,7 +43,6 @@ export async function buildSidecarCore(
     logger,
     otlpEndpoint: config.otlpEndpoint,
     spanExporter: overrides.spanExporter,
-    grpcService: ROLE_MAPPING_SERVICE_NAME,
   });
   const { metrics } = observability;
   const opened = overrides.store ?? (await openStore(config.store, logger));

@@ -16,6 +16,8 @@ beforeAll(async () => {
   fixture = await openApiFixture(LIMITS);
   const app = createAdminApp({
     service: fixture.service,
+    authorizer: fixture.authorizer,
+    ready: () => true,
     auth: { tokens: ApiTokens.load({ tokens: `provisioner:${TOKEN}` }) },
     bodyLimitBytes: 64 * 1024,
     logger: fixture.log,
@@ -258,8 +260,12 @@ describe("REST RoleMapping routes (the existing provisioner's contract)", () => 
       "DELETE /v1/roles/{role_id}",
       "GET /v1/health",
       "GET /v1/openapi.json",
+      "GET /v1/role_grants/{role_id}",
+      "GET /v1/roles",
       "GET /v1/roles/component_id/{component_id}",
       "GET /v1/roles/{role_id}",
+      "GET /v1/subject_roles/{subject}",
+      "POST /v1/explain_decision",
       "PUT /v1/group_roles",
       "PUT /v1/roles",
       "PUT /v1/user_roles",

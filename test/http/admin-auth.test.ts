@@ -1,13 +1,12 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdminApp } from "../../src/http/admin-app.js";
+import { createRestApi } from "../../src/http/rest-api.js";
 import { ApiTokens } from "../../src/identity/api-credentials.js";
-import { makeTestCertificates, type TestCertificates } from "../support/certs.js";
 import { openApiFixture, type ApiFixture } from "../grpc/harness.js";
 import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
@@ -16,11 +15,10 @@ const FIRST = "rest-file-token-1111111111";
 const SECOND = "rest-file-token-2222222222";
 
 let fixture: ApiFixture;
-let certs: TestCertificates;
 let dir: string;
 
 beforeAll(async () => {
-  [fixture, certs] = await Promise.all([openApiFixture(), makeTestCertificates()]);
+  fixture = await openApiFixture();
   dir = await mkdtemp(join(tmpdir(), "rolemapper-rest-tokens-"));
   await fixture.service.upsertRole(INTERNAL_CALLER, {
     roleId: "r1",
@@ -49,10 +47,12 @@ describe("REST authentication with bearer tokens", () => {
     await writeFile(file, `rotating:${FIRST}\n`);
     const app = createAdminApp({
       service: fixture.service,
+      authorizer: fixture.authorizer,
+      ready: () => true,
       auth: { tokens: ApiTokens.load({ tokens: `ci:${LISTED}`, tokensFile: file, fileCheckIntervalMs: 0 }) },
       logger: fixture.log,
     });
-    server = app.listen(0, "127.0.0.1");
+    server = createServer(app).listen(0, "127.0.0.1");
     base = `http://127.0.0.1:${await listen(server)}`;
   });
 
@@ -97,70 +97,8 @@ describe("REST authentication with bearer tokens", () => {
   });
 
   it("refuses to build the app with no authentication unless told insecure", () => {
-    expect(() => createAdminApp({ service: fixture.service, auth: {}, logger: fixture.log })).toThrow(
-      /refusing to serve/,
-    );
-    expect(() =>
-      createAdminApp({ service: fixture.service, auth: { insecure: true }, logger: fixture.log }),
-    ).not.toThrow();
-  });
-});
-
-describe("REST authentication with client certificates over HTTPS", () => {
-  let server: Server;
-  let port: number;
-
-  beforeAll(async () => {
-    const app = createAdminApp({
-      service: fixture.service,
-      auth: {},
-      clientCertificates: true,
-      logger: fixture.log,
-    });
-    server = createHttpsServer(
-      {
-        cert: certs.server.cert,
-        key: certs.server.key,
-        ca: certs.ca,
-        requestCert: true,
-        rejectUnauthorized: true,
-      },
-      app,
-    ).listen(0, "127.0.0.1");
-    port = await listen(server);
-  });
-
-  afterAll(() => new Promise((resolve) => server?.close(resolve)));
-
-  function get(client: { cert: string; key: string } | undefined): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: "127.0.0.1",
-          port,
-          path: "/v1/roles/r1",
-          servername: "localhost",
-          ca: certs.ca,
-          ...(client ?? {}),
-          agent: false,
-        },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on("error", reject);
-      req.end();
-    });
-  }
-
-  it("accepts a certificate signed by the configured CA and names the caller by its subject", async () => {
-    expect(await get(certs.client)).toBe(200);
-    expect(fixture.log.calls().at(-1)).toMatchObject({ caller: "cn:provisioner", auth: "certificate" });
-  });
-
-  it("rejects a certificate signed by another CA, and a client with none, at the handshake", async () => {
-    await expect(get(certs.foreignClient)).rejects.toThrow();
-    await expect(get(undefined)).rejects.toThrow();
+    const core = { service: fixture.service, authorizer: fixture.authorizer, logger: fixture.log };
+    expect(() => createRestApi({ ...core, auth: {} })).toThrow(/refusing to serve/);
+    expect(() => createRestApi({ ...core, auth: { insecure: true } })).not.toThrow();
   });
 });

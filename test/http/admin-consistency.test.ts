@@ -14,6 +14,8 @@ beforeAll(async () => {
   fixture = await openApiFixture();
   const app = createAdminApp({
     service: fixture.service,
+    authorizer: fixture.authorizer,
+    ready: () => true,
     auth: { tokens: ApiTokens.load({ tokens: TOKEN }) },
     logger: fixture.log,
   });

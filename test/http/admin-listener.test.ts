@@ -1,9 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
+import type { Authorizer } from "../../src/core/authorizer.js";
 import type { MappingService } from "../../src/core/mapping-service.js";
+import { createAdminApp } from "../../src/http/admin-app.js";
 import { ApiTokens, type ApiAuth } from "../../src/identity/api-credentials.js";
-import { createAdminListener } from "../../src/wiring/admin-listener.js";
 import { RecordingLogger } from "../support/recording-logger.js";
 
 // The admin listener answers the probes itself and hands everything else to the REST API's express app, built on
@@ -18,9 +19,10 @@ async function start(auth: ApiAuth, ready = true): Promise<string> {
     getRole: (roleId: string) =>
       Promise.resolve({ roleId, componentId: "urn:c", rootFields: ["f"], users: [], groups: [] }),
   } as unknown as MappingService;
-  const listener = createAdminListener({
+  const listener = createAdminApp({
     ready: () => ready,
     service,
+    authorizer: {} as Authorizer,
     auth,
     bodyLimitBytes: 1024,
     logger: new RecordingLogger().pino,
