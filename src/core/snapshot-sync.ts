@@ -2,7 +2,6 @@ import { UnavailableError } from "./errors.js";
 import { catchUp } from "./journal-catch-up.js";
 import { reservedRoleIds } from "./reserved-roles.js";
 import { SafetyNet } from "./safety-net.js";
-import { SerialQueue } from "./serial.js";
 import { StoreContact } from "./store-contact.js";
 import { Snapshot } from "./snapshot.js";
 import type { SnapshotStats, SnapshotSyncOptions } from "./snapshot-sync-options.js";
@@ -268,5 +267,17 @@ export class SnapshotSync {
 
   private lost(error: unknown): void {
     this.health.lost(error, this.current !== undefined);
+  }
+}
+
+/** Runs async tasks one at a time, in the order they were queued. */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** Queues `task`; resolves or rejects with its outcome once every earlier task has settled. */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined);
+    return result;
   }
 }

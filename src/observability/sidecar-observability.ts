@@ -5,7 +5,7 @@ import type { DecisionSink } from "./decision-log.js";
 import type { RoleMappingStore } from "../core/store-port.js";
 import type { CallTracer } from "./api-tracing.js";
 import type { DecisionTracer } from "./decision-tracing.js";
-import { instrumentStore } from "./metered-store.js";
+import { instrumentStore } from "./store-calls.js";
 import { SidecarMetrics } from "./metrics.js";
 import { observedDecisions } from "./observed-decisions.js";
 import type { Tracing } from "./tracing.js";

@@ -2,7 +2,7 @@ import { trace, type Tracer } from "@opentelemetry/api";
 import type { GroupProvider, TokenVerifier } from "../core/identity.js";
 import type { RoleMappingStore } from "../core/store-port.js";
 import { inSpan } from "./span.js";
-import { wrapStore } from "./store-methods.js";
+import { wrapStore } from "./store-calls.js";
 
 /** The verifier with a `token.verify` span per call (cache hits included); the token is never recorded. */
 export function tracedVerifier(inner: TokenVerifier, tracer: Tracer): TokenVerifier {

@@ -1,4 +1,6 @@
 import type { RoleMappingStore } from "../core/store-port.js";
+import { errorCode } from "./error-code.js";
+import type { SidecarMetrics } from "./metrics.js";
 
 /** Every call of the store port, for decorators that wrap each one the same way. */
 export const STORE_METHODS = [
@@ -41,4 +43,19 @@ export function wrapStore(inner: RoleMappingStore, wrap: StoreCallWrapper): Role
   }
   if (inner.watchChanges) wrapped.watchChanges = inner.watchChanges.bind(inner);
   return wrapped as RoleMappingStore;
+}
+
+/** The store with each call's latency and failures counted in `metrics`. */
+export function instrumentStore(store: RoleMappingStore, metrics: SidecarMetrics): RoleMappingStore {
+  return wrapStore(store, async (method, call) => {
+    const started = performance.now();
+    try {
+      const result = await call();
+      metrics.observeStoreCall(method, (performance.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      metrics.observeStoreCall(method, (performance.now() - started) / 1000, errorCode(error));
+      throw error;
+    }
+  });
 }
