@@ -42,6 +42,106 @@ const parameter = (name: string, where: "path" | "query", type: "string" | "inte
   schema: type === "integer" ? { type: "integer" } : where === "path" ? idString : { type: "string" },
 });
 
+/** The request and answer bodies the routes name (RouteDoc). */
+const SCHEMAS: Record<string, object> = {
+  Role: {
+    type: "object",
+    required: ["role_id", "component_id"],
+    properties: {
+      role_id: { ...idString, example: "dom1.dp1.0.op.readrole" },
+      component_id: { ...idString, example: "urn:dmb:cmp:dom1:dp1:0:op" },
+    },
+  },
+  GraphqlRootFieldNameRoleMappings: {
+    type: "object",
+    required: ["role_id", "component_id", "graphql_root_field_names"],
+    properties: {
+      role_id: { ...idString, example: "dom1.dp1.0.op.readrole" },
+      component_id: { ...idString, example: "urn:dmb:cmp:dom1:dp1:0:op" },
+      graphql_root_field_names: idList(["dom1_dp1_0_op1_select", "dom1_dp1_0_op1_aggregate"]),
+    },
+  },
+  UserRoleMappings: {
+    type: "object",
+    required: ["role_id", "users"],
+    properties: { role_id: idString, users: idList(["user:user1", "user:user2"]) },
+  },
+  GroupRoleMappings: {
+    type: "object",
+    required: ["role_id", "groups"],
+    properties: { role_id: idString, groups: idList(["group:group1", "group:group2"]) },
+  },
+  RoleGrants: {
+    type: "object",
+    required: ["role_id", "users", "groups"],
+    properties: { role_id: idString, users: idList(["user:user1"]), groups: idList(["group:group1"]) },
+  },
+  RolePage: {
+    type: "object",
+    required: ["roles", "next_page_token"],
+    properties: {
+      roles: { type: "array", items: ref("GraphqlRootFieldNameRoleMappings") },
+      next_page_token: { type: "string", description: "Empty on the last page" },
+    },
+  },
+  SubjectRoles: {
+    type: "object",
+    required: ["role_ids"],
+    properties: { role_ids: idList(["dom1.dp1.0.op.readrole"]) },
+  },
+  ExplainDecisionRequest: {
+    type: "object",
+    required: ["query"],
+    properties: {
+      token: {
+        type: "string",
+        description: "A data consumer's bearer token; when set, user and groups are ignored",
+      },
+      user: { ...idString, example: "user:alice_corp.com" },
+      groups: idList(["group:analysts"]),
+      query: { type: "string", example: "{ sales_orders { id } }" },
+      operation_name: { type: "string" },
+      requested_role: {
+        type: "string",
+        description: "The role the client would ask for in X-Hasura-Role",
+      },
+    },
+  },
+  ExplainDecisionResponse: {
+    type: "object",
+    properties: {
+      allowed: { type: "boolean" },
+      role: { type: "string" },
+      reason: { type: "string", example: "allowed" },
+      user: { type: "string" },
+      groups: strings,
+      root_fields: strings,
+      held_roles: strings,
+      candidate_roles: strings,
+      reserved_roles: strings,
+      group_pins: { type: "array", items: ref("GroupPinCheck") },
+      covering_roles: strings,
+      combined_role: { type: "string" },
+    },
+  },
+  GroupPinCheck: {
+    type: "object",
+    properties: {
+      object_id: { type: "string" },
+      name: { type: "string" },
+      pinned_object_id: { type: "string" },
+      matched: { type: "boolean" },
+      counts_as: strings,
+    },
+  },
+  ValidationError: {
+    type: "object",
+    required: ["errors"],
+    properties: { errors: { type: "array", items: { type: "string" } } },
+  },
+  SystemError: { type: "object", required: ["error"], properties: { error: { type: "string" } } },
+};
+
 // One operation of the document, from the route table's REST entry.
 function operation(rest: RestRoute<unknown>): object {
   const params = [...rest.path.matchAll(/\{(\w+)\}/g)].map((match) =>
@@ -112,104 +212,7 @@ export function openApiDocument(): OpenApiDocument {
     paths: paths(),
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
-      schemas: {
-        Role: {
-          type: "object",
-          required: ["role_id", "component_id"],
-          properties: {
-            role_id: { ...idString, example: "dom1.dp1.0.op.readrole" },
-            component_id: { ...idString, example: "urn:dmb:cmp:dom1:dp1:0:op" },
-          },
-        },
-        GraphqlRootFieldNameRoleMappings: {
-          type: "object",
-          required: ["role_id", "component_id", "graphql_root_field_names"],
-          properties: {
-            role_id: { ...idString, example: "dom1.dp1.0.op.readrole" },
-            component_id: { ...idString, example: "urn:dmb:cmp:dom1:dp1:0:op" },
-            graphql_root_field_names: idList(["dom1_dp1_0_op1_select", "dom1_dp1_0_op1_aggregate"]),
-          },
-        },
-        UserRoleMappings: {
-          type: "object",
-          required: ["role_id", "users"],
-          properties: { role_id: idString, users: idList(["user:user1", "user:user2"]) },
-        },
-        GroupRoleMappings: {
-          type: "object",
-          required: ["role_id", "groups"],
-          properties: { role_id: idString, groups: idList(["group:group1", "group:group2"]) },
-        },
-        RoleGrants: {
-          type: "object",
-          required: ["role_id", "users", "groups"],
-          properties: { role_id: idString, users: idList(["user:user1"]), groups: idList(["group:group1"]) },
-        },
-        RolePage: {
-          type: "object",
-          required: ["roles", "next_page_token"],
-          properties: {
-            roles: { type: "array", items: ref("GraphqlRootFieldNameRoleMappings") },
-            next_page_token: { type: "string", description: "Empty on the last page" },
-          },
-        },
-        SubjectRoles: {
-          type: "object",
-          required: ["role_ids"],
-          properties: { role_ids: idList(["dom1.dp1.0.op.readrole"]) },
-        },
-        ExplainDecisionRequest: {
-          type: "object",
-          required: ["query"],
-          properties: {
-            token: {
-              type: "string",
-              description: "A data consumer's bearer token; when set, user and groups are ignored",
-            },
-            user: { ...idString, example: "user:alice_corp.com" },
-            groups: idList(["group:analysts"]),
-            query: { type: "string", example: "{ sales_orders { id } }" },
-            operation_name: { type: "string" },
-            requested_role: {
-              type: "string",
-              description: "The role the client would ask for in X-Hasura-Role",
-            },
-          },
-        },
-        ExplainDecisionResponse: {
-          type: "object",
-          properties: {
-            allowed: { type: "boolean" },
-            role: { type: "string" },
-            reason: { type: "string", example: "allowed" },
-            user: { type: "string" },
-            groups: strings,
-            root_fields: strings,
-            held_roles: strings,
-            candidate_roles: strings,
-            reserved_roles: strings,
-            group_pins: { type: "array", items: ref("GroupPinCheck") },
-            covering_roles: strings,
-            combined_role: { type: "string" },
-          },
-        },
-        GroupPinCheck: {
-          type: "object",
-          properties: {
-            object_id: { type: "string" },
-            name: { type: "string" },
-            pinned_object_id: { type: "string" },
-            matched: { type: "boolean" },
-            counts_as: strings,
-          },
-        },
-        ValidationError: {
-          type: "object",
-          required: ["errors"],
-          properties: { errors: { type: "array", items: { type: "string" } } },
-        },
-        SystemError: { type: "object", required: ["error"], properties: { error: { type: "string" } } },
-      },
+      schemas: SCHEMAS,
     },
   };
 }
