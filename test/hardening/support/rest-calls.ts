@@ -19,7 +19,10 @@ export interface RestCall {
   readonly expect?: { kind: "role" | "users" | "groups"; request: Record<string, unknown> };
 }
 
-/** REST calls into every route, mostly with credentials `Bearer apiToken`: right shapes, wrong types, junk. */
+/**
+ * REST calls into every route of the API's table, mostly with credentials `Bearer apiToken`: right shapes, wrong
+ * types, junk.
+ */
 export function restCallArbitrary(apiToken: string): fc.Arbitrary<RestCall> {
   const auth = { authorization: `Bearer ${apiToken}` };
   // Ids percent-encoded byte by byte (a lone surrogate as U+FFFD's bytes), or raw malformed escapes.
@@ -87,11 +90,47 @@ export function restCallArbitrary(apiToken: string): fc.Arbitrary<RestCall> {
       body: undefined,
       auth,
     })),
+    encodedId(ROLE_IDS).map((id): RestCall => ({
+      method: "GET",
+      path: `/v1/role_grants/${id}`,
+      body: undefined,
+      auth,
+    })),
+    encodedId(["user:a", "group:b", "alice", "user:"]).map((id): RestCall => ({
+      method: "GET",
+      path: `/v1/subject_roles/${id}`,
+      body: undefined,
+      auth,
+    })),
+    fc
+      .tuple(fc.oneof(fc.integer({ min: -3, max: 1_100 }).map(String), nastyString), nastyString)
+      .map(([size, token]): RestCall => ({
+        method: "GET",
+        path: `/v1/roles?page_size=${encodeURIComponent(size)}&page_token=${encodeURIComponent(token)}`,
+        body: undefined,
+        auth,
+      })),
   );
+  // ExplainDecision changes nothing, whatever it is asked.
+  const explain = fc
+    .record({
+      user: fieldValue(idFrom(["user:a", "alice"])),
+      groups: fieldValue(subjectList("group:")),
+      query: fieldValue(
+        fc.oneof(fc.constantFrom("{ orders { id } }", "mutation { x }", "{", ""), nastyString),
+      ),
+      requested_role: fieldValue(idFrom(ROLE_IDS)),
+    })
+    .map((request): RestCall => ({
+      method: "POST",
+      path: "/v1/explain_decision",
+      body: json(request),
+      auth,
+    }));
   // Bodies that are not what any route expects, and calls without valid credentials.
   const junk = fc
     .tuple(
-      fc.constantFrom("/v1/roles", "/v1/user_roles", "/v1/group_roles"),
+      fc.constantFrom("/v1/roles", "/v1/user_roles", "/v1/group_roles", "/v1/explain_decision"),
       fc.oneof(
         wrongType.map(json),
         fc.jsonValue().map((value) => json(value) ?? "null"),
@@ -99,10 +138,15 @@ export function restCallArbitrary(apiToken: string): fc.Arbitrary<RestCall> {
         nastyString,
       ),
     )
-    .map(([path, body]): RestCall => ({ method: "PUT", path, body, auth }));
+    .map(([path, body]): RestCall => ({
+      method: path.endsWith("decision") ? "POST" : "PUT",
+      path,
+      body,
+      auth,
+    }));
   const unauthenticated = fc
     .tuple(
-      fc.oneof(upsert, setUsers, setGroups, reads),
+      fc.oneof(upsert, setUsers, setGroups, reads, explain),
       fc.constantFrom<Record<string, string>>(
         {},
         { authorization: "Bearer wrong-token-0123456789abc" },
@@ -117,6 +161,7 @@ export function restCallArbitrary(apiToken: string): fc.Arbitrary<RestCall> {
     { weight: 3, arbitrary: setUsers },
     { weight: 2, arbitrary: setGroups },
     { weight: 2, arbitrary: reads },
+    { weight: 1, arbitrary: explain },
     { weight: 1, arbitrary: junk },
     { weight: 1, arbitrary: unauthenticated },
   );
