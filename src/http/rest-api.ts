@@ -10,6 +10,7 @@ import { fromRestFields, type ApiCore, type ApiRoute, type RestRoute, type RpcNa
 import { API_ROUTES } from "../api/routes.js";
 import { DEFAULTS } from "../config/defaults.js";
 import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
+import type { Caller } from "../core/write-audit.js";
 import { requireApiAuth } from "../identity/api-credentials.js";
 import { readJsonBody } from "./request-body.js";
 import { sendRestFailure } from "./rest-answers.js";
@@ -47,7 +48,7 @@ function restHandler(route: ApiRoute<RpcName>, path: string, pipeline: ApiPipeli
   const rest = route.rest;
   const limit = options.bodyLimitBytes ?? DEFAULTS.admin.bodyLimitBytes;
   const handler: RequestHandler = (req, res) => {
-    const business = async (caller: Parameters<typeof route.handle>[2]) => {
+    const business = async (caller: Caller) => {
       const body = rest.body ? requireFields(await readJsonBody(req, limit), rest.body) : {};
       const request = fromRestFields({ ...queryFields(req, rest), ...req.params, ...body });
       try {
