@@ -126,12 +126,6 @@ export default tseslint.config(
       "max-lines-per-function": ["error", { max: 60, skipBlankLines: true, skipComments: true }],
     },
   },
-  {
-    // Temporary: the OpenAPI builder is being rewritten with the one API call pipeline (issue 15, §1); this
-    // exception goes with that rewrite.
-    files: ["src/http/openapi.ts"],
-    rules: { "max-lines-per-function": "off" },
-  },
   boundary(
     "core",
     [...TRANSPORT_LIBRARIES, "graphql-request", "pg", "@electric-sql/*", "pino", "jose"],
