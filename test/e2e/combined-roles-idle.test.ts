@@ -7,7 +7,7 @@ import { SAMPLE_ROWS } from "../support/hasura/sample-data.js";
 import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
 import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
-import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
+import { grantAliceTwoOutputPorts } from "../support/two-port-grants.js";
 
 // Issue 16 §1, COMBINED_ROLE_IDLE_S: two sidecars on one PostgreSQL store, Hasura (the stand-in, on the same
 // database) calling the first. Their clock is moved 7 days ahead: the combined role nobody used since is dropped
@@ -56,18 +56,7 @@ beforeAll(async () => {
   );
   sidecars.push(await startTestSidecar({ ...issuerEnv(issuer), ...env }, { combinedRolesClock }));
   const { service } = sidecars[0]!.sidecar;
-  await service.upsertRole(INTERNAL_CALLER, {
-    roleId: "sales_reader",
-    componentId: "urn:s",
-    rootFields: ["output_port_sales"],
-  });
-  await service.upsertRole(INTERNAL_CALLER, {
-    roleId: "orders_reader",
-    componentId: "urn:o",
-    rootFields: ["output_port_orders"],
-  });
-  await service.setUserRoles(INTERNAL_CALLER, "sales_reader", ["user:alice_corp.com"]);
-  await service.setUserRoles(INTERNAL_CALLER, "orders_reader", ["user:alice_corp.com"]);
+  await grantAliceTwoOutputPorts(service);
 });
 
 afterAll(async () => {

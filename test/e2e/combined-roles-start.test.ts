@@ -4,7 +4,7 @@ import { postGraphQL } from "../support/hasura/post-graphql.js";
 import { SAMPLE_ROWS } from "../support/hasura/sample-data.js";
 import { startHasuraSidecar, type HasuraSidecar } from "../support/hasura-sidecar.js";
 import { startMetadataGate, type MetadataGate } from "../support/metadata-gate.js";
-import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
+import { grantAliceTwoOutputPorts } from "../support/two-port-grants.js";
 
 // Issue 16 §1: in a pod Hasura starts after the sidecar. The first export_metadata neither delays nor fails the
 // sidecar's start; the existing combined roles are learnt in the background once the metadata API answers.
@@ -50,18 +50,7 @@ describe("combined roles while Hasura's metadata API is not up yet", () => {
 
   it("denies a query needing a combined role it cannot create while the metadata API refuses", async () => {
     const { service } = stack!.running.sidecar;
-    await service.upsertRole(INTERNAL_CALLER, {
-      roleId: "sales_reader",
-      componentId: "urn:s",
-      rootFields: ["output_port_sales"],
-    });
-    await service.upsertRole(INTERNAL_CALLER, {
-      roleId: "orders_reader",
-      componentId: "urn:o",
-      rootFields: ["output_port_orders"],
-    });
-    await service.setUserRoles(INTERNAL_CALLER, "sales_reader", ["user:alice_corp.com"]);
-    await service.setUserRoles(INTERNAL_CALLER, "orders_reader", ["user:alice_corp.com"]);
+    await grantAliceTwoOutputPorts(service);
     // Made by another replica before this one could learn it.
     const made = await fetch(stack!.hasura.metadataUrl, {
       method: "POST",
