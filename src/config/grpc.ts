@@ -1,3 +1,4 @@
+import type { GrpcLimits } from "../grpc/server-limits.js";
 import { DEFAULTS } from "./defaults.js";
 import type { EnvReader } from "./env-reader.js";
 
@@ -10,20 +11,25 @@ export interface GrpcTlsFiles {
   readonly clientCa: string;
 }
 
+/** The gRPC server's bounds that are GRPC_* variables under the same name (documented in GrpcLimits). */
+type GrpcConnectionBounds = Pick<
+  GrpcLimits,
+  | "maxConnections"
+  | "maxConcurrentStreams"
+  | "keepaliveTimeMs"
+  | "keepaliveTimeoutMs"
+  | "maxConnectionIdleMs"
+  | "maxConnectionAgeMs"
+  | "maxConnectionAgeGraceMs"
+>;
+
 /** The gRPC listener of the RoleMapping API, and what any caller may hold open on it. */
-export interface GrpcConfig {
+export interface GrpcConfig extends GrpcConnectionBounds {
   readonly host: string;
   readonly port: number;
   readonly maxMessageBytes: number;
   /** Health Watch calls held at once (GRPC_MAX_WATCHERS). */
   readonly maxWatchers: number;
-  readonly maxConnections: number;
-  readonly maxConcurrentStreams: number;
-  readonly keepaliveTimeMs: number;
-  readonly keepaliveTimeoutMs: number;
-  readonly maxConnectionIdleMs: number;
-  readonly maxConnectionAgeMs: number;
-  readonly maxConnectionAgeGraceMs: number;
   readonly tls: GrpcTlsFiles | undefined;
 }
 
@@ -52,7 +58,7 @@ export function readGrpc(env: EnvReader, host: string, tls: GrpcTlsFiles | undef
 }
 
 // What an unauthenticated caller could otherwise hold open on the gRPC port: streams, connections, time.
-function readGrpcBounds(env: EnvReader) {
+function readGrpcBounds(env: EnvReader): GrpcConnectionBounds & Pick<GrpcConfig, "maxWatchers"> {
   const d = DEFAULTS.grpc;
   const seconds = (name: string, fallbackMs: number, min: number, max: number): number =>
     Math.round(env.secondsAsMs(name, fallbackMs, min, max));

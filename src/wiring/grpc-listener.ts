@@ -24,11 +24,12 @@ export function buildGrpcListener(
   ready: () => boolean,
   logger: Logger,
 ): GrpcListener {
-  const { grpc } = config;
-  const tls = grpc.tls && {
-    cert: readFileSync(grpc.tls.cert),
-    key: readFileSync(grpc.tls.key),
-    clientCa: readFileSync(grpc.tls.clientCa),
+  // The rest are the connection bounds, named as in the server's limits.
+  const { host, port, maxMessageBytes, maxWatchers, tls: tlsFiles, ...bounds } = config.grpc;
+  const tls = tlsFiles && {
+    cert: readFileSync(tlsFiles.cert),
+    key: readFileSync(tlsFiles.key),
+    clientCa: readFileSync(tlsFiles.clientCa),
   };
   const server = createGrpcServer({
     service: core.service,
@@ -36,26 +37,16 @@ export function buildGrpcListener(
     health: ready,
     auth,
     tls,
-    limits: {
-      maxReceiveMessageBytes: grpc.maxMessageBytes,
-      maxConnections: grpc.maxConnections,
-      maxConcurrentStreams: grpc.maxConcurrentStreams,
-      keepaliveTimeMs: grpc.keepaliveTimeMs,
-      keepaliveTimeoutMs: grpc.keepaliveTimeoutMs,
-      maxConnectionIdleMs: grpc.maxConnectionIdleMs,
-      maxConnectionAgeMs: grpc.maxConnectionAgeMs,
-      maxConnectionAgeGraceMs: grpc.maxConnectionAgeGraceMs,
-      maxHealthWatchers: grpc.maxWatchers,
-    },
+    limits: { ...bounds, maxReceiveMessageBytes: maxMessageBytes, maxHealthWatchers: maxWatchers },
     logger,
     ...core.observability.apiCalls,
   });
   let bound = false;
   return {
     async bind() {
-      const port = await bindGrpcServer(server, grpc.host, grpc.port, grpcServerCredentials(tls));
+      const boundPort = await bindGrpcServer(server, host, port, grpcServerCredentials(tls));
       bound = true;
-      return port;
+      return boundPort;
     },
     shutdown: (graceMs) => (bound ? shutdownGrpcServer(server, graceMs) : Promise.resolve()),
     heldWatchers: () => heldHealthWatchers(server),
