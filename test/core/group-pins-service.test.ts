@@ -1,31 +1,18 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../src/core/errors.js";
 import { GroupPinning } from "../../src/core/group-pinning.js";
 import type { GroupPin } from "../../src/core/mapping.js";
 import { MappingService } from "../../src/core/mapping-service.js";
-import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { FakeStore } from "../support/fake-store.js";
 import { RecordingLogger } from "../support/recording-logger.js";
 import { snapshotOf } from "./fixtures.js";
+import { quietSync } from "./mapping-service-fixture.js";
 import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
-
-const syncs: SnapshotSync[] = [];
-afterEach(() => {
-  for (const sync of syncs.splice(0)) sync.stop();
-});
 
 const pin = (name: string, objectId: string): GroupPin => ({ group: `group:${name}`, objectId });
 
 async function setup(holders: Record<string, string[]>, store = new FakeStore()) {
-  const sync = new SnapshotSync(store, {
-    verifyMs: 3_600_000,
-    pollMs: 3_600_000,
-    maxStalenessMs: 60_000,
-    logger: new RecordingLogger(),
-    groupPins: true,
-  });
-  syncs.push(sync);
-  await sync.start();
+  const sync = await quietSync(store, { groupPins: true });
   const pinning = new GroupPinning({
     directory: { holdersOf: async (name) => holders[name] ?? [] },
     pinGroups: (pins) => store.pinGroups(pins),

@@ -1,30 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { MappingService } from "../../src/core/mapping-service.js";
-import { SnapshotSync } from "../../src/core/snapshot-sync.js";
+import { describe, expect, it } from "vitest";
 import type { AuditedWrite, Caller } from "../../src/core/write-audit.js";
-import { FakeStore } from "../support/fake-store.js";
-import { RecordingLogger } from "../support/recording-logger.js";
+import { serviceOverFakeStore } from "./mapping-service-fixture.js";
 
 // Each write of the mapping service is reported once, under the caller it was given, with the counts the store
 // answered from the write's own transaction.
 
-const syncs: SnapshotSync[] = [];
-afterEach(() => {
-  for (const sync of syncs.splice(0)) sync.stop();
-});
-
 async function setup() {
-  const store = new FakeStore();
-  const sync = new SnapshotSync(store, {
-    verifyMs: 3_600_000,
-    pollMs: 3_600_000,
-    maxStalenessMs: 60_000,
-    logger: new RecordingLogger(),
-  });
-  syncs.push(sync);
-  await sync.start();
   const written: AuditedWrite[] = [];
-  const service = new MappingService(store, sync, { audit: { written: (write) => written.push(write) } });
+  const { store, service } = await serviceOverFakeStore({
+    audit: { written: (write) => written.push(write) },
+  });
   return { store, service, written };
 }
 

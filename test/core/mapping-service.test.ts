@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { decide } from "../../src/core/decision.js";
 import {
   ConflictError,
@@ -6,33 +6,17 @@ import {
   NotFoundError,
   UnavailableError,
 } from "../../src/core/errors.js";
-import { MappingService } from "../../src/core/mapping-service.js";
+import type { MappingService } from "../../src/core/mapping-service.js";
 import { reservedRoleIds } from "../../src/core/reserved-roles.js";
-import { SnapshotSync } from "../../src/core/snapshot-sync.js";
-import { FakeStore } from "../support/fake-store.js";
-import { RecordingLogger } from "../support/recording-logger.js";
 import { q } from "./fixtures.js";
+import { serviceOverFakeStore } from "./mapping-service-fixture.js";
 import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
-
-const syncs: SnapshotSync[] = [];
-afterEach(() => {
-  for (const sync of syncs.splice(0)) sync.stop();
-});
 
 async function setup(
   limits = { maxSubjects: 3, maxRootFields: 3, maxPageSize: 2 },
   reserved?: ReadonlySet<string>,
 ) {
-  const store = new FakeStore();
-  const sync = new SnapshotSync(store, {
-    verifyMs: 3_600_000,
-    pollMs: 3_600_000,
-    maxStalenessMs: 60_000,
-    logger: new RecordingLogger(),
-  });
-  syncs.push(sync);
-  await sync.start();
-  const service = new MappingService(store, sync, { limits, ...(reserved ? { reserved } : {}) });
+  const { store, sync, service } = await serviceOverFakeStore({ limits, ...(reserved ? { reserved } : {}) });
   // What the webhook would answer for this user and query on this replica, right now.
   const decideFor = (user: string, groups: string[], field: string) => {
     const snapshot = sync.fresh();
