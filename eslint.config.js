@@ -102,7 +102,7 @@ function boundary(part, libraries = [], librariesMessage = "") {
 }
 
 const TRANSPORT_LIBRARIES = ["express", "@grpc/*"];
-const NO_TRANSPORT = "only src/http, src/grpc (and observability's middleware) use a transport library.";
+const NO_TRANSPORT = "only src/http and src/grpc use a transport library.";
 
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "src/grpc/gen/", "coverage/", "data/"] },
@@ -133,7 +133,7 @@ export default tseslint.config(
   ),
   boundary("identity", TRANSPORT_LIBRARIES, NO_TRANSPORT),
   boundary("store", TRANSPORT_LIBRARIES, NO_TRANSPORT),
-  boundary("observability"),
+  boundary("observability", TRANSPORT_LIBRARIES, NO_TRANSPORT),
   boundary("hasura-metadata", TRANSPORT_LIBRARIES, NO_TRANSPORT),
   boundary("shadow", TRANSPORT_LIBRARIES, NO_TRANSPORT),
   boundary("api", TRANSPORT_LIBRARIES, NO_TRANSPORT),
