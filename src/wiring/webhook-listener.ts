@@ -49,7 +49,7 @@ async function buildShadow(config: Config, logger: Logger, metrics: SidecarMetri
     import("../shadow/shadow-mode.js"),
   ]);
   const { url, timeoutMs, sample, maxInFlight, maxBytesInFlight, answer } = config.shadow;
-  const client = shadowClient(url, timeoutMs, maxInFlight);
+  const client = shadowClient(url, timeoutMs, maxInFlight, { batched: answer === "self" });
   const mode = new ShadowMode({
     post: client.post,
     sample,

@@ -61,6 +61,9 @@ interface ShadowRun {
   readonly cpuUsPerRequest: number;
   readonly pacedCpuUsPerRequest: number;
   readonly pacedComparisons: Record<string, number>;
+  /** The answers' latency at the even rate, as the generator sees it. */
+  readonly pacedP50Ms: number;
+  readonly pacedP99Ms: number;
 }
 
 function report(ctx: BenchContext, what: string, run: ShadowRun): void {
@@ -69,7 +72,8 @@ function report(ctx: BenchContext, what: string, run: ShadowRun): void {
       (Object.keys(run.comparisons).length ? `; comparisons ${JSON.stringify(run.comparisons)}` : ""),
   );
   ctx.log(
-    `  at an even ${PACED_RATE} req/s: sidecar CPU ${run.pacedCpuUsPerRequest} µs/request` +
+    `  at an even ${PACED_RATE} req/s: sidecar CPU ${run.pacedCpuUsPerRequest} µs/request, ` +
+      `p50 ${run.pacedP50Ms} ms, p99 ${run.pacedP99Ms} ms` +
       (Object.keys(run.pacedComparisons).length
         ? `; comparisons ${JSON.stringify(run.pacedComparisons)}`
         : ""),
@@ -107,7 +111,8 @@ async function warmRun(
   const pacedCpuUsPerRequest = round((cpuMicros(pid) - pacedCpuBefore) / paced.requests, 1);
   const pacedComparisons = difference(await shadowComparisons(sidecar.info.metricsPort), comparisons);
   await ctx.stop(sidecar as Child<unknown>);
-  return { load, comparisons, cpuUsPerRequest, pacedCpuUsPerRequest, pacedComparisons };
+  const latency = { pacedP50Ms: paced.p50Ms, pacedP99Ms: paced.p99Ms };
+  return { load, comparisons, cpuUsPerRequest, pacedCpuUsPerRequest, pacedComparisons, ...latency };
 }
 
 function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
