@@ -115,7 +115,8 @@ function buildAuthorizer(
     verifier: observability.wrapVerifier(identity.verifier),
     groups: observability.wrapGroups(groups),
     userName: identity.userName,
-    snapshot: () => sync.fresh(),
+    // Bound, not wrapped: the wiring runs no code of its own on a webhook request.
+    snapshot: sync.fresh.bind(sync),
     operations,
     tokenHeaders: config.identity.tokenHeaders,
     allowIntrospection: config.webhook.allowIntrospection,

@@ -20,8 +20,6 @@ export interface LifecycleParts {
     readonly metrics: HttpListenerPlan;
   };
   readonly grpc: GrpcListener;
-  /** True once stop() began: readiness is off and responses close their connections. */
-  readonly stopping: () => boolean;
   /** Called as stop() begins. */
   readonly onStop: () => void;
   /** Closes what the webhook holds beyond its listener (the shadow client). */
@@ -60,7 +58,6 @@ async function startAll(parts: LifecycleParts, listeners: Listening[]): Promise<
   const webhookPort = await bind(parts.http.webhook);
   const adminPort = await bind(parts.http.admin);
   const metricsPort = await bind(parts.http.metrics);
-  for (const listener of listeners) closeConnectionsWhen(listener.server, parts.stopping);
   await parts.core.sync.start();
   parts.core.combined?.start();
   const grpcPort = await parts.grpc.bind();
@@ -74,6 +71,7 @@ async function stopAll(
   drainMs: number,
 ): Promise<void> {
   parts.onStop();
+  for (const listener of listeners) closeEachConnection(listener.server);
   // Requests already on their way over kept-alive connections are answered, not reset, while the
   // clients learn (Connection: close) to open new connections, which will find the port closed.
   if (drainMs > 0 && listeners.length > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
@@ -86,9 +84,10 @@ async function stopAll(
   await core.observability.shutdown();
 }
 
-// Once stopping, every response asks the client to close its connection instead of reusing it.
-function closeConnectionsWhen(server: Server, stopping: () => boolean): void {
+// From now on every response asks the client to close its connection instead of reusing it. Added only when
+// stopping, so that no code of the wiring runs on a request before then.
+function closeEachConnection(server: Server): void {
   server.prependListener("request", (_req, res) => {
-    if (stopping()) res.setHeader("connection", "close");
+    res.setHeader("connection", "close");
   });
 }

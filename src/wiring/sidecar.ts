@@ -89,7 +89,6 @@ export async function buildSidecar(
         metrics: { handler: metrics, host: config.metrics.host, port: config.metrics.port },
       },
       grpc,
-      stopping: () => stopping,
       onStop: () => {
         stopping = true;
       },
