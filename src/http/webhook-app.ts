@@ -33,6 +33,10 @@ export interface WebhookAppOptions {
   readonly answerHook?: AnswerHook;
 }
 
+/** The webhook's request listener, which knows how many of its requests are still being answered. */
+export type WebhookHandler = RequestListener & { inFlight(): number };
+
+const AUTHENTICATE_PATH = "/v1/authenticate";
 const MAX_HEADERS = 256;
 const WARNING_INTERVAL_MS = 60_000;
 
@@ -42,13 +46,22 @@ const WARNING_INTERVAL_MS = 60_000;
  * times what the decision does. Paths match as they did under express: in any case, with or without a trailing
  * slash, whatever the query string; GET routes answer HEAD; anything else is a JSON 404.
  */
-export function createWebhookApp(options: WebhookAppOptions): RequestListener {
+export function createWebhookApp(options: WebhookAppOptions): WebhookHandler {
   const authenticate = authenticateHandler(options);
   const jwks = options.devJwks;
-  return (req, res) => {
+  let inFlight = 0;
+  // "close" fires once per response, after "finish" or on an aborted connection.
+  const settled = (): void => {
+    inFlight--;
+  };
+  const handler: RequestListener = (req, res) => {
+    inFlight++;
+    res.once("close", settled);
     try {
-      const path = routePath(req.url);
-      if (req.method === "POST" && path === "/v1/authenticate") {
+      // Hasura calls the URL it was configured with, exactly: the express-compatible matching is for the rest.
+      const url = req.url;
+      const path = url === AUTHENTICATE_PATH ? url : routePath(url);
+      if (req.method === "POST" && path === AUTHENTICATE_PATH) {
         authenticate(req, res).catch(() => sendSystemError(res));
         return;
       }
@@ -61,6 +74,7 @@ export function createWebhookApp(options: WebhookAppOptions): RequestListener {
       sendSystemError(res);
     }
   };
+  return Object.assign(handler, { inFlight: () => inFlight });
 }
 
 /** POST /v1/authenticate: Hasura's content type is JSON, but any is parsed rather than denied as an empty body. */

@@ -3,7 +3,6 @@ import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
 import { createWebhookApp } from "../http/webhook-app.js";
 import { DecisionLog } from "../observability/decision-log.js";
-import { countInFlight } from "../observability/in-flight.js";
 import type { SidecarMetrics } from "../observability/metrics.js";
 import type { SidecarCore } from "./sidecar-core.js";
 
@@ -36,8 +35,7 @@ export async function buildWebhookListener(
     ...(devJwks ? { devJwks } : {}),
     ...(shadow ? { answerHook: shadow.mode } : {}),
   });
-  const counted = countInFlight(app);
-  return { handler: counted.handler, inFlight: counted.inFlight, close: async () => shadow?.close() };
+  return { handler: app, inFlight: app.inFlight, close: async () => shadow?.close() };
 }
 
 // Shadow mode (SHADOW_WEBHOOK_URL): the previous webhook asked beside this one, its comparisons counted. Loaded
