@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { AuthorizationResult } from "../core/authorizer.js";
+import type { DecisionInstruments } from "./metrics.js";
 
 /** One audit line per decision: a stable schema, never a token, a secret or a variable value. */
 export interface DecisionRecord {
@@ -66,4 +67,45 @@ export class DecisionLog implements DecisionSink {
       this.logger.info(line, "decision");
     }
   }
+}
+
+/**
+ * The decision audit log with each decision also counted (before sampling: metrics see every decision) and, when
+ * tracing (`traceId` given), tagged with the trace id so a log line leads to its trace.
+ */
+export function observedDecisions(
+  log: DecisionSink,
+  instruments: DecisionInstruments | undefined,
+  traceId?: () => string | undefined,
+): DecisionSink {
+  const counted = instruments && boundDecisionInstruments(instruments);
+  return {
+    record(record: DecisionRecord) {
+      counted?.(record.result, record.latencyMs / 1000);
+      const id = traceId?.();
+      log.record(id === undefined ? record : { ...record, traceId: id });
+    },
+  };
+}
+
+// One label object per outcome and reason code, made once: these run on every webhook request.
+function boundDecisionInstruments(
+  instruments: DecisionInstruments,
+): (result: AuthorizationResult, seconds: number) => void {
+  const labels = new Map<
+    string,
+    { full: { outcome: string; reason: string }; outcome: { outcome: string } }
+  >();
+  return (result, seconds) => {
+    const { outcome, reason } = result;
+    const key = `${outcome}\n${reason}`;
+    let known = labels.get(key);
+    if (known === undefined) {
+      known = { full: { outcome, reason }, outcome: { outcome } };
+      labels.set(key, known);
+    }
+    instruments.decisions.inc(known.full);
+    instruments.decisionSeconds.observe(known.outcome, seconds);
+    if (result.parents !== undefined) instruments.combinedDecisions.inc(known.outcome);
+  };
 }

@@ -42,6 +42,13 @@ const PREFIX = "rolemapper_";
 const DECISION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const CALL_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** Webhook decisions by outcome and reason, their latency by outcome, and the combined-role ones by outcome. */
+export interface DecisionInstruments {
+  readonly decisions: Counter<"outcome" | "reason">;
+  readonly decisionSeconds: Histogram<"outcome">;
+  readonly combinedDecisions: Counter<"outcome">;
+}
+
 /**
  * The sidecar's Prometheus metrics in a registry of their own (never the global one), so that several sidecars
  * in one process — tests — each count only their own traffic.
@@ -49,8 +56,8 @@ const CALL_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
 export class SidecarMetrics {
   /** The registry /metrics serves. */
   readonly registry = new Registry();
-  private readonly decisions: Counter<"outcome" | "reason">;
-  private readonly decisionSeconds: Histogram<"outcome">;
+  /** The webhook's decision instruments: the decision log binds their label sets once (it runs per request). */
+  readonly decisionInstruments: DecisionInstruments;
   private readonly storeSeconds: Histogram<"method">;
   private readonly storeErrors: Counter<"method" | "code">;
   private readonly grpcCalls: Counter<"method" | "code">;
@@ -63,14 +70,13 @@ export class SidecarMetrics {
   private readonly pinsFirstUse: Counter<"outcome">;
   private readonly shadowComparisons: Counter<"result">;
   private readonly shadowOverLimit: Counter;
-  private readonly combinedDecisions: Counter<"outcome">;
   private readonly combinedRoleEvents: Counter<"event">;
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
     // Registered in this order, which is the order /metrics lists them in.
     const registers = [this.registry];
-    ({ decisions: this.decisions, decisionSeconds: this.decisionSeconds } = webhookMetrics(registers));
+    const webhook = webhookMetrics(registers);
     ({ storeSeconds: this.storeSeconds, storeErrors: this.storeErrors } = storeMetrics(registers));
     ({
       grpcCalls: this.grpcCalls,
@@ -85,8 +91,9 @@ export class SidecarMetrics {
     } = identityMetrics(registers));
     ({ shadowComparisons: this.shadowComparisons, shadowOverLimit: this.shadowOverLimit } =
       shadowMetrics(registers));
-    ({ combinedDecisions: this.combinedDecisions, combinedRoleEvents: this.combinedRoleEvents } =
-      combinedRoleMetrics(registers));
+    const combined = combinedRoleMetrics(registers);
+    this.combinedRoleEvents = combined.combinedRoleEvents;
+    this.decisionInstruments = { ...webhook, combinedDecisions: combined.combinedDecisions };
     ({ writes: this.writes } = writeMetrics(registers));
   }
 
@@ -100,20 +107,9 @@ export class SidecarMetrics {
     this.shadowComparisons.inc({ result });
   }
 
-  /** Counts one decision that chose a combined role. */
-  observeCombinedDecision(outcome: string): void {
-    this.combinedDecisions.inc({ outcome });
-  }
-
   /** Counts one combined role created or dropped, or one failed metadata call about them. */
   observeCombinedRole(event: "created" | "dropped" | "failed"): void {
     this.combinedRoleEvents.inc({ event });
-  }
-
-  /** Counts one webhook decision and its latency. */
-  observeDecision(outcome: string, reason: string, seconds: number): void {
-    this.decisions.inc({ outcome, reason });
-    this.decisionSeconds.observe({ outcome }, seconds);
   }
 
   /** Counts one store call; `errorCode` is set when it failed. */

@@ -1,13 +1,12 @@
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { CoreLogger, GroupProvider, TokenVerifier } from "../core/identity.js";
 import type { WriteAudit } from "../core/write-audit.js";
-import type { DecisionSink } from "./decision-log.js";
+import { observedDecisions, type DecisionSink } from "./decision-log.js";
 import type { RoleMappingStore } from "../core/store-port.js";
 import type { CallTracer } from "./api-tracing.js";
 import type { DecisionTracer } from "./decision-tracing.js";
 import { instrumentStore } from "./store-calls.js";
 import { SidecarMetrics } from "./metrics.js";
-import { observedDecisions } from "./observed-decisions.js";
 import type { Tracing } from "./tracing.js";
 import { writeAuditLog } from "./write-audit.js";
 
@@ -70,7 +69,7 @@ export async function createSidecarObservability(
     writeAudit: writeAuditLog({ logger: options.logger, metrics }),
     wrapVerifier: (verifier) => (traced ? traced.wrapVerifier(verifier) : verifier),
     wrapGroups: (groups) => (traced ? traced.wrapGroups(groups) : groups),
-    decisions: (log) => observedDecisions(log, metrics, traced?.traceId),
+    decisions: (log) => observedDecisions(log, metrics.decisionInstruments, traced?.traceId),
     traceDecision: traced?.traceDecision,
     apiCalls: {
       onCall: (call, status, seconds) =>
