@@ -120,8 +120,8 @@ export class Authorizer {
   private readonly tokenHeaders: readonly string[];
   /**
    * Principals by verified token. The token cache hands back the same VerifiedToken while a token is cached, so
-   * this is bounded by it; an entry is reused only while the group provider returns the very same list and the
-   * snapshot is unchanged, so a warm caller with many groups costs a few lookups.
+   * this is bounded by it; an entry is reused while the group provider returns the very same list (claims groups:
+   * always), its role set while the snapshot is unchanged, so a warm caller with many groups costs a few lookups.
    */
   private readonly principals = new WeakMap<VerifiedToken, CachedPrincipal>();
 
@@ -139,7 +139,11 @@ export class Authorizer {
       const verified = await this.deps.verifier.verify(token);
       const cached = this.principals.get(verified);
       user = cached?.user ?? userSubject(this.deps.userName(verified.claims));
-      const rawGroups = await this.deps.groups.groupsOf(verified.claims);
+      // Claims groups are the claims' own: a cached caller's are reused; any other provider may have changed them.
+      const rawGroups =
+        cached && this.deps.groups.claimsOnly
+          ? cached.rawGroups
+          : await this.deps.groups.groupsOf(verified.claims);
       const principal =
         cached && cached.rawGroups === rawGroups ? cached : this.remember(verified, user, rawGroups);
       groupCount = principal.groups.length;

@@ -16,6 +16,11 @@ export interface TokenVerifier {
  */
 export interface GroupProvider {
   groupsOf(claims: Readonly<Record<string, unknown>>): Promise<readonly string[]>;
+  /**
+   * True when the answer depends on the claims alone (the same claims always give the same groups): a caller's
+   * groups are then read once per verified token, not on every request.
+   */
+  readonly claimsOnly?: boolean;
   /** Present where names are pinned: per group of the caller, whether its name's pin matched (ExplainDecision). */
   pinChecks?(claims: Readonly<Record<string, unknown>>): Promise<readonly GroupPinCheck[]>;
 }

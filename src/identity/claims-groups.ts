@@ -23,6 +23,7 @@ export function createClaimsGroupProvider(options: ClaimsGroupsOptions = {}): Gr
   const claim = options.claim ?? DEFAULTS.groups.claim;
   const maxGroups = options.maxGroups ?? 1000;
   return {
+    claimsOnly: true,
     async groupsOf(claims) {
       return groupsFromClaim(readClaimPath(claims, claim), claim, maxGroups);
     },

@@ -15,6 +15,7 @@ export function tracedVerifier(inner: TokenVerifier, tracer: Tracer): TokenVerif
 export function tracedGroups(inner: GroupProvider, tracer: Tracer): GroupProvider {
   const pinChecks = inner.pinChecks?.bind(inner);
   return {
+    ...(inner.claimsOnly ? { claimsOnly: true } : {}),
     groupsOf: (claims) =>
       inSpan(tracer, "groups.lookup", {}, async (span) => {
         const groups = await inner.groupsOf(claims);

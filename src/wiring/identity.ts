@@ -12,7 +12,6 @@ import { createAzureGraph } from "../identity/graph-groups.js";
 import { createJwtVerifier } from "../identity/jwt-verifier.js";
 import type { KeySet } from "../identity/key-set.js";
 import type { HttpAttempt } from "../identity/http-retry.js";
-import { memoizeByClaims } from "../identity/memoize-by-claims.js";
 import { createRemoteKeySet } from "../identity/remote-key-set.js";
 import type { CacheStats } from "../identity/single-flight-cache.js";
 import { createCachingVerifier } from "../identity/token-cache.js";
@@ -107,7 +106,7 @@ function buildGroups(
 ): { names?: GroupProvider; pinned?: PinnedGroupSource; stats?: () => CacheStats } {
   const { azure } = config.groups;
   if (config.groups.provider === "claims" || azure === undefined) {
-    return { names: memoizeByClaims(createClaimsGroupProvider({ claim: config.groups.claim })) };
+    return { names: createClaimsGroupProvider({ claim: config.groups.claim }) };
   }
   const graph = createAzureGraph({
     tenantId: azure.tenantId,

@@ -24,9 +24,18 @@ class SettableGroups implements GroupProvider {
   }
 }
 
-function setup(initial: Snapshot) {
+/** Groups read from the claims alone, as the claims provider declares: counts how often it is asked. */
+class CountedClaimsGroups implements GroupProvider {
+  readonly claimsOnly = true;
+  calls = 0;
+  async groupsOf(claims: Readonly<Record<string, unknown>>): Promise<readonly string[]> {
+    this.calls++;
+    return claims.unique_name === "alice@corp.com" ? ["analysts"] : [];
+  }
+}
+
+function setup(initial: Snapshot, groups: GroupProvider = new SettableGroups()) {
   let snapshot = initial;
-  const groups = new SettableGroups();
   const authorizer = new Authorizer({
     verifier,
     groups,
@@ -42,7 +51,7 @@ function setup(initial: Snapshot) {
       headers: new Map([["authorization", "Bearer alice-token"]]),
       request: { query: "{ sales { id } }", operationName: undefined },
     });
-  return { ask, groups, replace: (next: Snapshot) => (snapshot = next) };
+  return { ask, groups: groups as SettableGroups, replace: (next: Snapshot) => (snapshot = next) };
 }
 
 describe("a warm caller's remembered role set", () => {
@@ -80,5 +89,31 @@ describe("a warm caller's remembered role set", () => {
 
     groups.set(["interns"]);
     expect(await ask()).toMatchObject({ outcome: "deny", groupCount: 1 });
+  });
+
+  it("reads a claims-only provider's groups once per verified token, and still follows the snapshot", async () => {
+    const snapshot = snapshotOf({ "sales.read": ["sales"] });
+    const claimsGroups = new CountedClaimsGroups();
+    const { ask } = setup(snapshot, claimsGroups);
+    expect(await ask()).toMatchObject({ outcome: "deny", groupCount: 1 });
+    expect(await ask()).toMatchObject({ outcome: "deny", groupCount: 1 });
+
+    snapshot.replaceGrants("sales.read", "group:", ["group:analysts"]);
+    expect(await ask()).toMatchObject({ outcome: "allow", role: "sales.read", groupCount: 1 });
+    expect(claimsGroups.calls).toBe(1);
+  });
+
+  it("asks any other provider on every request", async () => {
+    const snapshot = snapshotOf({ "sales.read": ["sales"] }, { "group:analysts": ["sales.read"] });
+    let calls = 0;
+    const { ask } = setup(snapshot, {
+      async groupsOf() {
+        calls++;
+        return ["analysts"];
+      },
+    });
+    await ask();
+    await ask();
+    expect(calls).toBe(2);
   });
 });
