@@ -7,8 +7,9 @@
  * time are kept, so that a timer firing during one window (a snapshot poll) does not count. Listed per path:
  * a warm webhook decision (token verified before), a cold one (a new token), a gRPC SetUserRoles and the same
  * write over REST. For the writes also "the way in": the files run from the request's arrival until the store's
- * setUserRoles is called (coverage read at that call), and the files on the stack there (async frames included).
- * The last line is one JSON object.
+ * setUserRoles is called (coverage read at that call), and the files on the stack there (async frames included);
+ * for the webhook the same up to the decision proper: until the authorizer asks for the snapshot to decide with,
+ * the caller verified and the operation analysed. The last line is one JSON object.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { Session } from "node:inspector";
@@ -18,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { credentials } from "@grpc/grpc-js";
 import { loadConfig } from "../../src/config/index.js";
+import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { RoleMappingServiceClient } from "../../src/grpc/gen/rolemapper/v1/rolemapper.js";
 import { openStore } from "../../src/wiring/store.js";
 import type { RoleMappingStore } from "../../src/core/store-port.js";
@@ -78,39 +80,45 @@ function filesOnStack(): Set<string> {
   return files;
 }
 
-// What the last store write saw on its way in: read when the store's setUserRoles is called.
+// What the last request saw on its way in: read when the store's setUserRoles is called (a write), or when the
+// authorizer asks for the snapshot (a decision).
 interface WayIn {
   readonly ran: Set<string>;
   readonly stack: Set<string>;
 }
-const seenAtWrite = new Map<"write", WayIn>();
+let seenOnWayIn: WayIn | undefined;
+const recordWayIn = (): void => {
+  seenOnWayIn ??= { ran: filesCalled(), stack: filesOnStack() };
+};
 function recordingStore(store: RoleMappingStore): RoleMappingStore {
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (property !== "setUserRoles" || typeof value !== "function") return value;
       return (...args: unknown[]) => {
-        seenAtWrite.set("write", { ran: filesCalled(), stack: filesOnStack() });
+        recordWayIn();
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
   });
 }
 
-// The files every one of RUNS single requests ran code of.
-async function pathOf(send: (run: number) => Promise<void>): Promise<string[]> {
-  return (await measured(send)).answered;
-}
+// Patched before the sidecar is built: the authorizer holds `fresh` bound at build time.
+const fresh = SnapshotSync.prototype.fresh;
+SnapshotSync.prototype.fresh = function (this: SnapshotSync) {
+  recordWayIn();
+  return fresh.call(this);
+};
 
-// Also the way in to the store write, for the writes.
+// The files every one of RUNS single requests ran code of, and those on its way in (see recordWayIn).
 async function measured(send: (run: number) => Promise<void>) {
   await send(-1);
   const seen = { answered: [] as Set<string>[], ran: [] as Set<string>[], stack: [] as Set<string>[] };
   for (let run = 0; run < RUNS; run++) {
     filesCalled();
-    seenAtWrite.clear();
+    seenOnWayIn = undefined;
     await send(run);
-    const wayIn = seenAtWrite.get("write");
+    const wayIn = seenOnWayIn as WayIn | undefined; // set by the request, which TypeScript cannot see
     const files = filesCalled();
     // Reading the counters at the write reset them: up to the write, plus from there on, is the whole request.
     seen.answered.push(new Set([...(wayIn?.ran ?? []), ...files]));
@@ -196,9 +204,13 @@ const restWrite = await measured(async (run) => {
   if (response.status !== 200) throw new Error(`PUT /v1/user_roles answered ${response.status}`);
   await response.arrayBuffer();
 });
+const warm = await measured(() => decide(warmToken));
+const cold = await measured((run) => decide(coldTokens[run + 1] ?? ""));
 const paths = {
-  webhookWarm: await pathOf(() => decide(warmToken)),
-  webhookCold: await pathOf((run) => decide(coldTokens[run + 1] ?? "")),
+  webhookWarm: warm.answered,
+  webhookWarmWayIn: warm.wayIn,
+  webhookCold: cold.answered,
+  webhookColdWayIn: cold.wayIn,
   grpcSetUserRoles: grpcWrite.answered,
   grpcSetUserRolesWayIn: grpcWrite.wayIn,
   grpcSetUserRolesStack: grpcWrite.stack,
