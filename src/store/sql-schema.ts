@@ -56,22 +56,8 @@ function baseStatements(schema: string): string[] {
   CONSTRAINT role_graphql_root_field_names_role_id_fkey FOREIGN KEY (role_id)
     REFERENCES ${s}.roles (role_id) ON DELETE CASCADE
 )`,
-    `CREATE TABLE IF NOT EXISTS ${s}.user_roles (
-  "user" varchar(255) NOT NULL,
-  role_id varchar(255) NOT NULL,
-  last_update timestamptz NOT NULL DEFAULT now(),
-  CONSTRAINT user_roles_pkey PRIMARY KEY ("user", role_id),
-  CONSTRAINT user_roles_role_id_fkey FOREIGN KEY (role_id)
-    REFERENCES ${s}.roles (role_id) ON DELETE CASCADE
-)`,
-    `CREATE TABLE IF NOT EXISTS ${s}.group_roles (
-  "group" varchar(255) NOT NULL,
-  role_id varchar(255) NOT NULL,
-  last_update timestamptz NOT NULL DEFAULT now(),
-  CONSTRAINT group_roles_pkey PRIMARY KEY ("group", role_id),
-  CONSTRAINT group_roles_role_id_fkey FOREIGN KEY (role_id)
-    REFERENCES ${s}.roles (role_id) ON DELETE CASCADE
-)`,
+    grantTableStatement(s, "user_roles", '"user"'),
+    grantTableStatement(s, "group_roles", '"group"'),
     // The primary keys lead with the subject; grants are also looked up and replaced by role.
     `CREATE INDEX IF NOT EXISTS user_roles_role_id_idx ON ${s}.user_roles (role_id)`,
     `CREATE INDEX IF NOT EXISTS group_roles_role_id_idx ON ${s}.group_roles (role_id)`,
@@ -110,6 +96,18 @@ function groupPinStatements(schema: string): string[] {
 )`,
     triggerStatement(s, "group_pins"),
   ];
+}
+
+// Users and groups are granted roles alike: one table each, keyed by the subject and then the role.
+function grantTableStatement(s: string, table: string, subject: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${s}.${table} (
+  ${subject} varchar(255) NOT NULL,
+  role_id varchar(255) NOT NULL,
+  last_update timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT ${table}_pkey PRIMARY KEY (${subject}, role_id),
+  CONSTRAINT ${table}_role_id_fkey FOREIGN KEY (role_id)
+    REFERENCES ${s}.roles (role_id) ON DELETE CASCADE
+)`;
 }
 
 /** The four mapping tables, in the order they are created. */
