@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { SyncActivity } from "../core/sync-counters.js";
+import type { SnapshotStats } from "../core/snapshot-sync-options.js";
 import { watchSyncActivity } from "./sync-activity-metrics.js";
 
 /** Hits and misses of one cache since start, and its entries now. */
@@ -9,21 +9,8 @@ export interface CacheCounts {
   readonly size: number;
 }
 
-/** The snapshot's state as the metrics read it at scrape time. */
-export interface SnapshotGauges {
-  /** False until the first load. */
-  readonly loaded: boolean;
-  /** Milliseconds since the last full load. */
-  readonly ageMs: number;
-  /** Milliseconds since the store last answered. */
-  readonly staleForMs: number;
-  readonly roles: number;
-  readonly grants: number;
-  /** Role and grant rows of reserved role ids the last load left out. */
-  readonly reservedRowsIgnored: number;
-  /** How the snapshot has followed the store since start. */
-  readonly activity?: SyncActivity;
-}
+/** The snapshot's state as the metrics read it at scrape time: SnapshotSync's stats, where `activity` may lack. */
+export type SnapshotGauges = Omit<SnapshotStats, "activity"> & Partial<Pick<SnapshotStats, "activity">>;
 
 /** Values read at each scrape rather than counted as they happen. */
 export interface ScrapeSources {
