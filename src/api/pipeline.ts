@@ -1,5 +1,5 @@
 import { isCoreError } from "../core/errors.js";
-import type { CoreLogger } from "../core/identity.js";
+import type { CoreLogger } from "../core/logger-port.js";
 import type { Caller } from "../core/write-audit.js";
 import { authenticateCaller, type ApiAuth, type ApiCaller } from "../identity/api-credentials.js";
 

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "./errors.js";
 import type { GroupPins } from "./group-pin-index.js";
-import type { CoreLogger, DirectoryGroup, GroupDirectory, GroupPinCheck } from "./identity.js";
+import type { DirectoryGroup, GroupDirectory, GroupPinCheck } from "./identity.js";
+import type { CoreLogger } from "./logger-port.js";
 import { settleLimited } from "./limited.js";
 import type { GroupPin } from "./mapping.js";
 import { GROUP_PREFIX, groupSubject } from "./subjects.js";

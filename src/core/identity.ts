@@ -60,10 +60,3 @@ export interface DirectoryGroupProvider {
 export interface GroupDirectory {
   holdersOf(name: string): Promise<readonly string[]>;
 }
-
-/** The minimal logger the core writes to; pino satisfies it. */
-export interface CoreLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}

@@ -1,4 +1,4 @@
-import type { CoreLogger } from "./identity.js";
+import type { CoreLogger } from "./logger-port.js";
 import type { Snapshot } from "./snapshot.js";
 import type { RoleMappingStore } from "./store-port.js";
 

@@ -1,4 +1,4 @@
-import type { CoreLogger } from "./identity.js";
+import type { CoreLogger } from "./logger-port.js";
 import type { SyncActivity } from "./sync-counters.js";
 
 /** How the snapshot follows the store. */

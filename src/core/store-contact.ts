@@ -1,4 +1,4 @@
-import type { CoreLogger } from "./identity.js";
+import type { CoreLogger } from "./logger-port.js";
 
 /**
  * When the store last answered, and the log lines of losing and finding it again: one line when it goes away,

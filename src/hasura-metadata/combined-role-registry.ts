@@ -1,6 +1,6 @@
 import type { CombinedRoleEntry, CombinedRoles } from "../core/combined-roles.js";
 import { UnavailableError } from "../core/errors.js";
-import type { CoreLogger } from "../core/identity.js";
+import type { CoreLogger } from "../core/logger-port.js";
 import { CombinedRoleUses, type IdleDropOptions } from "./combined-role-uses.js";
 import { MetadataApiError, type MetadataCall } from "./metadata-client.js";
 

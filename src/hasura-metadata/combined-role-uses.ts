@@ -4,7 +4,7 @@ import {
   type CombinedRoleLedger,
 } from "../core/combined-roles.js";
 import { UnavailableError } from "../core/errors.js";
-import type { CoreLogger } from "../core/identity.js";
+import type { CoreLogger } from "../core/logger-port.js";
 
 /** COMBINED_ROLE_IDLE_S: where uses are shared, how long a role may go unused, and who this replica is. */
 export interface IdleDropOptions {

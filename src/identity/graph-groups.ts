@@ -1,12 +1,12 @@
 import { DEFAULTS } from "../config/defaults.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import type {
-  CoreLogger,
   DirectoryGroup,
   DirectoryGroupProvider,
   GroupDirectory,
   GroupProvider,
 } from "../core/identity.js";
+import type { CoreLogger } from "../core/logger-port.js";
 import { isGuid } from "./azure-tenant.js";
 import { createClientCredentialsTokenSource } from "./azure-token.js";
 import type { AccessTokenSource, AzureTokenSourceOptions } from "./azure-token.js";

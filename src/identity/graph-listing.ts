@@ -1,4 +1,5 @@
-import type { CoreLogger, DirectoryGroup } from "../core/identity.js";
+import type { DirectoryGroup } from "../core/identity.js";
+import type { CoreLogger } from "../core/logger-port.js";
 import { MAX_ID_LENGTH } from "../core/mapping.js";
 import { graphBase, readGraphCollection, type GraphCollectionOptions } from "./graph-page.js";
 import { rejectToken } from "./token-reasons.js";

@@ -1,5 +1,6 @@
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
-import type { CoreLogger, GroupProvider, TokenVerifier } from "../core/identity.js";
+import type { GroupProvider, TokenVerifier } from "../core/identity.js";
+import type { CoreLogger } from "../core/logger-port.js";
 import type { WriteAudit } from "../core/write-audit.js";
 import { observedDecisions, type DecisionSink } from "./decision-log.js";
 import type { RoleMappingStore } from "../core/store-port.js";

@@ -1,4 +1,4 @@
-import type { CoreLogger } from "../core/identity.js";
+import type { CoreLogger } from "../core/logger-port.js";
 import type { WriteAudit } from "../core/write-audit.js";
 import { errorCode } from "./error-code.js";
 import type { SidecarMetrics } from "./metrics.js";

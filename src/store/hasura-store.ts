@@ -1,7 +1,7 @@
 import { DEFAULTS } from "../config/defaults.js";
 import type { CombinedRoleLedger } from "../core/combined-roles.js";
 import { InvalidArgumentError, NotFoundError } from "../core/errors.js";
-import type { CoreLogger } from "../core/identity.js";
+import type { CoreLogger } from "../core/logger-port.js";
 import type { GroupPin, MappingData, Role, RoleGrants } from "../core/mapping.js";
 import { GROUP_PREFIX, USER_PREFIX } from "../core/subjects.js";
 import { loadRolesOf, readChecksumOf, readJournal, WRITER_HEADER } from "./hasura-journal.js";

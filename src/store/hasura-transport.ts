@@ -1,7 +1,7 @@
 import { ClientError, GraphQLClient } from "graphql-request";
 import { parse, type DocumentNode } from "graphql";
 import { DEFAULTS } from "../config/defaults.js";
-import type { CoreLogger } from "../core/identity.js";
+import type { CoreLogger } from "../core/logger-port.js";
 import {
   HasuraRequestBug,
   toStoreError,

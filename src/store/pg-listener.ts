@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { CoreLogger } from "../core/identity.js";
+import type { CoreLogger } from "../core/logger-port.js";
 import { JOURNAL_CHANNEL } from "./sql-journal-schema.js";
 import type { ChangeFeed } from "./sql-store.js";
 

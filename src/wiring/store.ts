@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import type { Config } from "../config/index.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import type { CoreLogger } from "../core/identity.js";
+import type { CoreLogger } from "../core/logger-port.js";
 import type { RoleMappingStore } from "../core/store-port.js";
 
 /**

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
-import type { CoreLogger } from "../../src/core/identity.js";
+import type { CoreLogger } from "../../src/core/logger-port.js";
 
 /** One line a RecordingLogger was given. */
 export interface LoggedEntry {
