@@ -40,6 +40,11 @@ export interface CombinedRoleLedger {
    * not recorded: it is being dropped and must be made again afterwards.
    */
   recordUses(roles: readonly CombinedRoleEntry[], at: number): Promise<RecordedUses>;
+  /**
+   * Moves the last use of the existing rows of `names` forward to `at`, except those a dropper holds past `at`;
+   * returns the names it updated. Never makes a row: a role without one was dropped (or is being dropped).
+   */
+  touchUses(names: readonly string[], at: number): Promise<string[]>;
   /** A row for each role without one, as last used at `at` (roles found in the metadata, made before). */
   adopt(roles: readonly CombinedRoleEntry[], at: number): Promise<void>;
   /** Takes the sweep for `holder` until `until` unless another holder has it past `now`: one sweeper at a time. */

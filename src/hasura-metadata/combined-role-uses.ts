@@ -83,25 +83,28 @@ export class CombinedRoleUses {
     }
   }
 
-  /** Records the uses since the last flush; returns the roles to forget (being dropped, or already gone). */
+  /**
+   * Records the uses since the last flush on the rows that exist (a row made here would outlive a role another
+   * replica dropped and forgot meanwhile); returns the roles to forget (being dropped, or already gone).
+   */
   async flush(known: ReadonlyMap<string, readonly string[]>): Promise<string[]> {
     const names = [...this.used].filter((name) => known.has(name));
     this.used = new Set();
     if (names.length === 0) return [];
     const at = this.now();
-    const entries = names.map((name) => ({ name, parents: known.get(name) ?? [] }));
-    let recorded;
+    let touched;
     try {
-      recorded = await this.ledger((ledger) => ledger.recordUses(entries, at));
+      touched = await this.ledger((ledger) => ledger.touchUses(names, at));
     } catch (error) {
       for (const name of names) this.used.add(name);
       throw error;
     }
-    if (recorded === undefined) return [];
-    const gone = new Set([...recorded.dropping, ...recorded.added]);
-    for (const name of names) if (!gone.has(name)) this.trust(name, at);
+    if (touched === undefined) return [];
+    const kept = new Set(touched);
+    const gone = names.filter((name) => !kept.has(name));
+    for (const name of touched) this.trust(name, at);
     for (const name of gone) this.trusted.delete(name);
-    return [...gone];
+    return gone;
   }
 
   /**

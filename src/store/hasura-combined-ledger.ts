@@ -42,6 +42,12 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
     return { dropping: held, added: data.added.returning.map((row) => row.role_name) };
   }
 
+  async touchUses(names: readonly string[], at: number): Promise<string[]> {
+    if (names.length === 0) return [];
+    const data = await this.send<{ used: Rows; later: Rows }>("touchUses", { names: [...names], at });
+    return [...data.used.returning, ...data.later.returning].map((row) => row.role_name);
+  }
+
   async adopt(roles: readonly CombinedRoleEntry[], at: number): Promise<void> {
     if (roles.length === 0) return;
     await this.send("adopt", { rows: rows(roles, at) });
@@ -145,6 +151,13 @@ function ledgerDocuments(n: HasuraNames) {
     _set: { last_used_ms: $at, drop_until_ms: null }) { returning { role_name } }
   added: insert_${t}(objects: $rows,
     on_conflict: { constraint: rolemapping_combined_roles_pkey, update_columns: [] }) { returning { role_name } }
+}`),
+    // Without GREATEST: rows used earlier move to $at, rows used later only lose an expired hold; both answer.
+    touchUses: prepareDocument(`mutation TouchCombinedRoleUses($names: [String!]!, $at: bigint!) {
+  used: update_${t}(where: { role_name: { _in: $names }, last_used_ms: { _lte: $at }, ${notHeld} },
+    _set: { last_used_ms: $at, drop_until_ms: null }) { returning { role_name } }
+  later: update_${t}(where: { role_name: { _in: $names }, last_used_ms: { _gt: $at }, ${notHeld} },
+    _set: { drop_until_ms: null }) { returning { role_name } }
 }`),
     adopt: prepareDocument(`mutation AdoptCombinedRoles($rows: [${t}_insert_input!]!) {
   insert_${t}(objects: $rows, on_conflict: { constraint: rolemapping_combined_roles_pkey, update_columns: [] }) {

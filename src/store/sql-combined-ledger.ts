@@ -40,6 +40,22 @@ export class SqlCombinedRoleLedger implements CombinedRoleLedger {
     };
   }
 
+  async touchUses(names: readonly string[], at: number): Promise<string[]> {
+    if (names.length === 0) return [];
+    // Rows locked in name order first, as recordUses does: two replicas touching the same roles never deadlock.
+    const rows = await this.run(
+      `UPDATE ${this.s}.rolemapping_combined_roles
+         SET last_used_ms = GREATEST(last_used_ms, $2), drop_until_ms = NULL
+       WHERE role_name IN (
+         SELECT role_name FROM ${this.s}.rolemapping_combined_roles
+         WHERE role_name = ANY($1::text[]) ORDER BY role_name FOR UPDATE)
+       AND (drop_until_ms IS NULL OR drop_until_ms <= $2)
+       RETURNING role_name`,
+      [[...names], at],
+    );
+    return rows.map((row) => row.role_name as string);
+  }
+
   async adopt(roles: readonly CombinedRoleEntry[], at: number): Promise<void> {
     if (roles.length === 0) return;
     await this.run(

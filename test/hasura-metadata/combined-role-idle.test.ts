@@ -163,6 +163,21 @@ describe("combined roles idle on every replica", () => {
     expect(metadata.calls.slice(-2)).toEqual(["drop_inherited_role rm_r", "add_inherited_role rm_r"]);
   });
 
+  it("records no use of a role another replica dropped with its parent meanwhile: no row comes back for it", async () => {
+    const { metadata, ledger, nodes } = cluster(2);
+    const [a, b] = nodes;
+    await answer(a!.registry, "rm_r");
+    expect(await answer(a!.registry, "rm_r")).toBe("warm");
+    await b!.registry.dropWithParent("sales");
+    expect([metadata.roles.has("rm_r"), ledger.rows.has("rm_r")]).toEqual([false, false]);
+    await a!.registry.upkeep();
+    expect(ledger.rows.has("rm_r")).toBe(false);
+    expect(a!.registry.roles().has("rm_r")).toBe(false);
+    // A request needing it again makes it again.
+    expect(await answer(a!.registry, "rm_r")).toBe("made");
+    expect(metadata.roles.get("rm_r")).toEqual(PARENTS);
+  });
+
   it("sweeps on one replica at a time, at most SWEEP_MAX roles per sweep", async () => {
     const { clock, metadata, nodes } = cluster(2);
     const [a, b] = nodes;
@@ -193,6 +208,7 @@ describe("combined roles idle on every replica", () => {
     const [a] = nodes;
     const missing = new CombinedRoleLedgerMissing("relation rolemapping_combined_roles does not exist");
     ledger.recordUses = () => Promise.reject(missing);
+    ledger.touchUses = () => Promise.reject(missing);
     ledger.takeSweep = () => Promise.reject(missing);
     expect(await answer(a!.registry, "rm_r")).toBe("made");
     expect(await answer(a!.registry, "rm_r")).toBe("warm");

@@ -112,6 +112,27 @@ describe.each(backends)("combined-role ledger on %s", (_name, open) => {
     expect(await ledger.recordUses([role("rm_x")], 3_200)).toEqual({ dropping: [], added: ["rm_x"] });
   });
 
+  it("touches only the rows that exist and no dropper holds, only forward, and tells which it touched", async () => {
+    if (!backend) return;
+    const ledger = await backend.ledger();
+    await ledger.recordUses([role("rm_held"), role("rm_gone")], 100);
+    await ledger.recordUses([role("rm_kept")], 1_500);
+    await ledger.recordUses([role("rm_later")], 5_000);
+    const claimed = await ledger.claimIdle(1_000, 2_000, 3_000, 10);
+    expect(claimed.map((r) => r.name).sort()).toEqual(["rm_gone", "rm_held"]);
+    await ledger.forget(["rm_gone"]);
+    const touched = await ledger.touchUses(["rm_kept", "rm_held", "rm_gone", "rm_later"], 2_500);
+    expect(touched.sort()).toEqual(["rm_kept", "rm_later"]);
+    // rm_kept was last used at 2,500, rm_later still at 5,000; rm_held keeps its hold; rm_gone has no row.
+    expect(await ledger.claimIdle(2_500, 2_600, 9_000, 10)).toEqual([]);
+    expect((await ledger.claimIdle(2_501, 2_600, 9_000, 10)).map((r) => r.name)).toEqual(["rm_kept"]);
+    expect((await ledger.claimIdle(5_001, 9_000, 9_500, 10)).map((r) => r.name).sort()).toEqual([
+      "rm_held",
+      "rm_kept",
+      "rm_later",
+    ]);
+  });
+
   it("adopts only roles without a row", async () => {
     if (!backend) return;
     const ledger = await backend.ledger();

@@ -33,6 +33,19 @@ export class MemoryLedger implements CombinedRoleLedger {
     return { dropping, added };
   }
 
+  async touchUses(names: readonly string[], at: number): Promise<string[]> {
+    this.check();
+    const touched: string[] = [];
+    for (const name of names) {
+      const row = this.rows.get(name);
+      if (!row || (row.dropUntil !== undefined && row.dropUntil > at)) continue;
+      row.lastUsed = Math.max(row.lastUsed, at);
+      row.dropUntil = undefined;
+      touched.push(name);
+    }
+    return touched;
+  }
+
   async adopt(roles: readonly CombinedRoleEntry[], at: number): Promise<void> {
     this.check();
     for (const { name, parents } of roles) {
