@@ -14,10 +14,24 @@ export interface CombinedRoleRegistryOptions {
   /** Most combined roles kept (COMBINED_ROLE_MAX): each one is made on demand by a caller's query. */
   readonly maxRoles: number;
   readonly logger: CoreLogger;
-  /** Counts creations, drops and failed metadata calls. */
-  readonly onEvent?: (event: "created" | "dropped" | "failed") => void;
+  /** Counts creations, drops, failed metadata calls and failed steps of the ledger. */
+  readonly onEvent?: (event: CombinedRoleEvent) => void;
   /** COMBINED_ROLE_IDLE_S: roles unused that long on every replica are dropped; undefined keeps them all. */
   readonly idle?: IdleDropOptions;
+}
+
+/** What the registry counts. */
+export type CombinedRoleEvent = "created" | "dropped" | "failed" | "ledger_failed";
+
+/**
+ * A background round in which a step of the ledger (or a sweep's drop) failed: each failure was logged and counted
+ * as it happened; the round still fails, so that the next one comes sooner.
+ */
+export class CombinedRoleUpkeepFailed extends Error {
+  constructor(readonly steps: readonly string[]) {
+    super(`combined roles: ${steps.join(" and ")} failed`);
+    this.name = "CombinedRoleUpkeepFailed";
+  }
 }
 
 interface InheritedRole {
@@ -63,13 +77,21 @@ export class CombinedRoleRegistry implements CombinedRoles {
 
   /**
    * The background round: records this replica's uses, learns the roles from the metadata, and sweeps the
-   * roles idle on every replica (COMBINED_ROLE_IDLE_S); without it, only learns.
+   * roles idle on every replica (COMBINED_ROLE_IDLE_S); without it, only learns. A failing ledger does not keep
+   * the roles from being learnt: each failed step is logged and counted on its own, and the round fails after
+   * all (CombinedRoleUpkeepFailed, or the export's own error).
    */
   async upkeep(): Promise<void> {
-    if (this.uses === undefined) return this.refresh();
-    for (const name of await this.uses.flush(this.known)) this.known.delete(name);
+    const uses = this.uses;
+    if (uses === undefined) return this.refresh();
+    const failed: string[] = [];
+    await this.ledgerStep("flush", failed, async () => {
+      for (const name of await uses.flush(this.known)) this.known.delete(name);
+    });
+    // No sweep after a failed export: it adopts the known roles, some of which may have been dropped since.
     await this.refresh();
-    await this.uses.sweep(this.known, (role) => this.dropIdle(role));
+    await this.ledgerStep("sweep", failed, () => uses.sweep(this.known, (role) => this.dropIdle(role)));
+    if (failed.length > 0) throw new CombinedRoleUpkeepFailed(failed);
   }
 
   /** Replaces what is known with the prefixed inherited roles of the metadata. */
@@ -98,6 +120,27 @@ export class CombinedRoleRegistry implements CombinedRoles {
     }
   }
 
+  // A sweep's failed drop was logged and counted by `drop`; any other failure of a step is the ledger's.
+  private async ledgerStep(step: string, failed: string[], run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      failed.push(step);
+      if (error instanceof IdleDropFailed) {
+        this.options.logger.warn(
+          { event: "combined_role_drop_failed", role: error.role, err: describe(error.cause) },
+          "combined roles: an idle role could not be dropped; a later sweep claims it again",
+        );
+        return;
+      }
+      this.options.onEvent?.("ledger_failed");
+      this.options.logger.warn(
+        { event: "combined_roles_ledger_failed", step, err: describe(error) },
+        `combined roles: the ledger of their uses failed (${step}); the roles are learnt all the same`,
+      );
+    }
+  }
+
   // Made only once recorded as used (when idle roles are dropped), and only once a drop of it here is done.
   private async make(name: string, parents: readonly string[]): Promise<void> {
     await this.dropping.get(name)?.catch(() => undefined);
@@ -119,6 +162,8 @@ export class CombinedRoleRegistry implements CombinedRoles {
     this.dropping.set(role.name, done);
     try {
       await done;
+    } catch (error) {
+      throw new IdleDropFailed(role.name, error);
     } finally {
       this.dropping.delete(role.name);
     }
@@ -208,6 +253,17 @@ export class CombinedRoleRegistry implements CombinedRoles {
     throw new UnavailableError(`combined roles: Hasura's metadata API failed (${call}): ${describe(error)}`, {
       cause: error,
     });
+  }
+}
+
+/** A sweep's drop refused by Hasura's metadata API (already logged as such), not a failure of the ledger. */
+class IdleDropFailed extends Error {
+  constructor(
+    readonly role: string,
+    cause: unknown,
+  ) {
+    super(`combined roles: dropping idle "${role}" failed: ${describe(cause)}`, { cause });
+    this.name = "IdleDropFailed";
   }
 }
 

@@ -94,8 +94,8 @@ export class SidecarMetrics {
     this.shadowComparisons.inc({ result });
   }
 
-  /** Counts one combined role created or dropped, or one failed metadata call about them. */
-  observeCombinedRole(event: "created" | "dropped" | "failed"): void {
+  /** Counts one combined role created or dropped, one failed metadata call about them, or a failed ledger step. */
+  observeCombinedRole(event: "created" | "dropped" | "failed" | "ledger_failed"): void {
     this.combinedRoleEvents.inc({ event });
   }
 
@@ -365,7 +365,7 @@ function combinedRoleMetrics(registers: Registry[]) {
     }),
     combinedRoleEvents: new Counter({
       name: `${PREFIX}combined_roles_total`,
-      help: "Combined roles created or dropped in Hasura's metadata, and failed metadata calls (event)",
+      help: "Combined roles created or dropped in Hasura's metadata, failed metadata calls, and failed steps of their ledger (event)",
       labelNames: ["event"],
       registers,
     }),

@@ -5,7 +5,7 @@ import type { CombinedRolesConfig } from "../config/index.js";
 import type { CombinedRoleLedger } from "../core/combined-roles.js";
 import type { CombineOptions } from "../core/role-cover.js";
 import type { IdleDropOptions } from "../hasura-metadata/combined-role-uses.js";
-import { CombinedRoleRegistry } from "../hasura-metadata/combined-role-registry.js";
+import { CombinedRoleRegistry, CombinedRoleUpkeepFailed } from "../hasura-metadata/combined-role-registry.js";
 import { createMetadataClient } from "../hasura-metadata/metadata-client.js";
 import { RetryingPeriod } from "../hasura-metadata/retrying-period.js";
 import type { SidecarMetrics } from "../observability/metrics.js";
@@ -69,6 +69,8 @@ export function buildCombinedRoles(
     maxRetryMs: MAX_RETRY_MS,
     onFailure(error, retryInMs, failures) {
       failing = failures;
+      // A step of the ledger or a sweep's drop: logged and counted by the registry as it failed.
+      if (error instanceof CombinedRoleUpkeepFailed) return;
       metrics.observeCombinedRole("failed");
       logger.warn(
         {

@@ -219,6 +219,25 @@ describe("combined roles idle on every replica", () => {
     expect(a!.logger.events().filter((event) => event === "combined_roles_ledger_missing")).toHaveLength(1);
   });
 
+  it("learns the roles from the metadata while the ledger fails, saying which step failed, and fails the round", async () => {
+    const { metadata, ledger, nodes } = cluster(1);
+    const [a] = nodes;
+    await answer(a!.registry, "rm_r");
+    expect(await answer(a!.registry, "rm_r")).toBe("warm");
+    metadata.roles.set("rm_other", PARENTS);
+    ledger.down = true;
+    await expect(a!.registry.upkeep()).rejects.toThrow("combined roles: flush and sweep failed");
+    expect([...a!.registry.roles().keys()].sort()).toEqual(["rm_other", "rm_r"]);
+    const failed = a!.logger.entries.filter(
+      (entry) => (entry.obj as { event?: string }).event === "combined_roles_ledger_failed",
+    );
+    expect(failed.map((entry) => entry.obj)).toEqual([
+      { event: "combined_roles_ledger_failed", step: "flush", err: "ledger: store unreachable" },
+      { event: "combined_roles_ledger_failed", step: "sweep", err: "ledger: store unreachable" },
+    ]);
+    expect(a!.events).toEqual(["created", "ledger_failed", "ledger_failed"]);
+  });
+
   it("denies a role it cannot record a use of while the store is down", async () => {
     const { ledger, nodes } = cluster(1);
     const [a] = nodes;
