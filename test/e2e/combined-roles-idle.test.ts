@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { combinedRoleName } from "../../src/core/role-cover.js";
-import { openTestDatabase, shouldRunPostgres, type TestDatabase } from "../support/databases.js";
-import { freePort } from "../support/free-port.js";
+import { shouldRunPostgres } from "../support/databases.js";
 import { postGraphQL } from "../support/hasura/post-graphql.js";
 import { SAMPLE_ROWS } from "../support/hasura/sample-data.js";
-import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
-import { JwksIssuer } from "../support/jwks-issuer.js";
-import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
-import { grantAliceTwoOutputPorts } from "../support/two-port-grants.js";
+import { startTwoCombinedSidecars, type TwoCombinedSidecars } from "../support/two-combined-sidecars.js";
 
 // Issue 16 §1, COMBINED_ROLE_IDLE_S: two sidecars on one PostgreSQL store, Hasura (the stand-in, on the same
 // database) calling the first. Their clock is moved 7 days ahead: the combined role nobody used since is dropped
@@ -18,73 +14,25 @@ const COMBINED = combinedRoleName("rolemapper_combined_", ["orders_reader", "sal
 const DAY_MS = 24 * 3600_000;
 const runPostgres = await shouldRunPostgres();
 
-let db: TestDatabase;
-let issuer: JwksIssuer;
-let hasura: HasuraStandIn;
-const sidecars: RunningSidecar[] = [];
+let two: TwoCombinedSidecars;
 const clock = { offsetMs: 0 };
 
 beforeAll(async () => {
   if (!runPostgres) return;
-  db = await openTestDatabase("postgres");
-  issuer = await JwksIssuer.start();
-  const webhookPort = await freePort();
-  hasura = await startHasuraStandIn({
-    client: db.client,
-    adminSecret: SECRET,
-    authHook: `http://127.0.0.1:${webhookPort}/v1/authenticate`,
-    moreOutputPorts: [{ schema: "public", table: "output_port_orders" }],
-  });
-  const env = {
-    DATABASE_URL: db.url ?? "",
-    ROLEMAPPING_MIGRATE: "true",
-    COMBINED_ROLES: "hasura",
-    HASURA_METADATA_URL: hasura.metadataUrl,
-    GRAPHQL_ADMIN_SECRET: SECRET,
-    SNAPSHOT_REFRESH_S: "1",
-    SNAPSHOT_MAX_LAG_S: "0.2",
-  };
   const combinedRolesClock = {
     now: () => Date.now() + clock.offsetMs,
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
   };
-  sidecars.push(
-    await startTestSidecar(
-      { ...issuerEnv(issuer), ...env, WEBHOOK_PORT: String(webhookPort) },
-      { combinedRolesClock },
-    ),
-  );
-  sidecars.push(await startTestSidecar({ ...issuerEnv(issuer), ...env }, { combinedRolesClock }));
-  const { service } = sidecars[0]!.sidecar;
-  await grantAliceTwoOutputPorts(service);
+  two = await startTwoCombinedSidecars(SECRET, { SNAPSHOT_REFRESH_S: "1" }, combinedRolesClock);
 });
 
-afterAll(async () => {
-  for (const sidecar of sidecars) await sidecar.stop();
-  await hasura?.close();
-  await issuer?.close();
-  await db?.drop();
-});
+afterAll(() => two?.close());
 
-const token = () => issuer.sign({ unique_name: "alice@corp.com" });
+const token = () => two.issuer.sign({ unique_name: "alice@corp.com" });
 const throughHasura = async () =>
-  postGraphQL(hasura.url, BOTH, { headers: { authorization: `Bearer ${await token()}` } });
-const exported = async () => {
-  const response = await fetch(hasura.metadataUrl, {
-    method: "POST",
-    headers: { "x-hasura-admin-secret": SECRET },
-    body: JSON.stringify({ type: "export_metadata", args: {} }),
-  });
-  const roles = ((await response.json()) as { inherited_roles?: { role_name: string }[] }).inherited_roles;
-  return (roles ?? []).map((role) => role.role_name);
-};
-const lines = (event: string) =>
-  sidecars.flatMap((sidecar, i) =>
-    sidecar.log
-      .lines()
-      .filter((line) => line.event === event)
-      .map((line) => ({ replica: i, ...line })),
-  );
+  postGraphQL(two.hasura.url, BOTH, { headers: { authorization: `Bearer ${await token()}` } });
+const exported = () => two.exported();
+const lines = (event: string) => two.lines(event);
 
 describe.skipIf(!runPostgres)("combined roles unused for COMBINED_ROLE_IDLE_S, two sidecars", () => {
   it("are made on first need and answered by both replicas", async () => {
@@ -93,9 +41,9 @@ describe.skipIf(!runPostgres)("combined roles unused for COMBINED_ROLE_IDLE_S, t
       body: { data: { output_port_sales: SAMPLE_ROWS, output_port_orders: SAMPLE_ROWS } },
     });
     await expect
-      .poll(() => sidecars[1]!.sidecar.sync.fresh().rolesOf("user:alice_corp.com", []).size)
+      .poll(() => two.sidecars[1].sidecar.sync.fresh().rolesOf("user:alice_corp.com", []).size)
       .toBe(2);
-    expect(await sidecars[1]!.ask(await token(), BOTH)).toMatchObject({
+    expect(await two.sidecars[1].ask(await token(), BOTH)).toMatchObject({
       status: 200,
       body: { "X-Hasura-Role": COMBINED },
     });
@@ -115,7 +63,7 @@ describe.skipIf(!runPostgres)("combined roles unused for COMBINED_ROLE_IDLE_S, t
 
     // Neither replica answers it from memory any more: the second makes it again first.
     const created = lines("combined_role_created").length;
-    expect(await sidecars[1]!.ask(await token(), BOTH)).toMatchObject({
+    expect(await two.sidecars[1].ask(await token(), BOTH)).toMatchObject({
       body: { "X-Hasura-Role": COMBINED },
     });
     expect(await exported()).toEqual([COMBINED]);
