@@ -12,6 +12,8 @@ export type CatchUp =
       readonly roleIds: readonly string[];
       /** Group pins reloaded. */
       readonly pins: number;
+      /** Roles the snapshot held that others deleted. */
+      readonly deleted: readonly string[];
     }
   | { readonly kind: "reload"; readonly reason: JournalGap };
 
@@ -48,8 +50,12 @@ export async function catchUp(
   }
   const data = roleIds.size > 0 ? await store.loadRoles([...roleIds]) : NOTHING;
   const pins: GroupPin[] = groups.size > 0 ? await store.loadGroupPinsOf([...groups]) : [];
+  const reloaded = new Set(data.roles.map((role) => role.roleId));
+  const deleted = [...roleIds].filter(
+    (roleId) => !reloaded.has(roleId) && snapshot.role(roleId) !== undefined,
+  );
   // No await from here on: a decision sees the snapshot before all of this or after all of it.
   if (roleIds.size > 0) snapshot.replaceRoles(roleIds, data);
   if (groups.size > 0) snapshot.replacePins(groups, pins);
-  return { kind: "applied", marker: read.marker, roleIds: [...roleIds], pins: groups.size };
+  return { kind: "applied", marker: read.marker, roleIds: [...roleIds], pins: groups.size, deleted };
 }

@@ -35,6 +35,7 @@ export class SnapshotSync {
   private readonly counters = new SyncCounters();
   private readonly health: StoreContact;
   private readonly safetyNet: SafetyNet;
+  private readonly deletionListeners: ((roleIds: readonly string[]) => void)[] = [];
 
   constructor(
     private readonly store: RoleMappingStore,
@@ -118,6 +119,14 @@ export class SnapshotSync {
     };
   }
 
+  /**
+   * Tells `listener` of the roles the snapshot held and another replica (or the store directly) deleted, once they
+   * are gone from it: after a catch-up or a full load. This replica's own deletes are not told.
+   */
+  onRolesDeleted(listener: (roleIds: readonly string[]) => void): void {
+    this.deletionListeners.push(listener);
+  }
+
   /** Runs a write and its snapshot update with no reload in between. */
   write<T>(task: (snapshot: Snapshot | undefined) => Promise<T>): Promise<T> {
     // A slow store must not let writes pile up without end: past the bound they fail at once, retryable.
@@ -197,6 +206,7 @@ export class SnapshotSync {
     if (outcome.marker !== this.marker) this.counters.caughtUp(outcome.roleIds.length, outcome.pins);
     this.marker = outcome.marker;
     this.contact();
+    this.tellDeleted(outcome.deleted);
     if (outcome.roleIds.some((roleId) => this.current!.holdsReserved(roleId)))
       this.noteReserved(this.current!);
   }
@@ -237,6 +247,7 @@ export class SnapshotSync {
     const marker = await this.store.changeMarker();
     const data = await this.store.loadAll();
     const groupPins = this.options.groupPins ? await this.store.loadGroupPins() : undefined;
+    const previous = this.current;
     this.current = Snapshot.from(groupPins ? { ...data, groupPins } : data, this.reservedRoles);
     this.marker = marker;
     this.lastFullLoad = this.now();
@@ -244,6 +255,25 @@ export class SnapshotSync {
     this.counters.loaded(reason);
     this.contact();
     this.noteReserved(this.current);
+    if (previous) this.tellDeleted([...previous.roleIds()].filter((roleId) => !this.current!.role(roleId)));
+  }
+
+  // A listener's failure is its own: the snapshot has moved on all the same.
+  private tellDeleted(roleIds: readonly string[]): void {
+    if (roleIds.length === 0) return;
+    for (const listener of this.deletionListeners) {
+      try {
+        listener(roleIds);
+      } catch (error) {
+        this.options.logger.warn(
+          {
+            event: "role_deletion_listener_failed",
+            err: error instanceof Error ? error.message : String(error),
+          },
+          "a listener of deleted roles failed",
+        );
+      }
+    }
   }
 
   // Rows written outside the API (SQL, Hasura's console) can map a reserved role: once per load, say so.

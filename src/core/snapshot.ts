@@ -69,6 +69,11 @@ export class Snapshot {
     return this.reservedRows.has(roleId);
   }
 
+  /** The ids of the roles it holds (reserved ones are never among them). */
+  roleIds(): IterableIterator<string> {
+    return this.roles.keys();
+  }
+
   /** True for a role id the webhook must never answer. */
   isReserved(roleId: string): boolean {
     return this.reserved.has(roleId);

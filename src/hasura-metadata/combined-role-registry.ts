@@ -50,6 +50,8 @@ export class CombinedRoleRegistry implements CombinedRoles {
   private readonly dropping = new Map<string, Promise<void>>();
   // Roles this replica confirmed while an export was on its way: the export may predate them.
   private confirmedDuringRefresh: Map<string, readonly string[]> | undefined;
+  // Parents deleted while an export was on its way: the export may predate their roles' drop.
+  private deletedDuringRefresh: Set<string> | undefined;
   private readonly uses: CombinedRoleUses | undefined;
 
   constructor(private readonly options: CombinedRoleRegistryOptions) {
@@ -94,18 +96,40 @@ export class CombinedRoleRegistry implements CombinedRoles {
     if (failed.length > 0) throw new CombinedRoleUpkeepFailed(failed);
   }
 
+  /**
+   * Forgets the combined roles having one of `roleIds` as parent: roles deleted on another replica (DeleteRole
+   * dropped their combined roles first), so that a request needing one again makes it instead of answering it.
+   */
+  forgetWithParents(roleIds: readonly string[]): void {
+    const deleted = new Set(roleIds);
+    for (const roleId of roleIds) this.deletedDuringRefresh?.add(roleId);
+    for (const [name, parents] of this.known) {
+      const parent = parents.find((p) => deleted.has(p));
+      if (parent === undefined) continue;
+      this.known.delete(name);
+      this.options.logger.info(
+        { event: "combined_role_forgotten", role: name, parent_roles: parents, deleted_role: parent },
+        "combined role forgotten: its parent was deleted on another replica",
+      );
+    }
+  }
+
   /** Replaces what is known with the prefixed inherited roles of the metadata. */
   async refresh(): Promise<void> {
     this.confirmedDuringRefresh = new Map();
+    this.deletedDuringRefresh = new Set();
     try {
       const roles = await this.exported();
-      const known = new Map(roles.map((role) => [role.role_name, role.role_set] as const));
+      const deleted = this.deletedDuringRefresh;
+      const current = roles.filter((role) => !role.role_set.some((parent) => deleted.has(parent)));
+      const known = new Map(current.map((role) => [role.role_name, role.role_set] as const));
       for (const [name, parents] of this.confirmedDuringRefresh) known.set(name, parents);
       for (const name of this.dropping.keys()) known.delete(name);
       this.known = known;
       this.uses?.keepOnly(known);
     } finally {
       this.confirmedDuringRefresh = undefined;
+      this.deletedDuringRefresh = undefined;
     }
   }
 

@@ -62,6 +62,8 @@ export async function buildSidecarCore(
       ledger: opened.combinedRoleLedger?.(),
       clock: overrides.combinedRolesClock,
     });
+  // A DeleteRole elsewhere dropped the combined roles of the deleted role: learnt with the role's deletion.
+  if (combined) sync.onRolesDeleted((roleIds) => combined.roles.forgetWithParents(roleIds));
   const { maxSubjects, maxRootFields } = config.limits;
   const service = new MappingService(store, sync, {
     limits: { maxSubjects, maxRootFields, maxPageSize: DEFAULT_MAPPING_LIMITS.maxPageSize },

@@ -285,3 +285,31 @@ describe("SnapshotSync woken by the store", () => {
     expect(store.watchers).toBe(0);
   });
 });
+
+describe("SnapshotSync telling of roles deleted elsewhere", () => {
+  it("tells its listeners after a catch-up and after a full load, only of roles it held, never of its own deletes", async () => {
+    const { store, sync } = setup();
+    const told: string[][] = [];
+    sync.onRolesDeleted((roleIds) => told.push([...roleIds].sort()));
+    await sync.start();
+    await store.deleteRole("invoices");
+    await store.upsertRole(role("orders", ["orders", "order_lines"]));
+    await store.upsertRole(role("brief", ["brief"]));
+    await store.deleteRole("brief");
+    await sync.poll();
+    expect(told).toEqual([["invoices"]]);
+    // A full load (the journal cannot tell) compares with the snapshot it replaces.
+    await store.deleteRole("stock");
+    store.pruneJournal();
+    await sync.poll();
+    expect(sync.stats().activity.fullLoads).toMatchObject({ pruned: 1 });
+    expect(told).toEqual([["invoices"], ["stock"]]);
+    store.ownWrites = true;
+    await sync.write(async (snapshot) => {
+      await store.deleteRole("orders");
+      snapshot?.deleteRole("orders");
+    });
+    await sync.poll();
+    expect(told).toEqual([["invoices"], ["stock"]]);
+  });
+});

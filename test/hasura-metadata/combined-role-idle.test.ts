@@ -15,11 +15,18 @@ function fakeMetadata() {
   const roles = new Map<string, readonly string[]>();
   const calls: string[] = [];
   let held: Promise<void> | undefined;
+  let exportHeld: Promise<void> | undefined;
   const call = (async (type: string, args: Record<string, unknown>) => {
     const name = args.role_name as string;
     calls.push(name ? `${type} ${name}` : type);
     if (type === "export_metadata") {
-      return { inherited_roles: [...roles].map(([role_name, role_set]) => ({ role_name, role_set })) };
+      const answer = {
+        inherited_roles: [...roles].map(([role_name, role_set]) => ({ role_name, role_set })),
+      };
+      const onItsWay = exportHeld;
+      exportHeld = undefined;
+      await onItsWay;
+      return answer;
     }
     if (type === "add_inherited_role") roles.set(name, args.role_set as string[]);
     if (type === "drop_inherited_role") {
@@ -36,7 +43,13 @@ function fakeMetadata() {
       release();
     };
   };
-  return { roles, calls, call, hold };
+  // The next export is answered at once but arrives only once released.
+  const holdNextExport = () => {
+    let release!: () => void;
+    exportHeld = new Promise((resolve) => (release = resolve));
+    return release;
+  };
+  return { roles, calls, call, hold, holdNextExport };
 }
 
 function cluster(replicas: number) {
@@ -175,6 +188,33 @@ describe("combined roles idle on every replica", () => {
     expect(a!.registry.roles().has("rm_r")).toBe(false);
     // A request needing it again makes it again.
     expect(await answer(a!.registry, "rm_r")).toBe("made");
+    expect(metadata.roles.get("rm_r")).toEqual(PARENTS);
+  });
+
+  it("forgets the roles of a parent deleted elsewhere, even those of an export answered before the drop", async () => {
+    const { metadata, nodes } = cluster(2);
+    const [a, b] = nodes;
+    await answer(a!.registry, "rm_r");
+    await answer(a!.registry, "rm_other");
+    metadata.roles.set("rm_other", ["orders", "stock"]);
+    await b!.registry.refresh();
+    expect([...b!.registry.roles().keys()].sort()).toEqual(["rm_other", "rm_r"]);
+    // The export is answered (with rm_r) before the delete drops rm_r, and arrives after b learnt of it.
+    const release = metadata.holdNextExport();
+    const refreshing = b!.registry.refresh();
+    await a!.registry.dropWithParent("sales");
+    b!.registry.forgetWithParents(["sales"]);
+    release();
+    await refreshing;
+    expect([...b!.registry.roles().keys()]).toEqual(["rm_other"]);
+    const forgotten = b!.logger.entries.filter(
+      (entry) => (entry.obj as { event?: string }).event === "combined_role_forgotten",
+    );
+    expect(forgotten.map((entry) => entry.obj)).toEqual([
+      { event: "combined_role_forgotten", role: "rm_r", parent_roles: PARENTS, deleted_role: "sales" },
+    ]);
+    // A request needing it again makes it again.
+    expect(await answer(b!.registry, "rm_r")).toBe("made");
     expect(metadata.roles.get("rm_r")).toEqual(PARENTS);
   });
 
