@@ -488,6 +488,10 @@ describe("COMBINED_ROLES and its variables", () => {
       /^COMBINED_ROLE_IDLE_S: expected 0 \(keep them\) or 3600 to 31536000 seconds \(got "60"\)/,
     ],
     [
+      { ...HASURA, COMBINED_ROLE_IDLE_S: "3900", SNAPSHOT_REFRESH_S: "3600" },
+      /^COMBINED_ROLE_IDLE_S: expected 0 \(keep them\) or more than 3900 seconds: the trust margin \(300 s\) plus SNAPSHOT_REFRESH_S \(3600 s\) \(got "3900"\)/,
+    ],
+    [
       { ...HASURA, COMBINED_ROLE_IDLE_S: "7d" },
       /^COMBINED_ROLE_IDLE_S: expected an integer from 0 to 31536000/,
     ],

@@ -1,3 +1,4 @@
+import { TRUST_MARGIN_MS } from "../hasura-metadata/combined-role-uses.js";
 import { DEFAULTS } from "./defaults.js";
 import type { EnvReader } from "./env-reader.js";
 
@@ -25,10 +26,14 @@ const MIN_IDLE_S = 3_600;
 // A Hasura role name is any non-empty text; the prefix is kept to what reads well in a header and a log.
 const PREFIX = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
-/** Reads the COMBINED_ROLE* variables; undefined when COMBINED_ROLES is off (the default). */
+/**
+ * Reads the COMBINED_ROLE* variables; undefined when COMBINED_ROLES is off (the default). `refreshMs` is
+ * SNAPSHOT_REFRESH_S, the period at which each replica records its uses.
+ */
 export function readCombinedRoles(
   env: EnvReader,
   graphqlUrl: string | undefined,
+  refreshMs: number,
 ): CombinedRolesConfig | undefined {
   const d = DEFAULTS.combinedRoles;
   const mode = env.oneOf("COMBINED_ROLES", ["off", "hasura"], "off");
@@ -39,15 +44,7 @@ export function readCombinedRoles(
     env.fail("COMBINED_ROLE_PREFIX", "expected a letter or _ then up to 63 of A-Z a-z 0-9 _ -", prefix, 0);
   }
   const createTimeoutMs = env.int("COMBINED_ROLE_CREATE_TIMEOUT_MS", d.createTimeoutMs, 100, 60_000);
-  const idleS = env.int("COMBINED_ROLE_IDLE_S", d.idleS, 0, 31_536_000);
-  if (idleS > 0 && idleS < MIN_IDLE_S) {
-    env.fail(
-      "COMBINED_ROLE_IDLE_S",
-      `expected 0 (keep them) or ${MIN_IDLE_S} to 31536000 seconds`,
-      String(idleS),
-      0,
-    );
-  }
+  const idleS = readIdleS(env, refreshMs);
   const metadataUrl = env.url("HASURA_METADATA_URL") ?? metadataUrlOf(graphqlUrl);
   const adminSecret = env.raw("GRAPHQL_ADMIN_SECRET");
   if (mode === "off") return undefined;
@@ -59,6 +56,30 @@ export function readCombinedRoles(
   }
   if (metadataUrl === undefined || adminSecret === undefined) return undefined;
   return { maxParents, maxRoles, prefix, createTimeoutMs, metadataUrl, adminSecret, idleMs: idleS * 1000 };
+}
+
+// A replica answers a role until its last recorded use + idle − the trust margin, and records its uses once per
+// refresh: with a shorter idle period its trust would lapse between two rounds, and uses would wait for the ledger.
+function readIdleS(env: EnvReader, refreshMs: number): number {
+  const idleS = env.int("COMBINED_ROLE_IDLE_S", DEFAULTS.combinedRoles.idleS, 0, 31_536_000);
+  if (idleS > 0 && idleS < MIN_IDLE_S) {
+    env.fail(
+      "COMBINED_ROLE_IDLE_S",
+      `expected 0 (keep them) or ${MIN_IDLE_S} to 31536000 seconds`,
+      String(idleS),
+      0,
+    );
+  } else if (idleS > 0 && idleS * 1000 <= TRUST_MARGIN_MS + refreshMs) {
+    const floorS = (TRUST_MARGIN_MS + refreshMs) / 1000;
+    env.fail(
+      "COMBINED_ROLE_IDLE_S",
+      `expected 0 (keep them) or more than ${floorS} seconds: the trust margin (${TRUST_MARGIN_MS / 1000} s) ` +
+        `plus SNAPSHOT_REFRESH_S (${refreshMs / 1000} s)`,
+      String(idleS),
+      0,
+    );
+  }
+  return idleS;
 }
 
 // Hasura serves its metadata API beside GraphQL: same origin, path /v1/metadata.

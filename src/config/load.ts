@@ -52,7 +52,7 @@ export function loadConfig(environment: Readonly<Record<string, string | undefin
     identity: readIdentity(env, jwksUrl, groups.azure),
     groups,
     shadow: readShadow(env),
-    combinedRoles: readCombinedRoles(env, graphqlUrl),
+    combinedRoles: readCombinedRoles(env, graphqlUrl, snapshot.refreshMs),
     shutdown: readShutdown(env),
   };
   checkMetricsPort(env, config.metrics.port, {
