@@ -4,6 +4,7 @@ import {
   type CombinedRoleLedger,
   type RecordedUses,
 } from "../core/combined-roles.js";
+import { ledgerEntry, parentRolesText } from "./combined-ledger-rows.js";
 import type { HasuraNames } from "./hasura-names.js";
 import { prepareDocument, type HasuraTransport } from "./hasura-transport.js";
 
@@ -75,10 +76,7 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
       "claim",
       { names, idleBefore, now, until },
     );
-    return data.claimed.returning.map((row) => ({
-      name: row.role_name,
-      parents: parentsOf(row.parent_roles),
-    }));
+    return data.claimed.returning.map((row) => ledgerEntry(row.role_name, row.parent_roles));
   }
 
   async forget(names: readonly string[]): Promise<void> {
@@ -123,21 +121,9 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
 function rows(roles: readonly CombinedRoleEntry[], at: number) {
   return roles.map((role) => ({
     role_name: role.name,
-    parent_roles: JSON.stringify(role.parents),
+    parent_roles: parentRolesText(role.parents),
     last_used_ms: at,
   }));
-}
-
-// Written as a JSON list; anything else (edited by hand) reads as no parents: they are only logged.
-function parentsOf(text: string): string[] {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed)
-      ? parsed.filter((parent): parent is string => typeof parent === "string")
-      : [];
-  } catch {
-    return [];
-  }
 }
 
 // The documents, from the tracked names; variables carry all data.

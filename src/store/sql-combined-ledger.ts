@@ -4,6 +4,7 @@ import {
   type CombinedRoleLedger,
   type RecordedUses,
 } from "../core/combined-roles.js";
+import { ledgerEntry, parentRolesText } from "./combined-ledger-rows.js";
 import type { SqlQueryable, SqlRow } from "./sql-client.js";
 import { sqlState, toStoreError } from "./sql-errors.js";
 
@@ -31,7 +32,7 @@ export class SqlCombinedRoleLedger implements CombinedRoleLedger {
          SET last_used_ms = GREATEST(t.last_used_ms, excluded.last_used_ms), drop_until_ms = NULL
          WHERE t.drop_until_ms IS NULL OR t.drop_until_ms <= excluded.last_used_ms
        RETURNING role_name, (xmax = 0) AS added`,
-      [sorted.map((role) => role.name), sorted.map((role) => JSON.stringify(role.parents)), at],
+      [sorted.map((role) => role.name), sorted.map((role) => parentRolesText(role.parents)), at],
     );
     const recorded = new Set(rows.map((row) => row.role_name as string));
     return {
@@ -62,7 +63,7 @@ export class SqlCombinedRoleLedger implements CombinedRoleLedger {
       `INSERT INTO ${this.s}.rolemapping_combined_roles (role_name, parent_roles, last_used_ms)
        SELECT n, p, $3 FROM unnest($1::text[], $2::text[]) AS wanted(n, p)
        ON CONFLICT (role_name) DO NOTHING`,
-      [roles.map((role) => role.name), roles.map((role) => JSON.stringify(role.parents)), at],
+      [roles.map((role) => role.name), roles.map((role) => parentRolesText(role.parents)), at],
     );
   }
 
@@ -93,7 +94,7 @@ export class SqlCombinedRoleLedger implements CombinedRoleLedger {
        RETURNING role_name, parent_roles`,
       [idleBefore, now, until, limit],
     );
-    return rows.map((row) => ({ name: row.role_name as string, parents: parentsOf(row) }));
+    return rows.map((row) => ledgerEntry(row.role_name as string, row.parent_roles));
   }
 
   async forget(names: readonly string[]): Promise<void> {
@@ -112,17 +113,5 @@ export class SqlCombinedRoleLedger implements CombinedRoleLedger {
       }
       throw toStoreError(error);
     }
-  }
-}
-
-// Written by this class as a JSON list; anything else (edited by hand) reads as no parents: only logged.
-function parentsOf(row: SqlRow): string[] {
-  try {
-    const parsed: unknown = JSON.parse(String(row.parent_roles));
-    return Array.isArray(parsed)
-      ? parsed.filter((parent): parent is string => typeof parent === "string")
-      : [];
-  } catch {
-    return [];
   }
 }
