@@ -1,35 +1,36 @@
 import { Pool, type Dispatcher } from "undici";
-import { batchedClient } from "./batched-client.js";
-import {
-  MAX_SHADOW_ANSWER_BYTES,
-  ShadowTimeoutError,
-  type ShadowPost,
-  type ShadowReceiver,
-} from "./shadow-call.js";
 
-export {
-  MAX_SHADOW_ANSWER_BYTES,
-  ShadowTimeoutError,
-  type ShadowAnswer,
-  type ShadowPost,
-  type ShadowReceiver,
-} from "./shadow-call.js";
+/** The previous service's answer, as received. */
+export interface ShadowAnswer {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly body: Buffer;
+}
+
+/** Told how one call ended: exactly one of the two is called. */
+export interface ShadowReceiver {
+  answered(answer: ShadowAnswer): void;
+  failed(error: Error): void;
+}
+
+/** Posts Hasura's body to the previous webhook; `receiver` learns how it ended. */
+export type ShadowPost = (body: Buffer, receiver: ShadowReceiver) => void;
+
+/** Its answers are a few dozen bytes; a larger one is not a webhook answer and is not read further. */
+export const MAX_SHADOW_ANSWER_BYTES = 64 * 1024;
 
 /**
  * Posts over at most `connections` kept-alive connections (undici's pool: a call costs a third of node:http's
  * ClientRequest, measured on the bench's shadow scenario), gives up `timeoutMs` after the call was made, whatever
  * it was waiting for (a connection, headers, a slow body), reads at most MAX_SHADOW_ANSWER_BYTES. A user and password
- * in the URL are sent as Basic authorization, as node:http did with them. `batched` (comparisons made after this
- * side's answer, which can wait a few milliseconds) takes the batched client instead for an `http:` URL.
+ * in the URL are sent as Basic authorization, as node:http did with them.
  */
 export function shadowClient(
   url: string,
   timeoutMs: number,
   connections: number,
-  { batched = false }: { readonly batched?: boolean } = {},
 ): { post: ShadowPost; close(): Promise<void> } {
   const target = new URL(url);
-  if (batched && target.protocol === "http:") return batchedClient(url, timeoutMs, connections);
   const pool = new Pool(target.origin, {
     connections,
     pipelining: 1,
@@ -51,6 +52,14 @@ function requestHeaders(target: URL): Record<string, string> {
   const credentials = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
   headers.authorization = `Basic ${Buffer.from(credentials).toString("base64")}`;
   return headers;
+}
+
+/** How a call ends when its deadline passes first. */
+export class ShadowTimeoutError extends Error {
+  readonly code = "SHADOW_TIMEOUT";
+  constructor(timeoutMs: number) {
+    super(`no complete answer within ${timeoutMs} ms`);
+  }
 }
 
 // One call's answer as undici delivers it: no stream and no promise per call, only this object.

@@ -47,7 +47,7 @@ async function buildShadow(config: Config, logger: Logger, metrics: SidecarMetri
     import("../shadow/shadow-mode.js"),
   ]);
   const { url, timeoutMs, sample, maxInFlight, maxBytesInFlight, answer } = config.shadow;
-  const client = shadowClient(url, timeoutMs, maxInFlight, { batched: answer === "self" });
+  const client = shadowClient(url, timeoutMs, maxInFlight);
   const mode = new ShadowMode({
     post: client.post,
     sample,
