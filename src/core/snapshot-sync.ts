@@ -77,7 +77,7 @@ export class SnapshotSync {
   /** The snapshot to decide with; UnavailableError when there is none or the store has been away too long. */
   fresh(): Snapshot {
     if (!this.current) throw new UnavailableError("role mappings not loaded yet");
-    if (this.now() > this.health.freshUntilMs) {
+    if (!this.health.fresh()) {
       this.noteStaleness();
       throw new UnavailableError(`role mappings are stale: store unreachable for ${this.staleForMs()} ms`);
     }

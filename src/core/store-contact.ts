@@ -8,19 +8,12 @@ export class StoreContact {
   private lastContact = 0;
   private healthy = true;
   private failingClosed = false;
-  /**
-   * The last moment (ms since the epoch) the store's last answer is within the staleness bound. A field, not a
-   * method: every webhook decision reads it.
-   */
-  freshUntilMs: number;
 
   constructor(
     private readonly logger: CoreLogger,
     private readonly maxStalenessMs: number,
     private readonly now: () => number,
-  ) {
-    this.freshUntilMs = maxStalenessMs;
-  }
+  ) {}
 
   /** Milliseconds since the store last answered. */
   staleForMs(): number {
@@ -29,13 +22,12 @@ export class StoreContact {
 
   /** True while the last answer is within the staleness bound. */
   fresh(): boolean {
-    return this.now() <= this.freshUntilMs;
+    return this.staleForMs() <= this.maxStalenessMs;
   }
 
   /** The store answered. */
   contact(): void {
     this.lastContact = this.now();
-    this.freshUntilMs = this.lastContact + this.maxStalenessMs;
     this.failingClosed = false;
     if (!this.healthy) {
       this.healthy = true;
