@@ -88,7 +88,8 @@ export function observedDecisions(
   };
 }
 
-// One label object per outcome and reason code, made once: these run on every webhook request.
+// One label object per outcome and reason code, made once: these run on every webhook request. Bounded because
+// reasons are a closed set of codes (they are Prometheus label values too): never put free text in a reason.
 function boundDecisionInstruments(
   instruments: DecisionInstruments,
 ): (result: AuthorizationResult, seconds: number) => void {

@@ -34,7 +34,7 @@ class CountedClaimsGroups implements GroupProvider {
   }
 }
 
-function setup(initial: Snapshot, groups: GroupProvider = new SettableGroups()) {
+function setup<G extends GroupProvider>(initial: Snapshot, groups: G) {
   let snapshot = initial;
   const authorizer = new Authorizer({
     verifier,
@@ -51,13 +51,13 @@ function setup(initial: Snapshot, groups: GroupProvider = new SettableGroups()) 
       headers: new Map([["authorization", "Bearer alice-token"]]),
       request: { query: "{ sales { id } }", operationName: undefined },
     });
-  return { ask, groups: groups as SettableGroups, replace: (next: Snapshot) => (snapshot = next) };
+  return { ask, groups, replace: (next: Snapshot) => (snapshot = next) };
 }
 
 describe("a warm caller's remembered role set", () => {
   it("follows grants changed in place on the snapshot", async () => {
     const snapshot = snapshotOf({ "sales.read": ["sales"] });
-    const { ask } = setup(snapshot);
+    const { ask } = setup(snapshot, new SettableGroups());
     expect(await ask()).toMatchObject({ outcome: "deny", reason: "no_roles" });
 
     snapshot.replaceGrants("sales.read", "user:", ["user:alice_corp.com"]);
@@ -69,7 +69,7 @@ describe("a warm caller's remembered role set", () => {
 
   it("follows a role deleted in place and a new snapshot", async () => {
     const snapshot = snapshotOf({ "sales.read": ["sales"] }, { "user:alice_corp.com": ["sales.read"] });
-    const { ask, replace } = setup(snapshot);
+    const { ask, replace } = setup(snapshot, new SettableGroups());
     expect(await ask()).toMatchObject({ outcome: "allow" });
 
     snapshot.deleteRole("sales.read");
@@ -81,7 +81,7 @@ describe("a warm caller's remembered role set", () => {
 
   it("follows the group provider when the caller's groups change", async () => {
     const snapshot = snapshotOf({ "sales.read": ["sales"] }, { "group:analysts": ["sales.read"] });
-    const { ask, groups } = setup(snapshot);
+    const { ask, groups } = setup(snapshot, new SettableGroups());
     expect(await ask()).toMatchObject({ outcome: "deny", groupCount: 0 });
 
     groups.set(["analysts"]);
