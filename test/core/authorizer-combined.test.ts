@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { Authorizer, type AuthorizeInput } from "../../src/core/authorizer.js";
 import type { CombinedRoles } from "../../src/core/combined-roles.js";
-import { OperationCache } from "../../src/core/operation-cache.js";
 import { combinedRoleName } from "../../src/core/role-cover.js";
-import { StubGroups, StubVerifier, uniqueName } from "../support/stub-identity.js";
+import { StubVerifier } from "../support/stub-identity.js";
+import { authorizerDeps } from "./authorizer-fixture.js";
 import { snapshotOf } from "./fixtures.js";
 
 // Issue 16 §1: a combined role is answered only once the engine has it; otherwise combined_role_unavailable.
@@ -34,20 +34,16 @@ class RecordingRoles implements CombinedRoles {
 }
 
 function setup(roles: RecordingRoles) {
-  return new Authorizer({
-    verifier: new StubVerifier({
-      alice: { unique_name: "alice@corp.com" },
-      bob: { unique_name: "bob@corp.com" },
+  return new Authorizer(
+    authorizerDeps({
+      verifier: new StubVerifier({
+        alice: { unique_name: "alice@corp.com" },
+        bob: { unique_name: "bob@corp.com" },
+      }),
+      snapshot: () => snapshot,
+      combined: { options: { maxParents: 8, prefix: PREFIX }, roles },
     }),
-    groups: new StubGroups(),
-    snapshot: () => snapshot,
-    operations: new OperationCache({ maxChars: 100_000 }),
-    userName: uniqueName,
-    tokenHeaders: ["Authorization"],
-    allowIntrospection: false,
-    maxBatch: 3,
-    combined: { options: { maxParents: 8, prefix: PREFIX }, roles },
-  });
+  );
 }
 
 const ask = (token: string, request: AuthorizeInput["request"]): AuthorizeInput => ({

@@ -3,7 +3,7 @@ import { Authorizer } from "../../src/core/authorizer.js";
 import type { GroupProvider, TokenVerifier, VerifiedToken } from "../../src/core/identity.js";
 import { OperationCache } from "../../src/core/operation-cache.js";
 import type { Snapshot } from "../../src/core/snapshot.js";
-import { uniqueName } from "../support/stub-identity.js";
+import { authorizerDeps } from "./authorizer-fixture.js";
 import { snapshotOf } from "./fixtures.js";
 
 // Like the token cache: one token verifies to the very same object every time, so the principal is reused.
@@ -36,16 +36,15 @@ class CountedClaimsGroups implements GroupProvider {
 
 function setup<G extends GroupProvider>(initial: Snapshot, groups: G) {
   let snapshot = initial;
-  const authorizer = new Authorizer({
-    verifier,
-    groups,
-    snapshot: () => snapshot,
-    operations: new OperationCache({ maxChars: 1_000_000 }),
-    userName: uniqueName,
-    tokenHeaders: ["Authorization"],
-    allowIntrospection: false,
-    maxBatch: 10,
-  });
+  const authorizer = new Authorizer(
+    authorizerDeps({
+      verifier,
+      groups,
+      snapshot: () => snapshot,
+      operations: new OperationCache({ maxChars: 1_000_000 }),
+      maxBatch: 10,
+    }),
+  );
   const ask = () =>
     authorizer.authorize({
       headers: new Map([["authorization", "Bearer alice-token"]]),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Authorizer, type AuthorizeInput } from "../../src/core/authorizer.js";
-import { OperationCache } from "../../src/core/operation-cache.js";
-import { StubGroups, StubVerifier, uniqueName } from "../support/stub-identity.js";
+import { StubVerifier } from "../support/stub-identity.js";
+import { authorizerDeps } from "./authorizer-fixture.js";
 import { snapshotOf } from "./fixtures.js";
 
 // The clock the authorizer is given: 2026-11-29 16:50:00.250 UTC.
@@ -22,18 +22,14 @@ const TOKENS = {
 };
 
 function authorizer(websocketSessionMaxS?: number): Authorizer {
-  return new Authorizer({
-    verifier: new StubVerifier(TOKENS),
-    groups: new StubGroups(),
-    snapshot: () => snapshot,
-    operations: new OperationCache({ maxChars: 100_000 }),
-    userName: uniqueName,
-    tokenHeaders: ["Authorization"],
-    allowIntrospection: false,
-    maxBatch: 3,
-    now: () => NOW_MS,
-    ...(websocketSessionMaxS === undefined ? {} : { websocketSessionMaxS }),
-  });
+  return new Authorizer(
+    authorizerDeps({
+      verifier: new StubVerifier(TOKENS),
+      snapshot: () => snapshot,
+      now: () => NOW_MS,
+      ...(websocketSessionMaxS === undefined ? {} : { websocketSessionMaxS }),
+    }),
+  );
 }
 
 function input(token: string, request: AuthorizeInput["request"], role?: string): AuthorizeInput {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { Authorizer, type AuthorizeInput, type AuthorizerDeps } from "../../src/core/authorizer.js";
 import { InvalidArgumentError, UnauthenticatedError, UnavailableError } from "../../src/core/errors.js";
-import { OperationCache } from "../../src/core/operation-cache.js";
 import { OperationError } from "../../src/core/operation.js";
 import type { Snapshot } from "../../src/core/snapshot.js";
-import { StubGroups, StubVerifier, groupsUnreachable, uniqueName } from "../support/stub-identity.js";
+import { StubGroups, StubVerifier, groupsUnreachable } from "../support/stub-identity.js";
+import { authorizerDeps } from "./authorizer-fixture.js";
 import { snapshotOf } from "./fixtures.js";
 
 const snapshot = snapshotOf(
@@ -29,17 +29,7 @@ const TOKENS = {
 function setup(over: Partial<AuthorizerDeps> = {}) {
   const verifier = new StubVerifier(TOKENS);
   const groups = new StubGroups();
-  const authorizer = new Authorizer({
-    verifier,
-    groups,
-    snapshot: () => snapshot,
-    operations: new OperationCache({ maxChars: 100_000 }),
-    userName: uniqueName,
-    tokenHeaders: ["Authorization"],
-    allowIntrospection: false,
-    maxBatch: 3,
-    ...over,
-  });
+  const authorizer = new Authorizer(authorizerDeps({ verifier, groups, snapshot: () => snapshot, ...over }));
   return { authorizer, verifier, groups };
 }
 
