@@ -1,44 +1,21 @@
 import { status } from "@grpc/grpc-js";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { heldHealthWatchers } from "../../src/grpc/server.js";
 import { ROLE_MAPPING_SERVICE_NAME } from "../../src/grpc/service-name.js";
-import type { GrpcLimits } from "../../src/grpc/server-limits.js";
-import { startGrpcServer, type RunningGrpcServer } from "./client.js";
-import { openApiFixture, type ApiFixture } from "./harness.js";
+import type { RunningGrpcServer } from "./client.js";
 import { healthWatchClient, rawConnection, rawWatch, watch, type WatchCall } from "./health-watch-client.js";
+import { limitedServers } from "./limited-servers.js";
 
-let fixture: ApiFixture;
 let healthy = true;
-const cleanups: (() => Promise<void> | void)[] = [];
+const { server, onCleanup } = limitedServers({ health: () => healthy, healthWatchIntervalMs: 10 });
 
-beforeAll(async () => {
-  fixture = await openApiFixture();
-});
-
-afterEach(async () => {
+afterEach(() => {
   healthy = true;
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-afterAll(() => fixture?.close());
-
-async function server(limits: Partial<GrpcLimits>): Promise<RunningGrpcServer> {
-  const running = await startGrpcServer({
-    service: fixture.service,
-    authorizer: fixture.authorizer,
-    health: () => healthy,
-    auth: { insecure: true },
-    logger: fixture.log,
-    limits,
-    healthWatchIntervalMs: 10,
-  });
-  cleanups.push(() => running.stop());
-  return running;
-}
 
 function client(running: RunningGrpcServer) {
   const made = healthWatchClient(running.address);
-  cleanups.push(() => made.close());
+  onCleanup(() => made.close());
   return made;
 }
 

@@ -2,42 +2,18 @@ import { once } from "node:events";
 import type { ClientHttp2Session } from "node:http2";
 import { connect as connectTcp } from "node:net";
 import { status } from "@grpc/grpc-js";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { heldHealthWatchers } from "../../src/grpc/server.js";
-import { DEFAULT_GRPC_LIMITS, grpcServerOptions, type GrpcLimits } from "../../src/grpc/server-limits.js";
-import { startGrpcServer, type RunningGrpcServer } from "./client.js";
-import { openApiFixture, type ApiFixture } from "./harness.js";
+import { DEFAULT_GRPC_LIMITS, grpcServerOptions } from "../../src/grpc/server-limits.js";
+import type { RunningGrpcServer } from "./client.js";
 import { rawConnection, rawReflection, rawWatch } from "./health-watch-client.js";
+import { limitedServers } from "./limited-servers.js";
 
-let fixture: ApiFixture;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  fixture = await openApiFixture();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(() => fixture?.close());
-
-async function server(limits: Partial<GrpcLimits>): Promise<RunningGrpcServer> {
-  const running = await startGrpcServer({
-    service: fixture.service,
-    authorizer: fixture.authorizer,
-    health: () => true,
-    auth: { insecure: true },
-    logger: fixture.log,
-    limits,
-  });
-  cleanups.push(() => running.stop());
-  return running;
-}
+const { server, onCleanup } = limitedServers({ health: () => true });
 
 function connection(running: RunningGrpcServer): ClientHttp2Session {
   const session = rawConnection(running.address);
-  cleanups.push(() => void session.destroy());
+  onCleanup(() => void session.destroy());
   return session;
 }
 
@@ -118,7 +94,7 @@ describe("gRPC server limits", () => {
     const [host, port] = running.address.split(":") as [string, string];
     // A peer that opens HTTP/2 (preface and an empty SETTINGS frame) and then never reads or answers anything.
     const socket = connectTcp(Number(port), host);
-    cleanups.push(() => void socket.destroy());
+    onCleanup(() => void socket.destroy());
     socket.on("error", () => undefined);
     await once(socket, "connect");
     socket.write(
