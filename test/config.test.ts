@@ -429,6 +429,13 @@ describe("COMBINED_ROLES and its variables", () => {
     expect(loadConfig(HASURA).combinedRoles).toBeUndefined();
   });
 
+  it("holds the idle period to the refresh period only when combined roles are on", () => {
+    const idle = { ...HASURA, COMBINED_ROLE_IDLE_S: "3900", SNAPSHOT_REFRESH_S: "3600" };
+    expect(problemsOf(idle)).toEqual([]);
+    const on = { ...HASURA, COMBINED_ROLES: "hasura", SNAPSHOT_REFRESH_S: "3600" };
+    expect(loadConfig({ ...on, COMBINED_ROLE_IDLE_S: "3901" }).combinedRoles?.idleMs).toBe(3_901_000);
+  });
+
   it("with hasura, defaults the metadata URL to GRAPHQL_URL's origin and reads the bounds", () => {
     expect(loadConfig({ ...HASURA, COMBINED_ROLES: "hasura" }).combinedRoles).toEqual({
       maxParents: 8,
@@ -488,7 +495,7 @@ describe("COMBINED_ROLES and its variables", () => {
       /^COMBINED_ROLE_IDLE_S: expected 0 \(keep them\) or 3600 to 31536000 seconds \(got "60"\)/,
     ],
     [
-      { ...HASURA, COMBINED_ROLE_IDLE_S: "3900", SNAPSHOT_REFRESH_S: "3600" },
+      { ...HASURA, COMBINED_ROLES: "hasura", COMBINED_ROLE_IDLE_S: "3900", SNAPSHOT_REFRESH_S: "3600" },
       /^COMBINED_ROLE_IDLE_S: expected 0 \(keep them\) or more than 3900 seconds: the trust margin \(300 s\) plus SNAPSHOT_REFRESH_S \(3600 s\) \(got "3900"\)/,
     ],
     [

@@ -44,7 +44,7 @@ export function readCombinedRoles(
     env.fail("COMBINED_ROLE_PREFIX", "expected a letter or _ then up to 63 of A-Z a-z 0-9 _ -", prefix, 0);
   }
   const createTimeoutMs = env.int("COMBINED_ROLE_CREATE_TIMEOUT_MS", d.createTimeoutMs, 100, 60_000);
-  const idleS = readIdleS(env, refreshMs);
+  const idleS = readIdleS(env, mode === "hasura" ? refreshMs : undefined);
   const metadataUrl = env.url("HASURA_METADATA_URL") ?? metadataUrlOf(graphqlUrl);
   const adminSecret = env.raw("GRAPHQL_ADMIN_SECRET");
   if (mode === "off") return undefined;
@@ -60,7 +60,7 @@ export function readCombinedRoles(
 
 // A replica answers a role until its last recorded use + idle − the trust margin, and records its uses once per
 // refresh: with a shorter idle period its trust would lapse between two rounds, and uses would wait for the ledger.
-function readIdleS(env: EnvReader, refreshMs: number): number {
+function readIdleS(env: EnvReader, refreshMs: number | undefined): number {
   const idleS = env.int("COMBINED_ROLE_IDLE_S", DEFAULTS.combinedRoles.idleS, 0, 31_536_000);
   if (idleS > 0 && idleS < MIN_IDLE_S) {
     env.fail(
@@ -69,7 +69,7 @@ function readIdleS(env: EnvReader, refreshMs: number): number {
       String(idleS),
       0,
     );
-  } else if (idleS > 0 && idleS * 1000 <= TRUST_MARGIN_MS + refreshMs) {
+  } else if (refreshMs !== undefined && idleS > 0 && idleS * 1000 <= TRUST_MARGIN_MS + refreshMs) {
     const floorS = (TRUST_MARGIN_MS + refreshMs) / 1000;
     env.fail(
       "COMBINED_ROLE_IDLE_S",
