@@ -103,13 +103,17 @@ export class CombinedRoleRegistry implements CombinedRoles {
   forgetWithParents(roleIds: readonly string[]): void {
     const deleted = new Set(roleIds);
     for (const roleId of roleIds) this.deletedDuringRefresh?.add(roleId);
+    // A creation confirmed during a refresh in flight would otherwise be put back when that refresh ends.
+    for (const [name, parents] of this.confirmedDuringRefresh ?? []) {
+      if (parents.some((p) => deleted.has(p))) this.confirmedDuringRefresh?.delete(name);
+    }
     for (const [name, parents] of this.known) {
       const parent = parents.find((p) => deleted.has(p));
       if (parent === undefined) continue;
       this.known.delete(name);
       this.options.logger.info(
         { event: "combined_role_forgotten", role: name, parent_roles: parents, deleted_role: parent },
-        "combined role forgotten: its parent was deleted on another replica",
+        "combined role forgotten: the store no longer has one of its parent roles",
       );
     }
   }
