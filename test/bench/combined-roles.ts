@@ -2,13 +2,10 @@ import { pino } from "pino";
 import { Authorizer, type AuthorizeInput } from "../../src/core/authorizer.js";
 import { OperationCache } from "../../src/core/operation-cache.js";
 import { Snapshot } from "../../src/core/snapshot.js";
-import { loadConfig } from "../../src/config/index.js";
 import { CombinedRoleRegistry } from "../../src/hasura-metadata/combined-role-registry.js";
 import { MemoryLedger } from "../support/memory-ledger.js";
-import { createLocalKeySet } from "../../src/identity/key-set.js";
-import { buildIdentity } from "../../src/wiring/identity.js";
-import { JwksIssuer } from "../support/jwks-issuer.js";
 import { round } from "./load.js";
+import { withLocalIdentity } from "./local-identity.js";
 import { timeLoop } from "./scaling.js";
 import { signTokens } from "./tokens.js";
 
@@ -29,16 +26,8 @@ const QUERY = "query Q { sales { id amount } orders { id total } }";
  * already known to exist (combined). Each figure is the best of three rounds of `ms`.
  */
 export async function measureCombinedRoles(ms: number): Promise<CombinedRoleFigures> {
-  const issuer = await JwksIssuer.start();
-  try {
-    const config = loadConfig({
-      JWKS_URL: "http://127.0.0.1:9/jwks.json",
-      JWT_ISSUER: issuer.url,
-      JWT_AUDIENCE: issuer.audience,
-      ROLEMAPPER_API_INSECURE: "true",
-    });
-    const logger = pino({ level: "silent" });
-    const identity = buildIdentity(config, logger, { keys: createLocalKeySet(issuer.jwks()) });
+  const logger = pino({ level: "silent" });
+  return withLocalIdentity({ logger }, async (issuer, identity) => {
     const others = Array.from({ length: 8 }, (_, i) => `other_${i}`);
     const roles = [
       { roleId: "sales_reader", componentId: "c-sales", rootFields: ["sales"] },
@@ -104,7 +93,5 @@ export async function measureCombinedRoles(ms: number): Promise<CombinedRoleFigu
     const single = figures.single!;
     const combined = figures.combined!;
     return { nsPerDecision: { single, combined }, ratio: round(combined / single, 2) };
-  } finally {
-    await issuer.close();
-  }
+  });
 }

@@ -7,12 +7,9 @@ import { OperationCache } from "../../src/core/operation-cache.js";
 import { pinnedGroupProvider } from "../../src/core/pinned-groups.js";
 import { GROUP_PREFIX, groupSubject, userSubject } from "../../src/core/subjects.js";
 import { Snapshot } from "../../src/core/snapshot.js";
-import { loadConfig } from "../../src/config/index.js";
-import { createLocalKeySet } from "../../src/identity/key-set.js";
-import { buildIdentity } from "../../src/wiring/identity.js";
-import { JwksIssuer } from "../support/jwks-issuer.js";
 import { pino } from "pino";
 import { round } from "./load.js";
+import { withLocalIdentity } from "./local-identity.js";
 import { buildCallers, buildData, timeLoop, type Caller, type Point } from "./scaling.js";
 import { signTokens } from "./tokens.js";
 
@@ -35,17 +32,7 @@ export interface PinnedGroupFigures {
  * cache (as Microsoft Graph's), every granted name pinned. Each figure is the best of three rounds of `ms`.
  */
 export async function measurePinnedGroups(ms: number): Promise<PinnedGroupFigures> {
-  const issuer = await JwksIssuer.start();
-  try {
-    const config = loadConfig({
-      JWKS_URL: "http://127.0.0.1:9/jwks.json",
-      JWT_ISSUER: issuer.url,
-      JWT_AUDIENCE: issuer.audience,
-      ROLEMAPPER_API_INSECURE: "true",
-    });
-    const identity = buildIdentity(config, pino({ level: "silent" }), {
-      keys: createLocalKeySet(issuer.jwks()),
-    });
+  return withLocalIdentity({}, async (issuer, identity) => {
     const warm: Record<string, number> = {};
     const cold: Record<string, number> = {};
     let pinCalls = 0;
@@ -99,9 +86,7 @@ export async function measurePinnedGroups(ms: number): Promise<PinnedGroupFigure
       addedNs: { warm: added(warm), cold: added(cold) },
       pinCallsWhileTimed: pinCalls,
     };
-  } finally {
-    await issuer.close();
-  }
+  });
 }
 
 // The snapshot with every pool group's name pinned, each caller's directory answer (frozen, as the Graph cache

@@ -6,12 +6,8 @@ import { analyzeOperation } from "../../src/core/operation.js";
 import { OperationCache } from "../../src/core/operation-cache.js";
 import { groupSubject, userSubject } from "../../src/core/subjects.js";
 import { Snapshot } from "../../src/core/snapshot.js";
-import { loadConfig } from "../../src/config/index.js";
-import { createLocalKeySet } from "../../src/identity/key-set.js";
-import { buildIdentity } from "../../src/wiring/identity.js";
-import { JwksIssuer } from "../support/jwks-issuer.js";
-import { pino } from "pino";
 import { round } from "./load.js";
+import { withLocalIdentity } from "./local-identity.js";
 import { signTokens } from "./tokens.js";
 
 /** One point of the scaling grid. */
@@ -51,18 +47,7 @@ export interface ScalingFigures {
  * callers and keeps the best.
  */
 export async function measureScaling(ms: number): Promise<ScalingFigures> {
-  const issuer = await JwksIssuer.start();
-  try {
-    const config = loadConfig({
-      JWKS_URL: "http://127.0.0.1:9/jwks.json",
-      JWT_ISSUER: issuer.url,
-      JWT_AUDIENCE: issuer.audience,
-      JWT_MAX_TOKEN_BYTES: String(256 * 1024),
-      ROLEMAPPER_API_INSECURE: "true",
-    });
-    const identity = buildIdentity(config, pino({ level: "silent" }), {
-      keys: createLocalKeySet(issuer.jwks()),
-    });
+  return withLocalIdentity({ env: { JWT_MAX_TOKEN_BYTES: String(256 * 1024) } }, async (issuer, identity) => {
     const tokensByGroups = new Map<number, string[]>();
     const nsPerDecision: Record<string, number> = {};
     const nsUncached: Record<string, number> = {};
@@ -141,9 +126,7 @@ export async function measureScaling(ms: number): Promise<ScalingFigures> {
         ),
       },
     };
-  } finally {
-    await issuer.close();
-  }
+  });
 }
 
 /** One synthetic caller: its name, groups and query. */
