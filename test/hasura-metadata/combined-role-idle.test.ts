@@ -218,6 +218,20 @@ describe("combined roles idle on every replica", () => {
     expect(metadata.roles.get("rm_r")).toEqual(PARENTS);
   });
 
+  it("forgets a role it made itself while an export was on its way, once a parent is deleted elsewhere", async () => {
+    const { metadata, nodes } = cluster(2);
+    const [a, b] = nodes;
+    const release = metadata.holdNextExport();
+    const refreshing = b!.registry.refresh();
+    expect(await answer(b!.registry, "rm_r")).toBe("made");
+    await a!.registry.dropWithParent("sales");
+    b!.registry.forgetWithParents(["sales"]);
+    release();
+    await refreshing;
+    expect(b!.registry.roles().has("rm_r")).toBe(false);
+    expect(await answer(b!.registry, "rm_r")).toBe("made");
+  });
+
   it("sweeps on one replica at a time, at most SWEEP_MAX roles per sweep", async () => {
     const { clock, metadata, nodes } = cluster(2);
     const [a, b] = nodes;
