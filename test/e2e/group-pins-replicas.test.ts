@@ -1,7 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPgliteClient } from "../../src/store/pglite-client.js";
-import type { SqlQueryable } from "../../src/store/sql-client.js";
-import { openTestDatabase, shouldRunPostgres } from "../support/databases.js";
 import {
   entraEnv,
   entraToken,
@@ -12,8 +9,8 @@ import {
   type EntraUser,
 } from "../support/entra-sidecar.js";
 import { GraphStandIn } from "../support/graph-stand-in.js";
-import { startHasuraStandIn } from "../support/hasura/server.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
+import { sharedStores, type SharedStore } from "../support/shared-stores.js";
 import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 
 // Issue 13, part 1: grants written before pins existed (or with SQL) are pinned on first use and stored, so two
@@ -21,45 +18,10 @@ import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sid
 const QUERY = "{ sales_orders { id } }";
 const LAG = { timeout: 5_000 };
 
-/** A store two sidecars share, and SQL on its database for writing rows as the previous service did. */
-interface Backend {
-  readonly env: Record<string, string>;
-  readonly sql: SqlQueryable;
-  close(): Promise<void>;
-}
-
-const backends: [string, () => Promise<Backend | undefined>][] = [
-  [
-    "PostgreSQL",
-    async () => {
-      if (!(await shouldRunPostgres())) return undefined;
-      const db = await openTestDatabase("postgres");
-      return {
-        env: { DATABASE_URL: db.url ?? "", ROLEMAPPING_MIGRATE: "true" },
-        sql: db.client,
-        close: () => db.drop(),
-      };
-    },
-  ],
-  [
-    "Hasura",
-    async () => {
-      const client = await openPgliteClient(undefined);
-      const hasura = await startHasuraStandIn({ client, adminSecret: "pins-secret" });
-      return {
-        env: { GRAPHQL_URL: hasura.url, GRAPHQL_ADMIN_SECRET: "pins-secret" },
-        sql: client,
-        async close() {
-          await hasura.close();
-          await client.close();
-        },
-      };
-    },
-  ],
-];
+const backends = sharedStores("pins-secret");
 
 describe.each(backends)("group pins of legacy grants, two sidecars on one %s store", (_name, openBackend) => {
-  let backend: Backend | undefined;
+  let backend: SharedStore | undefined;
   let issuer: JwksIssuer;
   let graph: GraphStandIn;
   let first: RunningSidecar;

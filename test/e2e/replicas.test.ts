@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPgliteClient } from "../../src/store/pglite-client.js";
-import { openTestDatabase, shouldRunPostgres, type TestDatabase } from "../support/databases.js";
-import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
+import { sharedStores, type SharedStore } from "../support/shared-stores.js";
 import { issuerEnv, startTestSidecar, type RunningSidecar } from "../support/sidecar-harness.js";
 import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 
@@ -10,39 +8,11 @@ import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 const MAX_LAG_MS = 2_000;
 const QUERY = "{ sales_orders { id } }";
 
-interface Backend {
-  readonly env: Record<string, string>;
-  close(): Promise<void>;
-}
-
-const backends: [string, () => Promise<Backend | undefined>][] = [
-  [
-    "PostgreSQL",
-    async () => {
-      if (!(await shouldRunPostgres())) return undefined;
-      const db: TestDatabase = await openTestDatabase("postgres");
-      return { env: { DATABASE_URL: db.url ?? "", ROLEMAPPING_MIGRATE: "true" }, close: () => db.drop() };
-    },
-  ],
-  [
-    "Hasura",
-    async () => {
-      const client = await openPgliteClient(undefined);
-      const hasura: HasuraStandIn = await startHasuraStandIn({ client, adminSecret: "replica-secret" });
-      return {
-        env: { GRAPHQL_URL: hasura.url, GRAPHQL_ADMIN_SECRET: "replica-secret" },
-        async close() {
-          await hasura.close();
-          await client.close();
-        },
-      };
-    },
-  ],
-];
+const backends = sharedStores("replica-secret");
 
 describe.each(backends)("two sidecars on one %s store", (_name, openBackend) => {
   let issuer: JwksIssuer;
-  let backend: Backend | undefined;
+  let backend: SharedStore | undefined;
   let first: RunningSidecar;
   let second: RunningSidecar;
 
