@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { firstViolation, SCHEMA_FREE_RULES } from "../../src/core/document-validation.js";
 import { OperationCache } from "../../src/core/operation-cache.js";
 import { analyzeOperation, OperationError } from "../../src/core/operation.js";
+import { catchError } from "../support/catch-error.js";
 
 // Each schema-free rule of the GraphQL spec, with a document that breaks it and graphql-js's message for it.
 const refused: { rule: string; query: string; operationName?: string; message: string }[] = [
@@ -130,12 +131,3 @@ describe("OperationCache: a document is validated when first parsed, not again",
     expect(cache.stats()).toEqual({ hits: 1, misses: 1, size: 1 });
   });
 });
-
-function catchError(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}

@@ -8,6 +8,7 @@ import {
   type Operation,
   type OperationLimits,
 } from "../../src/core/operation.js";
+import { catchError } from "../support/catch-error.js";
 
 interface Row {
   readonly name: string;
@@ -337,12 +338,3 @@ describe("OperationCache", () => {
     expect(cache.stats().size).toBeLessThanOrEqual(2);
   });
 });
-
-function catchError(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}

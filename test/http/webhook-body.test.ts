@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../src/core/errors.js";
 import { MissingRequestError, parseWebhookBody } from "../../src/http/webhook-body.js";
+import { catchError } from "../support/catch-error.js";
 
 const limits = { maxHeaders: 3, maxBatch: 2 };
 
@@ -110,12 +111,3 @@ describe("parseWebhookBody", () => {
     expect(catchError(() => parseWebhookBody({ headers: {}, request: null }, limits))).toBeUndefined();
   });
 });
-
-function catchError(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
