@@ -1,42 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DeadlineExceededError, UnavailableError } from "../../src/core/errors.js";
-import { createAdminApp } from "../../src/http/admin-app.js";
-import { ApiTokens } from "../../src/identity/api-credentials.js";
-import { listen, type Listening } from "../../src/wiring/listen.js";
-import { openApiFixture, type ApiFixture } from "../grpc/harness.js";
+import { adminServer } from "./admin-fixture.js";
 
 const TOKEN = "rest-provisioner-token-0123";
 const LIMITS = { maxSubjects: 5, maxRootFields: 3, maxPageSize: 50 };
 
-let fixture: ApiFixture;
-let server: Listening;
-let base: string;
-
-beforeAll(async () => {
-  fixture = await openApiFixture(LIMITS);
-  const app = createAdminApp({
-    service: fixture.service,
-    authorizer: fixture.authorizer,
-    ready: () => true,
-    auth: { tokens: ApiTokens.load({ tokens: `provisioner:${TOKEN}` }) },
-    bodyLimitBytes: 64 * 1024,
-    logger: fixture.log,
-  });
-  server = await listen(app, "127.0.0.1", 0);
-  base = `http://127.0.0.1:${server.port}`;
-});
-
-afterAll(async () => {
-  await server?.close(1000);
-  await fixture?.close();
-});
+const admin = adminServer({ tokens: `provisioner:${TOKEN}`, limits: LIMITS, bodyLimitBytes: 64 * 1024 });
 
 /** Sends a request with the provisioner's token (unless `token` is null) and returns status and parsed body. */
 async function call(method: string, path: string, body?: unknown, token: string | null = TOKEN) {
   const headers: Record<string, string> = {};
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(base + path, {
+  const response = await fetch(admin.base + path, {
     method,
     headers,
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
@@ -86,8 +62,8 @@ describe("REST RoleMapping routes (the existing provisioner's contract)", () => 
       status: 200,
       body: { role_id: roleId, groups: ["group:group1"] },
     });
-    expect(await fixture.service.listSubjectRoles("user:user1")).toEqual([]);
-    expect(await fixture.service.listSubjectRoles("user:user3")).toEqual([roleId]);
+    expect(await admin.fixture.service.listSubjectRoles("user:user1")).toEqual([]);
+    expect(await admin.fixture.service.listSubjectRoles("user:user3")).toEqual([roleId]);
   });
 
   it("404 with a JSON string for a missing role or component", async () => {
@@ -217,7 +193,7 @@ describe("REST RoleMapping routes (the existing provisioner's contract)", () => 
     await call("PUT", "/v1/user_roles", { role_id: "del.me", users: ["user:gone"] });
     expect(await call("DELETE", "/v1/roles/del.me")).toEqual({ status: 204, body: undefined });
     expect((await call("GET", "/v1/roles/del.me")).status).toBe(404);
-    expect(await fixture.service.listSubjectRoles("user:gone")).toEqual([]);
+    expect(await admin.fixture.service.listSubjectRoles("user:gone")).toEqual([]);
     expect(await call("DELETE", "/v1/roles/del.me")).toEqual({
       status: 404,
       body: "Role not found for role_id del.me",
@@ -230,21 +206,21 @@ describe("REST RoleMapping routes (the existing provisioner's contract)", () => 
 
   it('answers unexpected failures with 500 {"error": "System error"}, store outages with 503/504', async () => {
     try {
-      fixture.fail(new TypeError("secret internals"));
+      admin.fixture.fail(new TypeError("secret internals"));
       expect(await call("GET", "/v1/roles/dom1.dp1.0.op.readrole")).toEqual({
         status: 500,
         body: { error: "System error" },
       });
-      expect(fixture.log.text()).toContain("secret internals");
-      fixture.fail(new UnavailableError("role mapping store unreachable"));
+      expect(admin.fixture.log.text()).toContain("secret internals");
+      admin.fixture.fail(new UnavailableError("role mapping store unreachable"));
       expect(await call("PUT", "/v1/user_roles", { role_id: "dom1.dp1.0.op.readrole", users: [] })).toEqual({
         status: 503,
         body: { error: "role mapping store unreachable" },
       });
-      fixture.fail(new DeadlineExceededError("store too slow"));
+      admin.fixture.fail(new DeadlineExceededError("store too slow"));
       expect((await call("GET", "/v1/roles/dom1.dp1.0.op.readrole")).status).toBe(504);
     } finally {
-      fixture.fail(undefined);
+      admin.fixture.fail(undefined);
     }
   });
 

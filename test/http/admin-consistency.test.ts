@@ -1,35 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAdminApp } from "../../src/http/admin-app.js";
-import { ApiTokens } from "../../src/identity/api-credentials.js";
-import { listen, type Listening } from "../../src/wiring/listen.js";
-import { openApiFixture, type ApiFixture } from "../grpc/harness.js";
+import { describe, expect, it } from "vitest";
+import { adminServer } from "./admin-fixture.js";
 
 const TOKEN = "rest-consistency-token-0123";
 
-let fixture: ApiFixture;
-let server: Listening;
-let base: string;
-
-beforeAll(async () => {
-  fixture = await openApiFixture();
-  const app = createAdminApp({
-    service: fixture.service,
-    authorizer: fixture.authorizer,
-    ready: () => true,
-    auth: { tokens: ApiTokens.load({ tokens: TOKEN }) },
-    logger: fixture.log,
-  });
-  server = await listen(app, "127.0.0.1", 0);
-  base = `http://127.0.0.1:${server.port}`;
-});
-
-afterAll(async () => {
-  await server?.close(1000);
-  await fixture?.close();
-});
+const admin = adminServer({ tokens: TOKEN });
 
 async function put(path: string, body: object): Promise<number> {
-  const response = await fetch(base + path, {
+  const response = await fetch(admin.base + path, {
     method: "PUT",
     headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
     body: JSON.stringify(body),
@@ -39,7 +16,7 @@ async function put(path: string, body: object): Promise<number> {
 }
 
 async function webhookFor(query: string) {
-  return fixture.authorizer.authorize({
+  return admin.fixture.authorizer.authorize({
     headers: new Map([["authorization", "Bearer alice-token"]]),
     request: { query, operationName: undefined },
   });
@@ -59,7 +36,7 @@ describe("writes through REST and the next decision", () => {
     expect((await webhookFor("{ crm { id } }")).outcome).toBe("deny");
     await put("/v1/group_roles", { role_id: "crm.read", groups: ["group:analysts"] });
     expect((await webhookFor("{ crm { id } }")).outcome).toBe("allow");
-    const deleted = await fetch(`${base}/v1/roles/crm.read`, {
+    const deleted = await fetch(`${admin.base}/v1/roles/crm.read`, {
       method: "DELETE",
       headers: { authorization: `Bearer ${TOKEN}` },
     });
@@ -77,12 +54,12 @@ describe("writes through REST and the next decision", () => {
     );
     expect(statuses.every((status) => status === 200)).toBe(true);
 
-    const stored = [...(await fixture.service.getRoleGrants("race")).users].sort();
+    const stored = [...(await admin.fixture.service.getRoleGrants("race")).users].sort();
     const winners = lists.filter((list) => JSON.stringify([...list].sort()) === JSON.stringify(stored));
     expect(winners).toHaveLength(1);
     for (const list of lists) {
       for (const user of list) {
-        const explanation = await fixture.authorizer.explain({ user, groups: [], query: "{ race }" });
+        const explanation = await admin.fixture.authorizer.explain({ user, groups: [], query: "{ race }" });
         expect(explanation.allowed, user).toBe(list === winners[0]);
       }
     }
