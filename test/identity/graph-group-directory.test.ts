@@ -12,11 +12,7 @@ afterEach(() => graph.close());
 
 function directory() {
   return createAzureGraph({
-    tenantId: graph.tenantId,
-    clientId: graph.clientId,
-    clientSecret: graph.clientSecret,
-    authorityHost: graph.url,
-    graphBaseUrl: graph.graphBaseUrl,
+    ...graph.connection,
     retry: { maxAttempts: 2, baseDelayMs: 1 },
   }).directory;
 }

@@ -25,11 +25,7 @@ const warnings = () => logger.entries.filter((entry) => entry.level === "warn").
 
 function provider(extra: Partial<AzureGroupsOptions> = {}) {
   return createAzureGraph({
-    tenantId: graph.tenantId,
-    clientId: graph.clientId,
-    clientSecret: graph.clientSecret,
-    authorityHost: graph.url,
-    graphBaseUrl: graph.graphBaseUrl,
+    ...graph.connection,
     logger,
     retry: {
       now: () => clock,
@@ -244,11 +240,7 @@ describe("Microsoft Graph group provider", () => {
     graph.users.set(OID, [group("a")]);
     graph.hang = true;
     const { groups } = createAzureGraph({
-      tenantId: graph.tenantId,
-      clientId: graph.clientId,
-      clientSecret: graph.clientSecret,
-      authorityHost: graph.url,
-      graphBaseUrl: graph.graphBaseUrl,
+      ...graph.connection,
       budgetMs: 1_000,
       retry: { requestTimeoutMs: 300, baseDelayMs: 10 },
     });

@@ -87,6 +87,17 @@ export class GraphStandIn {
     return `${this.url}/v1.0`;
   }
 
+  /** Where and as whom createAzureGraph reaches this stand-in: its app credentials, authority and Graph URLs. */
+  get connection() {
+    return {
+      tenantId: this.tenantId,
+      clientId: this.clientId,
+      clientSecret: this.clientSecret,
+      authorityHost: this.url,
+      graphBaseUrl: this.graphBaseUrl,
+    };
+  }
+
   /** Creates a group (Entra lets any user do so, and does not keep display names unique). */
   createGroup(displayName: string, id: string = randomUUID()): DirectoryObject {
     const created = group(displayName, id);
