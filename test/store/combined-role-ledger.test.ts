@@ -3,7 +3,7 @@ import { CombinedRoleLedgerMissing, type CombinedRoleLedger } from "../../src/co
 import { createHasuraStore } from "../../src/store/hasura-store.js";
 import { openPgliteClient } from "../../src/store/pglite-client.js";
 import { createSqlStore } from "../../src/store/sql-store.js";
-import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
+import { startHasuraStandIn } from "../support/hasura/server.js";
 import { openTestDatabase, shouldRunPostgres, type TestDatabase } from "../support/databases.js";
 import { MemoryLedger } from "../support/memory-ledger.js";
 
@@ -17,40 +17,42 @@ interface Backend {
   close(): Promise<void>;
 }
 
+// Emptied before each test: one database per backend, not one per test (each costs PGlite seconds to make).
+const EMPTY_LEDGER = [
+  "DELETE FROM rolemapping.rolemapping_combined_roles",
+  "DELETE FROM rolemapping.rolemapping_combined_sweep",
+];
+const emptied = async (client: { query(text: string): Promise<unknown> }) => {
+  for (const statement of EMPTY_LEDGER) await client.query(statement);
+};
+
 const sqlBackend = (kind: "pglite" | "postgres") => async (): Promise<Backend | undefined> => {
   if (kind === "postgres" && !(await shouldRunPostgres())) return undefined;
-  const dbs: TestDatabase[] = [];
+  const db = await openTestDatabase(kind);
+  const ledger = (await createSqlStore({ client: db.client, migrate: true })).combinedRoleLedger();
   return {
     async ledger() {
-      const db = await openTestDatabase(kind);
-      dbs.push(db);
-      const store = await createSqlStore({ client: db.client, migrate: true });
-      return store.combinedRoleLedger();
+      await emptied(db.client);
+      return ledger;
     },
-    close: async () => void (await Promise.all(dbs.map((db) => db.drop()))),
+    close: () => db.drop(),
   };
 };
 
-// Each ledger on a database of its own, through a Hasura stand-in tracking the ledger's tables.
+// The ledger through a Hasura stand-in tracking the ledger's tables, on a PGlite of its own.
 const hasuraBackend = async (): Promise<Backend> => {
-  const started: { hasura: HasuraStandIn; close: () => Promise<void> }[] = [];
+  const client = await openPgliteClient(undefined);
+  const hasura = await startHasuraStandIn({ client, adminSecret: "ledger-secret" });
+  const ledger = createHasuraStore({ url: hasura.url, adminSecret: "ledger-secret" }).combinedRoleLedger();
+  if (!ledger) throw new Error("the Hasura store has no ledger");
   return {
     async ledger() {
-      const client = await openPgliteClient(undefined);
-      const hasura = await startHasuraStandIn({ client, adminSecret: "ledger-secret" });
-      started.push({ hasura, close: () => client.close() });
-      const ledger = createHasuraStore({
-        url: hasura.url,
-        adminSecret: "ledger-secret",
-      }).combinedRoleLedger();
-      if (!ledger) throw new Error("the Hasura store has no ledger");
+      await emptied(client);
       return ledger;
     },
     async close() {
-      for (const { hasura, close } of started) {
-        await hasura.close();
-        await close();
-      }
+      await hasura.close();
+      await client.close();
     },
   };
 };
