@@ -1,3 +1,4 @@
+import type { DocumentNode } from "graphql";
 import {
   CombinedRoleLedgerMissing,
   type CombinedRoleEntry,
@@ -12,6 +13,7 @@ import { prepareDocument, type HasuraTransport } from "./hasura-transport.js";
 const UNTRACKED = /rolemapping_combined_(roles|sweep)/;
 
 type Rows = { returning: { role_name: string }[] };
+type RowOf = { role_name: string; parent_roles?: string };
 
 /**
  * The combined-role ledger through Hasura, on the tables of deploy/sql/004_combined_roles.sql tracked as
@@ -23,7 +25,7 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
 
   constructor(
     private readonly transport: HasuraTransport,
-    names: HasuraNames,
+    private readonly names: HasuraNames,
   ) {
     this.documents = ledgerDocuments(names);
   }
@@ -45,8 +47,8 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
 
   async touchUses(names: readonly string[], at: number): Promise<string[]> {
     if (names.length === 0) return [];
-    const data = await this.send<{ used: Rows; later: Rows }>("touchUses", { names: [...names], at });
-    return [...data.used.returning, ...data.later.returning].map((row) => row.role_name);
+    const rows = await this.sendPerRow("touchUses", names, { at });
+    return rows.map((row) => row.role_name);
   }
 
   async adopt(roles: readonly CombinedRoleEntry[], at: number): Promise<void> {
@@ -72,11 +74,8 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
     const idle = await this.send<{ idle: { role_name: string }[] }>("idleRoles", { idleBefore, now, limit });
     if (idle.idle.length === 0) return [];
     const names = idle.idle.map((row) => row.role_name);
-    const data = await this.send<{ claimed: { returning: { role_name: string; parent_roles: string }[] } }>(
-      "claim",
-      { names, idleBefore, now, until },
-    );
-    return data.claimed.returning.map((row) => ledgerEntry(row.role_name, row.parent_roles));
+    const rows = await this.sendPerRow("claim", names, { idleBefore, now, until });
+    return rows.map((row) => ledgerEntry(row.role_name, row.parent_roles));
   }
 
   async forget(names: readonly string[]): Promise<void> {
@@ -97,16 +96,32 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
     });
   }
 
-  private async send<T = unknown>(
+  private send<T = unknown>(
     operation: keyof ReturnType<typeof ledgerDocuments>,
     variables: Record<string, unknown>,
   ): Promise<T> {
+    return this.request<T>(operation, this.documents[operation], variables);
+  }
+
+  // The rows of `names` written one at a time in name order; answers the rows every field returned.
+  private async sendPerRow(
+    operation: keyof typeof PER_ROW,
+    names: readonly string[],
+    variables: Record<string, unknown>,
+  ): Promise<RowOf[]> {
+    const sorted = [...new Set(names)].sort();
+    const document = perRowDocument(this.names.combinedRoles, operation, sorted.length);
+    const perRow = Object.fromEntries(sorted.map((name, i) => [`n${i}`, name]));
+    const data = await this.request<Record<string, { returning: RowOf[] }>>(operation, document, {
+      ...variables,
+      ...perRow,
+    });
+    return Object.values(data).flatMap((field) => field.returning);
+  }
+
+  private async request<T>(operation: string, document: DocumentNode, variables: Record<string, unknown>) {
     try {
-      return await this.transport.request<T>(
-        `combined roles: ${operation}`,
-        this.documents[operation],
-        variables,
-      );
+      return await this.transport.request<T>(`combined roles: ${operation}`, document, variables);
     } catch (error) {
       if (error instanceof Error && UNTRACKED.test(error.message)) {
         throw new CombinedRoleLedgerMissing("the combined-role ledger tables are not tracked", {
@@ -138,13 +153,6 @@ function ledgerDocuments(n: HasuraNames) {
   added: insert_${t}(objects: $rows,
     on_conflict: { constraint: rolemapping_combined_roles_pkey, update_columns: [] }) { returning { role_name } }
 }`),
-    // Without GREATEST: rows used earlier move to $at, rows used later only lose an expired hold; both answer.
-    touchUses: prepareDocument(`mutation TouchCombinedRoleUses($names: [String!]!, $at: bigint!) {
-  used: update_${t}(where: { role_name: { _in: $names }, last_used_ms: { _lte: $at }, ${notHeld} },
-    _set: { last_used_ms: $at, drop_until_ms: null }) { returning { role_name } }
-  later: update_${t}(where: { role_name: { _in: $names }, last_used_ms: { _gt: $at }, ${notHeld} },
-    _set: { drop_until_ms: null }) { returning { role_name } }
-}`),
     adopt: prepareDocument(`mutation AdoptCombinedRoles($rows: [${t}_insert_input!]!) {
   insert_${t}(objects: $rows, on_conflict: { constraint: rolemapping_combined_roles_pkey, update_columns: [] }) {
     affected_rows
@@ -163,12 +171,6 @@ function ledgerDocuments(n: HasuraNames) {
       _or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $now } }] },
     order_by: { last_used_ms: asc }, limit: $limit) { role_name }
 }`),
-    claim:
-      prepareDocument(`mutation ClaimIdleCombinedRoles($names: [String!]!, $idleBefore: bigint!, $now: bigint!, $until: bigint!) {
-  claimed: update_${t}(where: { role_name: { _in: $names }, last_used_ms: { _lt: $idleBefore },
-      _or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $now } }] },
-    _set: { drop_until_ms: $until }) { returning { role_name parent_roles } }
-}`),
     read: prepareDocument(`query ReadCombinedRoles($names: [String!]!) {
   rows: ${t}(where: { role_name: { _in: $names } }) { role_name drop_until_ms }
 }`),
@@ -176,4 +178,41 @@ function ledgerDocuments(n: HasuraNames) {
   delete_${t}(where: { role_name: { _in: $names } }) { affected_rows }
 }`),
   };
+}
+
+// The writes of several rows: fields per row, `$n<i>` its name. A document's mutation fields run one after another
+// in one transaction, so rows in name order are locked in name order by every replica: two never deadlock, as one
+// update over all of them (locking in whatever order its plan meets them) and a second one could.
+const PER_ROW = {
+  // Without GREATEST: a row used earlier moves to $at, a row used later only loses an expired hold; both answer.
+  touchUses: {
+    variables: "$at: bigint!",
+    fields: (t: string, n: string) => {
+      const notHeld = `_or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $at } }]`;
+      return [
+        `update_${t}(where: { role_name: { _eq: ${n} }, last_used_ms: { _lte: $at }, ${notHeld} },
+    _set: { last_used_ms: $at, drop_until_ms: null }) { returning { role_name } }`,
+        `update_${t}(where: { role_name: { _eq: ${n} }, last_used_ms: { _gt: $at }, ${notHeld} },
+    _set: { drop_until_ms: null }) { returning { role_name } }`,
+      ];
+    },
+  },
+  claim: {
+    variables: "$idleBefore: bigint!, $now: bigint!, $until: bigint!",
+    fields: (t: string, n: string) => [
+      `update_${t}(where: { role_name: { _eq: ${n} }, last_used_ms: { _lt: $idleBefore },
+      _or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $now } }] },
+    _set: { drop_until_ms: $until }) { returning { role_name parent_roles } }`,
+    ],
+  },
+} as const;
+
+// Built per call, as its length follows the rows; the contract tests parse every kind.
+function perRowDocument(t: string, operation: keyof typeof PER_ROW, count: number): DocumentNode {
+  const { variables, fields } = PER_ROW[operation];
+  const names = Array.from({ length: count }, (_, i) => `$n${i}: String!`);
+  const body = names.flatMap((_, i) => fields(t, `$n${i}`).map((field, f) => `  r${i}_${f}: ${field}`));
+  return prepareDocument(
+    `mutation ${operation}(${[variables, ...names].join(", ")}) {\n${body.join("\n")}\n}`,
+  );
 }
