@@ -56,6 +56,16 @@ export interface CombinedRoleLedger {
   claimIdle(idleBefore: number, now: number, until: number, limit: number): Promise<CombinedRoleEntry[]>;
   /** Removes the rows of roles dropped from the metadata. */
   forget(names: readonly string[]): Promise<void>;
+  /**
+   * Whether the row of `name` is still held until `until`, by the claim that set that hold: no use cancelled it
+   * (after it ended) and no other sweeper took the role over since.
+   */
+  holds(name: string, until: number): Promise<boolean>;
+  /**
+   * Removes the row of a role dropped under the hold until `until`, and only while that hold is on it: a row another
+   * sweeper took over, or a use recorded since, stays. Resolves true when it removed the row.
+   */
+  forgetHeld(name: string, until: number): Promise<boolean>;
 }
 
 /** The store has no ledger table (deploy/sql/004_combined_roles.sql not applied): idle roles are kept. */

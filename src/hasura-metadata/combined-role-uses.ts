@@ -116,24 +116,46 @@ export class CombinedRoleUses {
     drop: (role: CombinedRoleEntry) => Promise<void>,
   ): Promise<void> {
     const now = this.now();
-    const holdMs = (SWEEP_MAX + 2) * this.createTimeoutMs + 60_000;
-    const taken = await this.ledger((ledger) => ledger.takeSweep(this.options.holder, now, now + holdMs));
+    const until = now + (SWEEP_MAX + 2) * this.createTimeoutMs + 60_000;
+    const taken = await this.ledger((ledger) => ledger.takeSweep(this.options.holder, now, until));
     if (!taken) return;
     const entries = [...known].map(([name, parents]) => ({ name, parents }));
     await this.ledger((ledger) => ledger.adopt(entries, now));
     const idleBefore = now - this.options.idleMs;
-    const claimed = await this.ledger((ledger) => ledger.claimIdle(idleBefore, now, now + holdMs, SWEEP_MAX));
-    for (const role of claimed ?? []) {
-      this.trusted.delete(role.name);
-      this.used.delete(role.name);
-      await drop(role);
-      await this.ledger((ledger) => ledger.forget([role.name]));
-    }
+    const claimed = await this.ledger((ledger) => ledger.claimIdle(idleBefore, now, until, SWEEP_MAX));
+    await this.dropClaimed(claimed ?? [], until, drop);
   }
 
   /** Forgets what is known of roles no longer in the metadata. */
   keepOnly(known: ReadonlyMap<string, readonly string[]>): void {
     for (const name of this.trusted.keys()) if (!known.has(name)) this.trusted.delete(name);
+  }
+
+  // One at a time, each forgotten once dropped, under this sweep's hold only: past it a use may cancel the claim,
+  // or another sweeper take the role over.
+  private async dropClaimed(
+    claimed: readonly CombinedRoleEntry[],
+    until: number,
+    drop: (role: CombinedRoleEntry) => Promise<void>,
+  ): Promise<void> {
+    for (const role of claimed) {
+      const hold = await this.holdOf(role.name, until);
+      if (hold === "over") return;
+      if (hold === "lost") continue;
+      this.trusted.delete(role.name);
+      this.used.delete(role.name);
+      await drop(role);
+      await this.ledger((ledger) => ledger.forgetHeld(role.name, until));
+    }
+  }
+
+  // A drop starts only if it ends before the hold does, by this clock, and the ledger still shows this hold (a
+  // replica whose clock runs ahead of this one may have ended it).
+  private async holdOf(name: string, until: number): Promise<"ours" | "lost" | "over"> {
+    const lasts = () => this.now() + this.createTimeoutMs < until;
+    if (!lasts()) return "over";
+    if (!(await this.ledger((ledger) => ledger.holds(name, until)))) return "lost";
+    return lasts() ? "ours" : "over";
   }
 
   private trust(name: string, at: number): void {

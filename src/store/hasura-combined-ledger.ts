@@ -83,6 +83,16 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
     await this.send("forget", { names: [...names] });
   }
 
+  async holds(name: string, until: number): Promise<boolean> {
+    const data = await this.send<{ rows: unknown[] }>("holds", { name, until });
+    return data.rows.length === 1;
+  }
+
+  async forgetHeld(name: string, until: number): Promise<boolean> {
+    const data = await this.send<{ forgotten: { affected_rows: number } }>("forgetHeld", { name, until });
+    return data.forgotten.affected_rows === 1;
+  }
+
   private async heldOf(names: readonly string[], at: number): Promise<string[]> {
     const data = await this.send<{ rows: { role_name: string; drop_until_ms: number | string | null }[] }>(
       "read",
@@ -176,6 +186,12 @@ function ledgerDocuments(n: HasuraNames) {
 }`),
     forget: prepareDocument(`mutation ForgetCombinedRoles($names: [String!]!) {
   delete_${t}(where: { role_name: { _in: $names } }) { affected_rows }
+}`),
+    holds: prepareDocument(`query HoldsCombinedRole($name: String!, $until: bigint!) {
+  rows: ${t}(where: { role_name: { _eq: $name }, drop_until_ms: { _eq: $until } }) { role_name }
+}`),
+    forgetHeld: prepareDocument(`mutation ForgetHeldCombinedRole($name: String!, $until: bigint!) {
+  forgotten: delete_${t}(where: { role_name: { _eq: $name }, drop_until_ms: { _eq: $until } }) { affected_rows }
 }`),
   };
 }

@@ -104,6 +104,23 @@ export class SqlCombinedRoleLedger implements CombinedRoleLedger {
     ]);
   }
 
+  async holds(name: string, until: number): Promise<boolean> {
+    const rows = await this.run(
+      `SELECT 1 FROM ${this.s}.rolemapping_combined_roles WHERE role_name = $1 AND drop_until_ms = $2`,
+      [name, until],
+    );
+    return rows.length === 1;
+  }
+
+  async forgetHeld(name: string, until: number): Promise<boolean> {
+    const rows = await this.run(
+      `DELETE FROM ${this.s}.rolemapping_combined_roles WHERE role_name = $1 AND drop_until_ms = $2
+       RETURNING role_name`,
+      [name, until],
+    );
+    return rows.length === 1;
+  }
+
   private async run(text: string, params: readonly unknown[]): Promise<SqlRow[]> {
     try {
       return await this.db.query(text, params);

@@ -9,12 +9,15 @@ import { RecordingLogger } from "../support/recording-logger.js";
 // COMBINED_ROLE_IDLE_S across replicas: several registries over one metadata and one ledger, on one injected clock.
 const IDLE_MS = 7 * 24 * 3600_000;
 const PARENTS = ["orders", "sales"];
+// Longer than any sweep's hold.
+const HOUR_MS = 3600_000;
 
 /** Hasura's inherited roles in memory, with every call recorded, and a gate to hold drops. */
 function fakeMetadata() {
   const roles = new Map<string, readonly string[]>();
   const calls: string[] = [];
   let held: Promise<void> | undefined;
+  let nextDropHeld: Promise<void> | undefined;
   let exportHeld: Promise<void> | undefined;
   const call = (async (type: string, args: Record<string, unknown>) => {
     const name = args.role_name as string;
@@ -30,7 +33,9 @@ function fakeMetadata() {
     }
     if (type === "add_inherited_role") roles.set(name, args.role_set as string[]);
     if (type === "drop_inherited_role") {
-      await held;
+      const onItsWay = nextDropHeld;
+      nextDropHeld = undefined;
+      await Promise.all([held, onItsWay]);
       if (!roles.delete(name)) throw new MetadataApiError("not-exists", "no such role", 400);
     }
     return { message: "success" };
@@ -49,7 +54,13 @@ function fakeMetadata() {
     exportHeld = new Promise((resolve) => (release = resolve));
     return release;
   };
-  return { roles, calls, call, hold, holdNextExport };
+  // The next drop (only) waits until released.
+  const holdNextDrop = () => {
+    let release!: () => void;
+    nextDropHeld = new Promise((resolve) => (release = resolve));
+    return release;
+  };
+  return { roles, calls, call, hold, holdNextExport, holdNextDrop };
 }
 
 function cluster(replicas: number) {
@@ -230,6 +241,73 @@ describe("combined roles idle on every replica", () => {
     await refreshing;
     expect(b!.registry.roles().has("rm_r")).toBe(false);
     expect(await answer(b!.registry, "rm_r")).toBe("made");
+  });
+
+  it("stops dropping once the sweep's hold is over: a use recorded since keeps its role", async () => {
+    const { clock, metadata, nodes } = cluster(2);
+    const [a, b] = nodes;
+    for (const name of ["rm_1", "rm_2", "rm_3"]) {
+      await answer(a!.registry, name);
+      clock.now += 1;
+    }
+    clock.now += IDLE_MS;
+    const release = metadata.holdNextDrop();
+    const sweeping = a!.registry.upkeep();
+    await expect.poll(() => metadata.calls.at(-1)).toBe("drop_inherited_role rm_1");
+    // The first drop outlasts the sweep's hold: b's use of rm_2 is recorded, and b answers it from then on.
+    clock.now += HOUR_MS;
+    expect(await answer(b!.registry, "rm_2")).toBe("made");
+    release();
+    await sweeping;
+    expect(metadata.calls.filter((call) => call.startsWith("drop_"))).toEqual(["drop_inherited_role rm_1"]);
+    expect([metadata.roles.has("rm_2"), await answer(b!.registry, "rm_2")]).toEqual([true, "warm"]);
+    // rm_3, unused, is left to the next sweep.
+    await a!.registry.upkeep();
+    expect(metadata.calls.filter((call) => call.startsWith("drop_")).at(-1)).toBe("drop_inherited_role rm_3");
+  });
+
+  it("drops no claimed role the ledger no longer shows held: one dropped with its parent and made again", async () => {
+    const { clock, metadata, ledger, nodes } = cluster(3);
+    const [a, b, c] = nodes;
+    await a!.registry.ensure("rm_1", ["orders", "stock"]);
+    clock.now += 1;
+    await answer(a!.registry, "rm_2");
+    clock.now += IDLE_MS + 1;
+    const release = metadata.holdNextDrop();
+    const sweeping = a!.registry.upkeep();
+    await expect.poll(() => metadata.calls.at(-1)).toBe("drop_inherited_role rm_1");
+    // Meanwhile (no clock moves) b's DeleteRole drops rm_2 and forgets its row; c makes it again.
+    await b!.registry.dropWithParent("sales");
+    await c!.registry.ensure("rm_2", PARENTS);
+    expect(ledger.rows.get("rm_2")?.dropUntil).toBeUndefined();
+    release();
+    await sweeping;
+    expect(metadata.roles.has("rm_2")).toBe(true);
+    expect(drops(a!.logger).map((entry) => (entry.obj as { role: string }).role)).toEqual(["rm_1"]);
+  });
+
+  it("forgets a dropped role only under its own hold: one another sweeper took over stays held", async () => {
+    const { clock, metadata, ledger, nodes } = cluster(2);
+    const [a, b] = nodes;
+    await answer(a!.registry, "rm_r");
+    clock.now += IDLE_MS + 1;
+    const releaseA = metadata.holdNextDrop();
+    const sweepingA = a!.registry.upkeep();
+    await expect.poll(() => metadata.calls.at(-1)).toBe("drop_inherited_role rm_r");
+    // a's drop outlasts its hold: b's sweep claims the role and drops it too.
+    clock.now += HOUR_MS;
+    const releaseB = metadata.holdNextDrop();
+    const sweepingB = b!.registry.upkeep();
+    await expect.poll(() => metadata.calls.filter((call) => call.startsWith("drop_")).length).toBe(2);
+    const heldByB = ledger.rows.get("rm_r")?.dropUntil;
+    expect(heldByB).toBeGreaterThan(clock.now);
+    releaseA();
+    await sweepingA;
+    // Still b's to drop: a use meanwhile waits for b's drop instead of finding no row and making the role.
+    expect(ledger.rows.get("rm_r")?.dropUntil).toBe(heldByB);
+    releaseB();
+    await sweepingB;
+    expect(ledger.rows.has("rm_r")).toBe(false);
   });
 
   it("sweeps on one replica at a time, at most SWEEP_MAX roles per sweep", async () => {

@@ -135,6 +135,34 @@ describe.each(backends)("combined-role ledger on %s", (_name, open) => {
     ]);
   });
 
+  it("tells whether a claim still holds a role, and forgets a role only under the hold it was dropped under", async () => {
+    if (!backend) return;
+    const ledger = await backend.ledger();
+    await ledger.recordUses([role("rm_a")], 100);
+    await ledger.recordUses([role("rm_b")], 200);
+    expect(await ledger.claimIdle(1_000, 2_000, 3_000, 10)).toHaveLength(2);
+    expect([await ledger.holds("rm_a", 3_000), await ledger.holds("rm_a", 2_999)]).toEqual([true, false]);
+    // The hold ended: another sweeper claimed rm_a, a use cancelled the claim of rm_b.
+    expect(await ledger.claimIdle(1_000, 3_000, 5_000, 1)).toEqual([role("rm_a")]);
+    expect(await ledger.recordUses([role("rm_b")], 3_500)).toEqual({ dropping: [], added: [] });
+    const held = ["rm_a", "rm_b", "rm_none"].map((name) => ledger.holds(name, 3_000));
+    expect([...(await Promise.all(held)), await ledger.holds("rm_a", 5_000)]).toEqual([
+      false,
+      false,
+      false,
+      true,
+    ]);
+    expect([await ledger.forgetHeld("rm_a", 3_000), await ledger.forgetHeld("rm_b", 3_000)]).toEqual([
+      false,
+      false,
+    ]);
+    expect(await ledger.forgetHeld("rm_a", 5_000)).toBe(true);
+    expect(await ledger.recordUses([role("rm_a"), role("rm_b")], 6_000)).toEqual({
+      dropping: [],
+      added: ["rm_a"],
+    });
+  });
+
   it("adopts only roles without a row", async () => {
     if (!backend) return;
     const ledger = await backend.ledger();

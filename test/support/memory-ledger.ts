@@ -80,6 +80,18 @@ export class MemoryLedger implements CombinedRoleLedger {
     for (const name of names) this.rows.delete(name);
   }
 
+  async holds(name: string, until: number): Promise<boolean> {
+    this.check();
+    return this.rows.get(name)?.dropUntil === until;
+  }
+
+  async forgetHeld(name: string, until: number): Promise<boolean> {
+    this.check();
+    if (this.rows.get(name)?.dropUntil !== until) return false;
+    this.rows.delete(name);
+    return true;
+  }
+
   private check(): void {
     if (this.down) throw new UnavailableError("ledger: store unreachable");
   }
