@@ -66,6 +66,13 @@ export async function startTestSidecar(
 ): Promise<RunningSidecar> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), "rolemapper-test-")));
   const config = loadConfig({ ...BASE_ENV, ROLEMAPPING_DATA_DIR: dir, ...env });
+  // A directory made here is fresh: its embedded store starts from a copy of a pristine cluster, not initdb.
+  const fresh = dataDir === undefined && config.store.dataDir === dir;
+  if (fresh && config.store.kind === "embedded" && overrides.store === undefined) {
+    // Loaded only here: a sidecar child process on a FakeStore (test/hardening) never loads vitest or PGlite.
+    const { seedPristineCluster } = await import("./pglite-template.js");
+    await seedPristineCluster(dir);
+  }
   const log = new RecordingLogger(config.logLevel);
   const sidecar = await startSidecar(config, log.pino, overrides);
   const ports = sidecar.ports();
