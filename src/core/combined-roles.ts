@@ -66,6 +66,8 @@ export interface CombinedRoleLedger {
    * sweeper took over, or a use recorded since, stays. Resolves true when it removed the row.
    */
   forgetHeld(name: string, until: number): Promise<boolean>;
+  /** Ends the hold until `until` of the rows of `names` claimed and not dropped; a row held otherwise is left. */
+  release(names: readonly string[], until: number): Promise<void>;
 }
 
 /** The store has no ledger table (deploy/sql/004_combined_roles.sql not applied): idle roles are kept. */

@@ -1,7 +1,7 @@
 import type { CombinedRoleEntry, CombinedRoles } from "../core/combined-roles.js";
 import { UnavailableError } from "../core/errors.js";
 import type { CoreLogger } from "../core/logger-port.js";
-import { CombinedRoleUses, type IdleDropOptions } from "./combined-role-uses.js";
+import { CombinedRoleUses, IdleDropFailed, type IdleDropOptions } from "./combined-role-uses.js";
 import { MetadataApiError, type MetadataCall } from "./metadata-client.js";
 
 /** What the registry is built from. */
@@ -148,19 +148,13 @@ export class CombinedRoleRegistry implements CombinedRoles {
     }
   }
 
-  // A sweep's failed drop was logged and counted by `drop`; any other failure of a step is the ledger's.
+  // A sweep's failed drops were logged and counted by `dropIdle`; any other failure of a step is the ledger's.
   private async ledgerStep(step: string, failed: string[], run: () => Promise<void>): Promise<void> {
     try {
       await run();
     } catch (error) {
       failed.push(step);
-      if (error instanceof IdleDropFailed) {
-        this.options.logger.warn(
-          { event: "combined_role_drop_failed", role: error.role, err: describe(error.cause) },
-          "combined roles: an idle role could not be dropped; a later sweep claims it again",
-        );
-        return;
-      }
+      if (error instanceof IdleDropFailed) return;
       this.options.onEvent?.("ledger_failed");
       this.options.logger.warn(
         { event: "combined_roles_ledger_failed", step, err: describe(error) },
@@ -191,7 +185,16 @@ export class CombinedRoleRegistry implements CombinedRoles {
     try {
       await done;
     } catch (error) {
-      throw new IdleDropFailed(role.name, error);
+      this.options.logger.warn(
+        {
+          event: "combined_role_drop_failed",
+          role: role.name,
+          parent_roles: role.parents,
+          err: describe(error),
+        },
+        "combined roles: an idle role could not be dropped; it is released, and a later sweep claims it again",
+      );
+      throw error;
     } finally {
       this.dropping.delete(role.name);
     }
@@ -281,17 +284,6 @@ export class CombinedRoleRegistry implements CombinedRoles {
     throw new UnavailableError(`combined roles: Hasura's metadata API failed (${call}): ${describe(error)}`, {
       cause: error,
     });
-  }
-}
-
-/** A sweep's drop refused by Hasura's metadata API (already logged as such), not a failure of the ledger. */
-class IdleDropFailed extends Error {
-  constructor(
-    readonly role: string,
-    cause: unknown,
-  ) {
-    super(`combined roles: dropping idle "${role}" failed: ${describe(cause)}`, { cause });
-    this.name = "IdleDropFailed";
   }
 }
 

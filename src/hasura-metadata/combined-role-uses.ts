@@ -132,21 +132,40 @@ export class CombinedRoleUses {
   }
 
   // One at a time, each forgotten once dropped, under this sweep's hold only: past it a use may cancel the claim,
-  // or another sweeper take the role over.
+  // or another sweeper take the role over. A role not dropped is released at once: requests needing it would
+  // otherwise wait for the hold to end, and be denied.
   private async dropClaimed(
     claimed: readonly CombinedRoleEntry[],
     until: number,
     drop: (role: CombinedRoleEntry) => Promise<void>,
   ): Promise<void> {
-    for (const role of claimed) {
+    const failed: string[] = [];
+    let firstError: unknown;
+    for (const [i, role] of claimed.entries()) {
       const hold = await this.holdOf(role.name, until);
-      if (hold === "over") return;
+      if (hold === "over") {
+        await this.ledger((ledger) =>
+          ledger.release(
+            claimed.slice(i).map((r) => r.name),
+            until,
+          ),
+        );
+        break;
+      }
       if (hold === "lost") continue;
       this.trusted.delete(role.name);
       this.used.delete(role.name);
-      await drop(role);
+      try {
+        await drop(role);
+      } catch (error) {
+        // One refused drop (logged and counted by `drop`) does not keep the others from being dropped.
+        if (failed.push(role.name) === 1) firstError = error;
+        await this.ledger((ledger) => ledger.release([role.name], until));
+        continue;
+      }
       await this.ledger((ledger) => ledger.forgetHeld(role.name, until));
     }
+    if (failed.length > 0) throw new IdleDropFailed(failed, firstError);
   }
 
   // A drop starts only if it ends before the hold does, by this clock, and the ledger still shows this hold (a
@@ -177,5 +196,16 @@ export class CombinedRoleUses {
       );
       return undefined;
     }
+  }
+}
+
+/** Idle roles a sweep claimed but could not drop, each logged and counted as it failed; their holds are released. */
+export class IdleDropFailed extends Error {
+  constructor(
+    readonly roles: readonly string[],
+    cause: unknown,
+  ) {
+    super(`combined roles: dropping idle ${roles.map((role) => `"${role}"`).join(", ")} failed`, { cause });
+    this.name = "IdleDropFailed";
   }
 }

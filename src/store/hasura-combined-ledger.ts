@@ -93,6 +93,11 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
     return data.forgotten.affected_rows === 1;
   }
 
+  async release(names: readonly string[], until: number): Promise<void> {
+    if (names.length === 0) return;
+    await this.sendPerRow("release", names, { until });
+  }
+
   private async heldOf(names: readonly string[], at: number): Promise<string[]> {
     const data = await this.send<{ rows: { role_name: string; drop_until_ms: number | string | null }[] }>(
       "read",
@@ -219,6 +224,13 @@ const PER_ROW = {
       `update_${t}(where: { role_name: { _eq: ${n} }, last_used_ms: { _lt: $idleBefore },
       _or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $now } }] },
     _set: { drop_until_ms: $until }) { returning { role_name parent_roles } }`,
+    ],
+  },
+  release: {
+    variables: "$until: bigint!",
+    fields: (t: string, n: string) => [
+      `update_${t}(where: { role_name: { _eq: ${n} }, drop_until_ms: { _eq: $until } },
+    _set: { drop_until_ms: null }) { returning { role_name } }`,
     ],
   },
 } as const;

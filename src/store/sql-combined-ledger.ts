@@ -121,6 +121,19 @@ export class SqlCombinedRoleLedger implements CombinedRoleLedger {
     return rows.length === 1;
   }
 
+  async release(names: readonly string[], until: number): Promise<void> {
+    if (names.length === 0) return;
+    // In name order, as touchUses locks them.
+    await this.run(
+      `UPDATE ${this.s}.rolemapping_combined_roles SET drop_until_ms = NULL
+       WHERE role_name IN (
+         SELECT role_name FROM ${this.s}.rolemapping_combined_roles
+         WHERE role_name = ANY($1::text[]) AND drop_until_ms = $2 ORDER BY role_name FOR UPDATE)
+       AND drop_until_ms = $2`,
+      [[...names], until],
+    );
+  }
+
   private async run(text: string, params: readonly unknown[]): Promise<SqlRow[]> {
     try {
       return await this.db.query(text, params);

@@ -16,6 +16,8 @@ const HOUR_MS = 3600_000;
 function fakeMetadata() {
   const roles = new Map<string, readonly string[]>();
   const calls: string[] = [];
+  // Roles whose drop Hasura refuses.
+  const undroppable = new Set<string>();
   let held: Promise<void> | undefined;
   let nextDropHeld: Promise<void> | undefined;
   let exportHeld: Promise<void> | undefined;
@@ -36,6 +38,8 @@ function fakeMetadata() {
       const onItsWay = nextDropHeld;
       nextDropHeld = undefined;
       await Promise.all([held, onItsWay]);
+      if (undroppable.has(name))
+        throw new MetadataApiError("unexpected", "drop_inherited_role: refused", 500);
       if (!roles.delete(name)) throw new MetadataApiError("not-exists", "no such role", 400);
     }
     return { message: "success" };
@@ -60,7 +64,7 @@ function fakeMetadata() {
     nextDropHeld = new Promise((resolve) => (release = resolve));
     return release;
   };
-  return { roles, calls, call, hold, holdNextExport, holdNextDrop };
+  return { roles, calls, call, hold, holdNextExport, holdNextDrop, undroppable };
 }
 
 function cluster(replicas: number) {
@@ -244,7 +248,7 @@ describe("combined roles idle on every replica", () => {
   });
 
   it("stops dropping once the sweep's hold is over: a use recorded since keeps its role", async () => {
-    const { clock, metadata, nodes } = cluster(2);
+    const { clock, metadata, ledger, nodes } = cluster(2);
     const [a, b] = nodes;
     for (const name of ["rm_1", "rm_2", "rm_3"]) {
       await answer(a!.registry, name);
@@ -261,7 +265,8 @@ describe("combined roles idle on every replica", () => {
     await sweeping;
     expect(metadata.calls.filter((call) => call.startsWith("drop_"))).toEqual(["drop_inherited_role rm_1"]);
     expect([metadata.roles.has("rm_2"), await answer(b!.registry, "rm_2")]).toEqual([true, "warm"]);
-    // rm_3, unused, is left to the next sweep.
+    // rm_3, unused, is released and left to the next sweep.
+    expect(ledger.rows.get("rm_3")?.dropUntil).toBeUndefined();
     await a!.registry.upkeep();
     expect(metadata.calls.filter((call) => call.startsWith("drop_")).at(-1)).toBe("drop_inherited_role rm_3");
   });
@@ -308,6 +313,36 @@ describe("combined roles idle on every replica", () => {
     releaseB();
     await sweepingB;
     expect(ledger.rows.has("rm_r")).toBe(false);
+  });
+
+  it("goes on after a drop Hasura refuses, which is logged and counted, and releases that role at once", async () => {
+    const { clock, metadata, ledger, nodes } = cluster(1);
+    const [a] = nodes;
+    for (const name of ["rm_1", "rm_2", "rm_3"]) {
+      await answer(a!.registry, name);
+      clock.now += 1;
+    }
+    clock.now += IDLE_MS;
+    metadata.undroppable.add("rm_2");
+    await expect(a!.registry.upkeep()).rejects.toThrow("combined roles: sweep failed");
+    expect([...metadata.roles.keys()]).toEqual(["rm_2"]);
+    const failed = a!.logger.entries.filter(
+      (entry) => (entry.obj as { event?: string }).event === "combined_role_drop_failed",
+    );
+    expect(failed.map((entry) => entry.obj)).toEqual([
+      {
+        event: "combined_role_drop_failed",
+        role: "rm_2",
+        parent_roles: PARENTS,
+        err: "combined roles: Hasura's metadata API failed (drop_inherited_role): drop_inherited_role: refused",
+      },
+    ]);
+    // Counted as rolemapper_combined_roles_total{event="failed"}; the ledger did not fail.
+    expect(a!.events.slice(3)).toEqual(["dropped", "failed", "dropped"]);
+    expect(a!.logger.events()).not.toContain("combined_roles_ledger_failed");
+    // Released: a request needing it is answered now, not denied until the sweep's hold ends.
+    expect(ledger.rows.get("rm_2")?.dropUntil).toBeUndefined();
+    expect(await answer(a!.registry, "rm_2")).toBe("made");
   });
 
   it("sweeps on one replica at a time, at most SWEEP_MAX roles per sweep", async () => {

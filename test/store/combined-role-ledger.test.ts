@@ -163,6 +163,22 @@ describe.each(backends)("combined-role ledger on %s", (_name, open) => {
     });
   });
 
+  it("releases the rows still held until `until`, leaving those another claim holds", async () => {
+    if (!backend) return;
+    const ledger = await backend.ledger();
+    await ledger.recordUses([role("rm_a")], 100);
+    await ledger.recordUses([role("rm_b")], 200);
+    await ledger.recordUses([role("rm_c")], 300);
+    expect(await ledger.claimIdle(1_000, 2_000, 3_000, 2)).toEqual([role("rm_a"), role("rm_b")]);
+    expect(await ledger.claimIdle(1_000, 2_000, 4_000, 10)).toEqual([role("rm_c")]);
+    await ledger.release(["rm_c", "rm_b", "rm_a", "rm_none"], 3_000);
+    // A use of the released ones is recorded at once; rm_c is still being dropped.
+    expect(await ledger.recordUses([role("rm_a"), role("rm_b"), role("rm_c")], 2_500)).toEqual({
+      dropping: ["rm_c"],
+      added: [],
+    });
+  });
+
   it("adopts only roles without a row", async () => {
     if (!backend) return;
     const ledger = await backend.ledger();

@@ -92,6 +92,14 @@ export class MemoryLedger implements CombinedRoleLedger {
     return true;
   }
 
+  async release(names: readonly string[], until: number): Promise<void> {
+    this.check();
+    for (const name of names) {
+      const row = this.rows.get(name);
+      if (row?.dropUntil === until) row.dropUntil = undefined;
+    }
+  }
+
   private check(): void {
     if (this.down) throw new UnavailableError("ledger: store unreachable");
   }
