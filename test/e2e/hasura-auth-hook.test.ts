@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPgliteClient } from "../../src/store/pglite-client.js";
+import { openPristinePglite } from "../support/pglite-template.js";
 import type { SqlClient } from "../../src/store/sql-client.js";
 import { createHasuraStore } from "../../src/store/hasura-store.js";
 import { postGraphQL } from "../support/hasura/post-graphql.js";
@@ -36,7 +36,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
-  client = await openPgliteClient(undefined);
+  client = await openPristinePglite();
   standIn = await startHasuraStandIn({
     client,
     adminSecret: "admin-secret",

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openPgliteClient } from "../../src/store/pglite-client.js";
+import { openPristinePglite } from "../support/pglite-template.js";
 import type { SqlClient } from "../../src/store/sql-client.js";
 import { startHasuraStandIn, type HasuraStandIn } from "../support/hasura/server.js";
 import { JwksIssuer } from "../support/jwks-issuer.js";
@@ -18,7 +18,7 @@ let token: string;
 
 beforeAll(async () => {
   issuer = await JwksIssuer.start();
-  client = await openPgliteClient(undefined);
+  client = await openPristinePglite();
   hasura = await startHasuraStandIn({ client, adminSecret: SECRET });
   port = Number(new URL(hasura.url).port);
   running = await startTestSidecar({

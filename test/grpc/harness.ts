@@ -4,7 +4,7 @@ import type { VerifiedToken } from "../../src/core/identity.js";
 import { MappingService, type MappingLimits } from "../../src/core/mapping-service.js";
 import { OperationCache } from "../../src/core/operation-cache.js";
 import { SnapshotSync } from "../../src/core/snapshot-sync.js";
-import { openPgliteClient } from "../../src/store/pglite-client.js";
+import { openPristinePglite } from "../support/pglite-template.js";
 import type { RoleMappingStore } from "../../src/core/store-port.js";
 import { createSqlStore } from "../../src/store/sql-store.js";
 import { RecordingLogger } from "../support/recording-logger.js";
@@ -66,7 +66,7 @@ export const CONSUMER_TOKENS: Readonly<Record<string, Record<string, unknown>>> 
   "bob-token": { unique_name: "bob@corp.com", groups: [] },
 };
 
-/** Everything the API transports are built on: the real SQL store on in-memory PGlite, synced, and a clock. */
+/** Everything the API transports are built on: the real SQL store on a fresh PGlite, synced, and a clock. */
 export interface ApiFixture {
   readonly service: MappingService;
   readonly authorizer: Authorizer;
@@ -86,9 +86,9 @@ export interface ApiFixture {
 /** The staleness bound of the fixture's SnapshotSync. */
 export const MAX_STALENESS_MS = 60_000;
 
-/** Opens the SQL store on a fresh in-memory PGlite and builds the core on it. */
+/** Opens the SQL store on a fresh PGlite and builds the core on it. */
 export async function openApiFixture(limits?: MappingLimits): Promise<ApiFixture> {
-  const client = await openPgliteClient(undefined);
+  const client = await openPristinePglite();
   const sql = await createSqlStore({ client, migrate: true });
   const { store, fail, hold } = switchable(sql);
   const log = new RecordingLogger();

@@ -5,7 +5,7 @@ import { UnavailableError } from "../../src/core/errors.js";
 import { CombinedRoleRegistry } from "../../src/hasura-metadata/combined-role-registry.js";
 import { createMetadataClient, MetadataApiError } from "../../src/hasura-metadata/metadata-client.js";
 import { createHasuraStore } from "../../src/store/hasura-store.js";
-import { openPgliteClient } from "../../src/store/pglite-client.js";
+import { openPristinePglite } from "../support/pglite-template.js";
 import type { SqlClient } from "../../src/store/sql-client.js";
 import { postGraphQL } from "../support/hasura/post-graphql.js";
 import { SAMPLE_ROWS } from "../support/hasura/sample-data.js";
@@ -18,7 +18,7 @@ let client: SqlClient;
 let hasura: HasuraStandIn;
 
 beforeAll(async () => {
-  client = await openPgliteClient(undefined);
+  client = await openPristinePglite();
   hasura = await startHasuraStandIn({
     client,
     adminSecret: SECRET,

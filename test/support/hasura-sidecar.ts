@@ -1,4 +1,4 @@
-import { openPgliteClient } from "../../src/store/pglite-client.js";
+import { openPristinePglite } from "./pglite-template.js";
 import type { SqlClient } from "../../src/store/sql-client.js";
 import { freePort } from "./free-port.js";
 import { startHasuraStandIn, type HasuraStandIn, type HasuraStandInOptions } from "./hasura/server.js";
@@ -12,7 +12,7 @@ export interface HasuraSidecarOptions {
   readonly env?: Record<string, string>;
 }
 
-/** The Hasura stand-in on an in-memory database, calling a whole sidecar as its auth hook. */
+/** The Hasura stand-in on a fresh PGlite database, calling a whole sidecar as its auth hook. */
 export interface HasuraSidecar {
   readonly issuer: JwksIssuer;
   readonly client: SqlClient;
@@ -41,7 +41,7 @@ export async function startHasuraSidecar(options: HasuraSidecarOptions): Promise
   };
   try {
     issuer = await JwksIssuer.start();
-    client = await openPgliteClient(undefined);
+    client = await openPristinePglite();
     const webhookPort = await freePort();
     const authHook = `http://127.0.0.1:${webhookPort}/v1/authenticate`;
     hasura = await startHasuraStandIn({

@@ -1,8 +1,10 @@
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { openPgliteClient } from "../../src/store/pglite-client.js";
+import type { SqlClient } from "../../src/store/sql-client.js";
 
 // PGlite's initdb costs a few seconds of CPU per fresh data directory, against well under one to copy the cluster
 // it produced. The cluster is made once per test run (by the first test file that needs it) and each sidecar gets
@@ -19,15 +21,40 @@ let template: Promise<string | undefined> | undefined;
 
 /**
  * Puts a pristine PGlite cluster into `dataDir`/pgdata (where the embedded store opens it), copied from this run's
- * template; does nothing when the run has no template directory (the store then runs initdb as in production).
+ * template; false, and nothing done, when the run has no template directory (the store then runs initdb).
  */
-export async function seedPristineCluster(dataDir: string): Promise<void> {
+export async function seedPristineCluster(dataDir: string): Promise<boolean> {
   template ??= templateCluster();
   const source = await template;
-  if (source === undefined) return;
+  if (source === undefined) return false;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   // cp(1): about a thousand small files, copied some ten times faster than by fs.cp.
   await promisify(execFile)("cp", ["-R", source, join(dataDir, "pgdata")]);
+  return true;
+}
+
+/**
+ * A fresh, empty PGlite database (as `openPgliteClient(undefined)` opens in memory): on a copy of the pristine
+ * cluster, removed again on close; in memory when the run has no template.
+ */
+export async function openPristinePglite(): Promise<SqlClient> {
+  const dir = await mkdtemp(join(tmpdir(), "rolemapper-pglite-"));
+  if (!(await seedPristineCluster(dir))) {
+    await rm(dir, { recursive: true, force: true });
+    return openPgliteClient(undefined);
+  }
+  const client = await openPgliteClient(join(dir, "pgdata"));
+  return {
+    query: (text, params) => client.query(text, params),
+    transaction: (work) => client.transaction(work),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }
 
 async function templateCluster(): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import { openPgliteClient } from "../../src/store/pglite-client.js";
+import { openPristinePglite } from "./pglite-template.js";
 import type { SqlQueryable } from "../../src/store/sql-client.js";
 import { openTestDatabase, shouldRunPostgres } from "./databases.js";
 import { startHasuraStandIn } from "./hasura/server.js";
@@ -31,7 +31,7 @@ export function sharedStores(adminSecret: string): [string, () => Promise<Shared
     [
       "Hasura",
       async () => {
-        const client = await openPgliteClient(undefined);
+        const client = await openPristinePglite();
         const hasura = await startHasuraStandIn({ client, adminSecret });
         return {
           env: { GRAPHQL_URL: hasura.url, GRAPHQL_ADMIN_SECRET: adminSecret },
