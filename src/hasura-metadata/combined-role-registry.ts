@@ -81,18 +81,31 @@ export class CombinedRoleRegistry implements CombinedRoles {
    * The background round: records this replica's uses, learns the roles from the metadata, and sweeps the
    * roles idle on every replica (COMBINED_ROLE_IDLE_S); without it, only learns. A failing ledger does not keep
    * the roles from being learnt: each failed step is logged and counted on its own, and the round fails after
-   * all (CombinedRoleUpkeepFailed, or the export's own error).
+   * all — with the export's own error, or with CombinedRoleUpkeepFailed when only the ledger's part failed (then
+   * `ledgerUpkeep` is what to try again).
    */
   async upkeep(): Promise<void> {
     const uses = this.uses;
     if (uses === undefined) return this.refresh();
     const failed: string[] = [];
-    await this.ledgerStep("flush", failed, async () => {
-      for (const name of await uses.flush(this.known)) this.known.delete(name);
-    });
+    await this.ledgerStep("flush", failed, () => this.flush(uses));
     // No sweep after a failed export: it adopts the known roles, some of which may have been dropped since.
     await this.refresh();
     await this.ledgerStep("sweep", failed, () => uses.sweep(this.known, (role) => this.dropIdle(role)));
+    if (failed.length > 0) throw new CombinedRoleUpkeepFailed(failed);
+  }
+
+  /**
+   * The ledger's part of a round alone (flush, then sweep), tried again after a round whose export succeeded but
+   * whose ledger failed. Known roles are not entered in the ledger here: only right after an export, whose roles
+   * still exist.
+   */
+  async ledgerUpkeep(): Promise<void> {
+    const uses = this.uses;
+    if (uses === undefined) return;
+    const failed: string[] = [];
+    await this.ledgerStep("flush", failed, () => this.flush(uses));
+    await this.ledgerStep("sweep", failed, () => uses.sweep(undefined, (role) => this.dropIdle(role)));
     if (failed.length > 0) throw new CombinedRoleUpkeepFailed(failed);
   }
 
@@ -146,6 +159,10 @@ export class CombinedRoleRegistry implements CombinedRoles {
       // Best effort: a row left behind is forgotten by a later sweep, whose drop finds the role gone.
       await this.options.idle?.ledger.forget([role.role_name]).catch(() => undefined);
     }
+  }
+
+  private async flush(uses: CombinedRoleUses): Promise<void> {
+    for (const name of await uses.flush(this.known)) this.known.delete(name);
   }
 
   // A sweep's failed drops were logged and counted by `dropIdle`; any other failure of a step is the ledger's.

@@ -108,19 +108,20 @@ export class CombinedRoleUses {
   }
 
   /**
-   * One sweep, unless another replica holds it: rows for the known roles without one, then at most SWEEP_MAX
-   * roles idle on every replica claimed and dropped one at a time by `drop`, each forgotten once dropped.
+   * One sweep, unless another replica holds it: rows for the roles just learnt from the metadata (`exported`)
+   * without one, then at most SWEEP_MAX roles idle on every replica claimed and dropped one at a time by `drop`,
+   * each forgotten once dropped.
    */
   async sweep(
-    known: ReadonlyMap<string, readonly string[]>,
+    exported: ReadonlyMap<string, readonly string[]> | undefined,
     drop: (role: CombinedRoleEntry) => Promise<void>,
   ): Promise<void> {
     const now = this.now();
     const until = now + (SWEEP_MAX + 2) * this.createTimeoutMs + 60_000;
     const taken = await this.ledger((ledger) => ledger.takeSweep(this.options.holder, now, until));
     if (!taken) return;
-    const entries = [...known].map(([name, parents]) => ({ name, parents }));
-    await this.ledger((ledger) => ledger.adopt(entries, now));
+    const entries = [...(exported ?? [])].map(([name, parents]) => ({ name, parents }));
+    if (entries.length > 0) await this.ledger((ledger) => ledger.adopt(entries, now));
     const idleBefore = now - this.options.idleMs;
     const claimed = await this.ledger((ledger) => ledger.claimIdle(idleBefore, now, until, SWEEP_MAX));
     await this.dropClaimed(claimed ?? [], until, drop);

@@ -10,6 +10,8 @@ export interface RetryingPeriodOptions {
   /** The first wait after a failure, doubled after each further one up to `maxRetryMs` (never past periodMs). */
   readonly firstRetryMs: number;
   readonly maxRetryMs: number;
+  /** False: rounds only until one succeeds (a retry of a part of some other round). Default true. */
+  readonly repeat?: boolean;
   /** Told of each failed round and how long until the next one. */
   readonly onFailure: (error: unknown, retryInMs: number, failures: number) => void;
   /** setTimeout that does not hold the process open, by default (tests drive their own). */
@@ -34,10 +36,15 @@ export class RetryingPeriod {
 
   constructor(private readonly options: RetryingPeriodOptions) {}
 
-  /** Starts the first round now, without waiting for it. */
-  start(): void {
+  /**
+   * Starts the first round without waiting for it: now, or, after `failures` rounds failed elsewhere, as the retry
+   * after them (backing off from there).
+   */
+  start(failures = 0): void {
+    this.cancel?.();
     this.stopped = false;
-    this.next(0);
+    this.failures = failures;
+    this.next(failures === 0 ? 0 : this.retryMs());
   }
 
   /** No further round starts; one under way finishes. */
@@ -65,13 +72,17 @@ export class RetryingPeriod {
     try {
       await this.options.step();
       this.failures = 0;
-      this.next(this.options.periodMs);
+      if (this.options.repeat ?? true) this.next(this.options.periodMs);
     } catch (error) {
       this.failures++;
-      const backoff = this.options.firstRetryMs * 2 ** Math.min(this.failures - 1, 20);
-      const retryInMs = Math.min(backoff, this.options.maxRetryMs, this.options.periodMs);
+      const retryInMs = this.retryMs();
       this.options.onFailure(error, retryInMs, this.failures);
       this.next(retryInMs);
     }
+  }
+
+  private retryMs(): number {
+    const backoff = this.options.firstRetryMs * 2 ** Math.min(this.failures - 1, 20);
+    return Math.min(backoff, this.options.maxRetryMs, this.options.periodMs);
   }
 }

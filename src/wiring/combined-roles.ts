@@ -5,9 +5,9 @@ import type { CombinedRolesConfig } from "../config/index.js";
 import type { CombinedRoleLedger } from "../core/combined-roles.js";
 import type { CombineOptions } from "../core/role-cover.js";
 import type { IdleDropOptions } from "../hasura-metadata/combined-role-uses.js";
-import { CombinedRoleRegistry, CombinedRoleUpkeepFailed } from "../hasura-metadata/combined-role-registry.js";
+import { CombinedRoleRegistry } from "../hasura-metadata/combined-role-registry.js";
+import { CombinedRoleUpkeep } from "../hasura-metadata/combined-role-upkeep.js";
 import { createMetadataClient } from "../hasura-metadata/metadata-client.js";
-import { RetryingPeriod } from "../hasura-metadata/retrying-period.js";
 import type { SidecarMetrics } from "../observability/metrics.js";
 
 /** Combined roles wired: the decision options, the registry, and its refresh to start and stop. */
@@ -25,15 +25,16 @@ export interface CombinedRolesClock {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-/** The first retry of a failed export_metadata; doubled after each further failure up to MAX_RETRY_MS. */
+/** The first retry of a failed export_metadata (or ledger); doubled after each further failure up to MAX_RETRY_MS. */
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 30_000;
 
 /**
  * Builds the registry over Hasura's metadata API. In the background, at start and every `refreshMs` (the
  * snapshot's full refresh period), it records this replica's uses in the store's ledger, learns the roles from
- * `export_metadata` and sweeps the idle ones (COMBINED_ROLE_IDLE_S); a failed round is tried again sooner,
- * backing off. Until an export succeeds, roles are created on demand.
+ * `export_metadata` and sweeps the idle ones (COMBINED_ROLE_IDLE_S); a failed export is tried again sooner,
+ * backing off, and so is the ledger's part alone when only it failed. Until an export succeeds, roles are created
+ * on demand.
  */
 export function buildCombinedRoles(
   config: CombinedRolesConfig,
@@ -52,41 +53,18 @@ export function buildCombinedRoles(
     onEvent: (event) => metrics.observeCombinedRole(event),
     ...(idle ? { idle } : {}),
   });
-  let failing = 0;
-  const refresh = new RetryingPeriod({
-    async step() {
-      await roles.upkeep();
-      if (failing > 0) {
-        logger.info(
-          { event: "combined_roles_learned", roles: roles.roles().size, failed_attempts: failing },
-          "combined roles: learnt the existing ones from export_metadata",
-        );
-      }
-      failing = 0;
-    },
+  const upkeep = new CombinedRoleUpkeep(roles, {
     periodMs: refreshMs,
     firstRetryMs: FIRST_RETRY_MS,
     maxRetryMs: MAX_RETRY_MS,
-    onFailure(error, retryInMs, failures) {
-      failing = failures;
-      // A step of the ledger or a sweep's drop: logged and counted by the registry as it failed.
-      if (error instanceof CombinedRoleUpkeepFailed) return;
-      metrics.observeCombinedRole("failed");
-      logger.warn(
-        {
-          event: "combined_roles_refresh_failed",
-          err: error instanceof Error ? error.message : String(error),
-          retry_in_ms: retryInMs,
-        },
-        "combined roles: export_metadata failed; missing roles are created on demand meanwhile",
-      );
-    },
+    logger,
+    onEvent: (event) => metrics.observeCombinedRole(event),
   });
   return {
     options: { maxParents: config.maxParents, prefix: config.prefix },
     roles,
-    start: () => refresh.start(),
-    stop: () => refresh.stop(),
+    start: () => upkeep.start(),
+    stop: () => upkeep.stop(),
   };
 }
 

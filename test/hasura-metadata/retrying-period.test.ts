@@ -1,21 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { RetryingPeriod, type Schedule } from "../../src/hasura-metadata/retrying-period.js";
-
-// A scheduler the test drives: each scheduled round waits in `due` until `fire` runs it.
-function manualSchedule() {
-  const due: { run: () => void; ms: number; cancelled: boolean }[] = [];
-  const schedule: Schedule = (run, ms) => {
-    const entry = { run, ms, cancelled: false };
-    due.push(entry);
-    return () => (entry.cancelled = true);
-  };
-  const fire = () => {
-    const entry = due.shift();
-    if (!entry || entry.cancelled) throw new Error("no round is due");
-    entry.run();
-  };
-  return { due, schedule, fire };
-}
+import { RetryingPeriod } from "../../src/hasura-metadata/retrying-period.js";
+import { manualSchedule } from "../support/manual-schedule.js";
 
 describe("RetryingPeriod", () => {
   it("runs at once, backs off after failures up to the bound, and returns to the period after a success", async () => {
@@ -65,6 +50,30 @@ describe("RetryingPeriod", () => {
       await loop.settled();
     }
     expect(clock.due.map((entry) => entry.ms)).toEqual([400]);
+  });
+
+  it("when not repeating, runs until a round succeeds, started as the retry after failures elsewhere", async () => {
+    const clock = manualSchedule();
+    const outcomes = [false, true];
+    const loop = new RetryingPeriod({
+      step: async () => {
+        if (!outcomes.shift()) throw new Error("refused");
+      },
+      periodMs: 30_000,
+      firstRetryMs: 250,
+      maxRetryMs: 30_000,
+      repeat: false,
+      onFailure: () => undefined,
+      schedule: clock.schedule,
+    });
+    loop.start(2);
+    expect(clock.pending()).toEqual([500]);
+    clock.fire();
+    await loop.settled();
+    expect(clock.pending()).toEqual([1_000]);
+    clock.fire();
+    await loop.settled();
+    expect(clock.pending()).toEqual([]);
   });
 
   it("starts no round once stopped", async () => {
