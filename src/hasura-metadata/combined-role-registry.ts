@@ -34,6 +34,11 @@ export class CombinedRoleUpkeepFailed extends Error {
   }
 }
 
+interface Making {
+  readonly parents: readonly string[];
+  abandoned: string | undefined;
+}
+
 interface InheritedRole {
   readonly role_name: string;
   readonly role_set: readonly string[];
@@ -48,6 +53,8 @@ export class CombinedRoleRegistry implements CombinedRoles {
   private known = new Map<string, readonly string[]>();
   private readonly creating = new Map<string, Promise<void>>();
   private readonly dropping = new Map<string, Promise<void>>();
+  // Creations under way (claim and add_inherited_role): once `abandoned` says why, their role is not added.
+  private readonly making = new Map<string, Making>();
   // Roles this replica confirmed while an export was on its way: the export may predate them.
   private confirmedDuringRefresh: Map<string, readonly string[]> | undefined;
   // Parents deleted while an export was on its way: the export may predate their roles' drop.
@@ -116,6 +123,11 @@ export class CombinedRoleRegistry implements CombinedRoles {
   forgetWithParents(roleIds: readonly string[]): void {
     const deleted = new Set(roleIds);
     for (const roleId of roleIds) this.deletedDuringRefresh?.add(roleId);
+    // Hasura may have confirmed one before the drop removed it: an answer arriving now must not add it back.
+    for (const making of this.making.values()) {
+      const parent = making.parents.find((p) => deleted.has(p));
+      if (parent !== undefined) making.abandoned ??= `lost its parent "${parent}" (deleted)`;
+    }
     // A creation confirmed during a refresh in flight would otherwise be put back when that refresh ends.
     for (const [name, parents] of this.confirmedDuringRefresh ?? []) {
       if (parents.some((p) => deleted.has(p))) this.confirmedDuringRefresh?.delete(name);
@@ -182,16 +194,22 @@ export class CombinedRoleRegistry implements CombinedRoles {
 
   // Made only once recorded as used (when idle roles are dropped), and only once a drop of it here is done.
   private async make(name: string, parents: readonly string[]): Promise<void> {
-    await this.dropping.get(name)?.catch(() => undefined);
-    if (this.uses) {
-      const entry = { name, parents };
-      try {
-        if (await this.uses.claim(entry, () => this.dropping.get(name))) this.known.delete(name);
-      } catch (error) {
-        this.unavailableToCaller(name, parents, error);
+    const making: Making = { parents, abandoned: undefined };
+    this.making.set(name, making);
+    try {
+      await this.dropping.get(name)?.catch(() => undefined);
+      if (this.uses) {
+        const entry = { name, parents };
+        try {
+          if (await this.uses.claim(entry, () => this.dropping.get(name))) this.known.delete(name);
+        } catch (error) {
+          this.unavailableToCaller(name, parents, error);
+        }
       }
+      if (!this.known.has(name)) await this.create(name, parents, making);
+    } finally {
+      this.making.delete(name);
     }
-    if (!this.known.has(name)) await this.create(name, parents);
   }
 
   // A role idle on every replica, claimed by this one: requests needing it meanwhile wait and make it again.
@@ -219,6 +237,8 @@ export class CombinedRoleRegistry implements CombinedRoles {
 
   private async drop(name: string, parents: readonly string[], why: Record<string, unknown>): Promise<void> {
     this.known.delete(name);
+    const making = this.making.get(name);
+    if (making) making.abandoned ??= "was dropped";
     try {
       await this.options.call("drop_inherited_role", { role_name: name }, this.options.createTimeoutMs);
     } catch (error) {
@@ -233,9 +253,10 @@ export class CombinedRoleRegistry implements CombinedRoles {
     );
   }
 
-  private async create(name: string, parents: readonly string[]): Promise<void> {
+  private async create(name: string, parents: readonly string[], making: Making): Promise<void> {
     // This creation is in `creating` already (ensure adds it): every role known or on its way counts.
     if (this.known.size + this.creating.size > this.options.maxRoles) this.full(name, parents);
+    this.stillWanted(name, making);
     const args = { role_name: name, role_set: [...parents] };
     try {
       await this.options.call("add_inherited_role", args, this.options.createTimeoutMs);
@@ -245,6 +266,7 @@ export class CombinedRoleRegistry implements CombinedRoles {
         this.unavailableToCaller(name, parents, error);
       }
     }
+    this.stillWanted(name, making);
     this.known.set(name, parents);
     this.confirmedDuringRefresh?.set(name, parents);
     this.options.onEvent?.("created");
@@ -252,6 +274,15 @@ export class CombinedRoleRegistry implements CombinedRoles {
       { event: "combined_role_created", role: name, parent_roles: parents },
       "combined role created in Hasura's metadata",
     );
+  }
+
+  // Fails closed: the request was decided on a snapshot holding the deleted parent, and the role may be gone.
+  private stillWanted(name: string, making: Making): void {
+    if (making.abandoned === undefined) return;
+    const error = new UnavailableError(
+      `combined role "${name}" ${making.abandoned} while it was being created`,
+    );
+    this.unavailableToCaller(name, making.parents, error);
   }
 
   private unavailableToCaller(name: string, parents: readonly string[], error: unknown): never {

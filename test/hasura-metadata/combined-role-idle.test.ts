@@ -21,6 +21,7 @@ function fakeMetadata() {
   let held: Promise<void> | undefined;
   let nextDropHeld: Promise<void> | undefined;
   let exportHeld: Promise<void> | undefined;
+  let addHeld: Promise<void> | undefined;
   const call = (async (type: string, args: Record<string, unknown>) => {
     const name = args.role_name as string;
     calls.push(name ? `${type} ${name}` : type);
@@ -33,7 +34,12 @@ function fakeMetadata() {
       await onItsWay;
       return answer;
     }
-    if (type === "add_inherited_role") roles.set(name, args.role_set as string[]);
+    if (type === "add_inherited_role") {
+      roles.set(name, args.role_set as string[]);
+      const onItsWay = addHeld;
+      addHeld = undefined;
+      await onItsWay;
+    }
     if (type === "drop_inherited_role") {
       const onItsWay = nextDropHeld;
       nextDropHeld = undefined;
@@ -58,13 +64,19 @@ function fakeMetadata() {
     exportHeld = new Promise((resolve) => (release = resolve));
     return release;
   };
+  // The next creation is made at once but answered only once released.
+  const holdNextAdd = () => {
+    let release!: () => void;
+    addHeld = new Promise((resolve) => (release = resolve));
+    return release;
+  };
   // The next drop (only) waits until released.
   const holdNextDrop = () => {
     let release!: () => void;
     nextDropHeld = new Promise((resolve) => (release = resolve));
     return release;
   };
-  return { roles, calls, call, hold, holdNextExport, holdNextDrop, undroppable };
+  return { roles, calls, call, hold, holdNextExport, holdNextDrop, holdNextAdd, undroppable };
 }
 
 function cluster(replicas: number) {
@@ -344,6 +356,40 @@ describe("combined roles idle on every replica", () => {
     expect(ledger.rows.get("rm_2")?.dropUntil).toBeUndefined();
     expect(await answer(a!.registry, "rm_2")).toBe("made");
   });
+
+  type DeleteSales = (a: CombinedRoleRegistry, b: CombinedRoleRegistry) => Promise<void>;
+  const deletions: [string, DeleteSales, string][] = [
+    [
+      "deleted through another replica",
+      async (a, b) => {
+        await a.dropWithParent("sales");
+        b.forgetWithParents(["sales"]);
+      },
+      'lost its parent "sales" (deleted)',
+    ],
+    ["deleted through this replica", (_a, b) => b.dropWithParent("sales"), "was dropped"],
+  ];
+
+  it.each(deletions)(
+    "adds no role whose parent was %s while Hasura's answer to its creation was on its way: its request is denied",
+    async (_how, deleteSales, why) => {
+      const { metadata, nodes } = cluster(2);
+      const [a, b] = nodes;
+      const release = metadata.holdNextAdd();
+      const needing = answer(b!.registry, "rm_r");
+      await expect.poll(() => metadata.calls.at(-1)).toBe("add_inherited_role rm_r");
+      await deleteSales(a!.registry, b!.registry);
+      expect(metadata.roles.has("rm_r")).toBe(false);
+      release();
+      await expect(needing).rejects.toThrow(`combined role "rm_r" ${why} while it was being created`);
+      expect(b!.registry.roles().has("rm_r")).toBe(false);
+      expect(b!.logger.events()).toContain("combined_role_unavailable");
+      expect(b!.events.at(-1)).toBe("failed");
+      // Once the role is back, the next request makes it again.
+      expect(await answer(b!.registry, "rm_r")).toBe("made");
+      expect(metadata.roles.get("rm_r")).toEqual(PARENTS);
+    },
+  );
 
   it("sweeps on one replica at a time, at most SWEEP_MAX roles per sweep", async () => {
     const { clock, metadata, nodes } = cluster(2);
