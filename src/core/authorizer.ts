@@ -108,7 +108,19 @@ interface CachedPrincipal {
   heldRoles: ReadonlySet<string>;
   /** Whether the subjects hold a reserved role in the store (only changes the reason of a denial). */
   holdsReserved: boolean;
+  /** Its latest decisions on single operations, valid for the role set above (emptied with it). */
+  decisions: RememberedDecision[];
 }
+
+/** One decision of a principal: a pure function of its role set, the snapshot, the operation and the role asked. */
+interface RememberedDecision {
+  readonly operation: Operation;
+  readonly requestedRole: string | undefined;
+  readonly decision: Decision;
+}
+
+// A caller repeats a few operations; more would only lengthen the scan, which is cheaper than hashing the query.
+const REMEMBERED_DECISIONS = 8;
 
 const ROLE_HEADER = "x-hasura-role";
 
@@ -150,18 +162,7 @@ export class Authorizer {
       operations = this.analyze(input.request);
       const snapshot = this.deps.snapshot();
       const requestedRole = input.headers.get(ROLE_HEADER);
-      const roles = rolesOf(principal, snapshot);
-      let decision = decide(
-        {
-          heldRoles: roles.heldRoles,
-          operations,
-          requestedRole,
-          allowIntrospection: this.deps.allowIntrospection,
-          holdsReservedRole: roles.holdsReserved,
-          combine: this.deps.combined?.options,
-        },
-        snapshot,
-      );
+      let decision = this.decision(rolesOf(principal, snapshot), operations, requestedRole, snapshot);
       if (decision.parents !== undefined) decision = await this.ensureCombined(decision);
       const result = this.result(decision.allowed ? "allow" : "deny", decision, user, groupCount, operations);
       if (!decision.allowed || input.request !== null) return result;
@@ -209,6 +210,39 @@ export class Authorizer {
       reservedRoles,
       groupPins,
     };
+  }
+
+  // The decision rules, or their answer to the same single operation and role asked for since the principal's role
+  // set was last computed: the same inputs give the same decision, and a warm caller repeats its operations.
+  private decision(
+    principal: CachedPrincipal,
+    operations: readonly Operation[] | null,
+    requestedRole: string | undefined,
+    snapshot: Snapshot,
+  ): Decision {
+    const operation = operations?.length === 1 ? operations[0] : undefined;
+    const remembered = principal.decisions;
+    if (operation !== undefined) {
+      for (const entry of remembered) {
+        if (entry.operation === operation && entry.requestedRole === requestedRole) return entry.decision;
+      }
+    }
+    const decision = decide(
+      {
+        heldRoles: principal.heldRoles,
+        operations,
+        requestedRole,
+        allowIntrospection: this.deps.allowIntrospection,
+        holdsReservedRole: principal.holdsReserved,
+        combine: this.deps.combined?.options,
+      },
+      snapshot,
+    );
+    if (operation !== undefined) {
+      if (remembered.length === REMEMBERED_DECISIONS) remembered.shift();
+      remembered.push({ operation, requestedRole, decision });
+    }
+    return decision;
   }
 
   // A combined role is answered only once it exists in the engine: the warm path is one lookup; otherwise it is
@@ -267,6 +301,7 @@ export class Authorizer {
       version: -1,
       heldRoles: new Set(),
       holdsReserved: false,
+      decisions: [],
     };
     this.principals.set(verified, principal);
     return principal;
@@ -304,16 +339,19 @@ export class Authorizer {
     operations: readonly Operation[] | null,
   ): AuthorizationResult {
     const reason: DecisionReason = decision.reason;
-    return {
+    const { operationType, operationName } = describe(operations);
+    // Spelled out rather than spread: this object is built on every webhook call.
+    const result = {
       outcome,
       role: decision.role,
       user,
       groupCount,
-      ...describe(operations),
+      operationType,
+      operationName,
       rootFields: decision.rootFields,
       reason,
-      ...(decision.parents === undefined ? {} : { parents: decision.parents }),
     };
+    return decision.parents === undefined ? result : { ...result, parents: decision.parents };
   }
 }
 
@@ -324,6 +362,7 @@ function rolesOf(principal: CachedPrincipal, snapshot: Snapshot): CachedPrincipa
     principal.holdsReserved = snapshot.reservedRolesOf(principal.user, principal.groups).size > 0;
     principal.snapshot = snapshot;
     principal.version = snapshot.version;
+    principal.decisions = [];
   }
   return principal;
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Authorizer } from "../../src/core/authorizer.js";
 import type { GroupProvider, TokenVerifier, VerifiedToken } from "../../src/core/identity.js";
 import { OperationCache } from "../../src/core/operation-cache.js";
@@ -114,5 +114,72 @@ describe("a warm caller's remembered role set", () => {
     await ask();
     await ask();
     expect(calls).toBe(2);
+  });
+});
+
+describe("a warm caller's remembered decisions", () => {
+  function caller(snapshot: Snapshot) {
+    const authorizer = new Authorizer(
+      authorizerDeps({
+        verifier,
+        groups: new SettableGroups(),
+        snapshot: () => snapshot,
+        operations: new OperationCache({ maxChars: 1_000_000 }),
+        maxBatch: 10,
+      }),
+    );
+    return (query: string, role?: string) =>
+      authorizer.authorize({
+        headers: new Map([
+          ["authorization", "Bearer alice-token"],
+          ...(role === undefined ? [] : [["x-hasura-role", role] as [string, string]]),
+        ]),
+        request: { query, operationName: undefined },
+      });
+  }
+
+  it("follows a role's root fields changed in place", async () => {
+    const snapshot = snapshotOf({ "sales.read": ["sales"] }, { "user:alice_corp.com": ["sales.read"] });
+    const ask = caller(snapshot);
+    expect(await ask("{ orders { id } }")).toMatchObject({ outcome: "deny", reason: "no_role_for_fields" });
+
+    snapshot.putRole({ roleId: "sales.read", componentId: "c", rootFields: ["sales", "orders"] });
+    expect(await ask("{ orders { id } }")).toMatchObject({ outcome: "allow", role: "sales.read" });
+  });
+
+  it("keeps the role asked for apart: the same operation under another X-Hasura-Role is decided anew", async () => {
+    const snapshot = snapshotOf(
+      { "sales.read": ["sales"], "sales.all": ["sales"] },
+      { "user:alice_corp.com": ["sales.read"] },
+    );
+    const ask = caller(snapshot);
+    expect(await ask("{ sales { id } }")).toMatchObject({ outcome: "allow", role: "sales.read" });
+    expect(await ask("{ sales { id } }", "sales.all")).toMatchObject({
+      outcome: "deny",
+      reason: "role_not_held",
+    });
+    expect(await ask("{ sales { id } }", "sales.read")).toMatchObject({
+      outcome: "allow",
+      role: "sales.read",
+    });
+    expect(await ask("{ sales { id } }")).toMatchObject({ outcome: "allow", role: "sales.read" });
+  });
+
+  it("answers a repeated operation without the rules, and holds only the latest eight", async () => {
+    const fields = Array.from({ length: 9 }, (_, i) => `f${i}`);
+    const snapshot = snapshotOf({ reader: fields }, { "user:alice_corp.com": ["reader"] });
+    const lookups = vi.spyOn(snapshot, "rolesForField");
+    const ask = caller(snapshot);
+    const lookupsOf = async (field: string) => {
+      const before = lookups.mock.calls.length;
+      expect(await ask(`{ ${field} }`)).toMatchObject({ outcome: "allow", role: "reader" });
+      return lookups.mock.calls.length - before;
+    };
+    expect(await lookupsOf("f0")).toBeGreaterThan(0);
+    expect(await lookupsOf("f0")).toBe(0);
+    for (const field of fields.slice(1)) expect(await lookupsOf(field)).toBeGreaterThan(0);
+    // f0 was the ninth most recent: decided again.
+    expect(await lookupsOf("f0")).toBeGreaterThan(0);
+    expect(await lookupsOf("f8")).toBe(0);
   });
 });
