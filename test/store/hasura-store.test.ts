@@ -8,7 +8,6 @@ import {
   UnavailableError,
 } from "../../src/core/errors.js";
 import type { MappingData } from "../../src/core/mapping.js";
-import { openPgliteClient } from "../../src/store/pglite-client.js";
 import { createHasuraStore } from "../../src/store/hasura-store.js";
 import {
   hasuraStoreHarness,
@@ -130,7 +129,8 @@ describe("HasuraStore: atomic writes", () => {
 
 describe("HasuraStore: names", () => {
   it("uses unprefixed root fields for schema public", async () => {
-    const client = await openPgliteClient(undefined);
+    // The file's database: no other case uses its schema public for the mapping tables.
+    const { client } = await harness.database();
     const standIn = await startHasuraStandIn({ client, schema: "public", adminSecret: "s" });
     try {
       const store = createHasuraStore({ url: standIn.url, adminSecret: "s", schema: "public" });
@@ -139,14 +139,14 @@ describe("HasuraStore: names", () => {
       expect(await store.getRole("r")).toEqual({ roleId: "r", componentId: "c", rootFields: ["f"] });
     } finally {
       await standIn.close();
-      await client.close();
     }
   });
 });
 
 describe("HasuraStore: change journal", () => {
   it("says the journal is missing while Hasura does not track it, so replicas reload everything", async () => {
-    const client = await openPgliteClient(undefined);
+    // The file's database: no other case uses its default schema (rolemapping).
+    const { client } = await harness.database();
     const standIn = await startHasuraStandIn({ client, adminSecret: "s", trackJournal: false });
     try {
       const store = createHasuraStore({ url: standIn.url, adminSecret: "s", logger: new RecordingLogger() });
@@ -154,7 +154,6 @@ describe("HasuraStore: change journal", () => {
       expect(await store.changesSince("0", 10)).toEqual({ complete: false, reason: "missing" });
     } finally {
       await standIn.close();
-      await client.close();
     }
   });
 
