@@ -8,13 +8,14 @@ import { createSqlStore } from "../../src/store/sql-store.js";
 import { openTestDatabase, type TestDatabase } from "../support/databases.js";
 import { borrowed } from "./sql-harness.js";
 
-describe("SqlStore specifics (PGlite)", () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await openTestDatabase("pglite");
-  });
-  afterAll(() => db.drop());
+// One PGlite for the file (each costs seconds to make): every case uses a schema of its own.
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await openTestDatabase("pglite");
+});
+afterAll(() => db.drop());
 
+describe("SqlStore specifics (PGlite)", () => {
   it("refuses a schema name that is not a plain identifier before touching the database", async () => {
     await expect(
       createSqlStore({ client: borrowed(db.client), schema: "x; DROP SCHEMA public", migrate: true }),
@@ -94,12 +95,6 @@ describe("SqlStore specifics (PGlite)", () => {
 });
 
 describe("SqlStore loadAll at volume (PGlite)", () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await openTestDatabase("pglite");
-  });
-  afterAll(() => db.drop());
-
   // The million-row case with time and memory figures is test/bench/sql-load-all.ts.
   it("returns every one of 100,000 grants spread over 500 roles", async () => {
     const store = await createSqlStore({ client: borrowed(db.client), migrate: true });
