@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
@@ -10,6 +10,7 @@ import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOtlpReceiver } from "../observability/otlp-receiver.js";
 import { freePort } from "../support/free-port.js";
+import { preparePristineCluster, seedPristineCluster } from "../support/pglite-template.js";
 import { exitWithin, start, waitFor200 } from "./child-process.js";
 import { BUILD_INPUTS, RUNTIME_FROM_CONTEXT } from "./docker-steps.js";
 import { ROOT } from "./manifests.js";
@@ -20,13 +21,44 @@ import { ROOT } from "./manifests.js";
 const hasMain = existsSync(join(ROOT, "src", "main.ts"));
 const NPM_CI_MS = 10 * 60_000;
 
-function run(command: string, args: string[], cwd: string): void {
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: process.env });
+async function run(command: string, args: string[], cwd: string): Promise<void> {
+  const result = await new Promise<{ status: number | null; output: string }>((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, output }));
+  });
   if (result.status !== 0) {
-    throw new Error(
-      `${command} ${args.join(" ")} failed (${result.status}):\n${result.stdout}${result.stderr}`,
-    );
+    throw new Error(`${command} ${args.join(" ")} failed (${result.status}):\n${result.output}`);
   }
+}
+
+// The build and the production install read nothing of each other until the runtime stage: they run side by side.
+async function buildStage(build: string): Promise<void> {
+  // The dev tree is the repository's own, installed from the same lockfile by `npm ci`.
+  for (const input of BUILD_INPUTS) cpSync(join(ROOT, input), join(build, input), { recursive: true });
+  symlinkSync(join(ROOT, "node_modules"), join(build, "node_modules"), "dir");
+  await run("npm", ["run", "build"], build);
+}
+
+async function productionDependenciesStage(app: string): Promise<void> {
+  for (const input of ["package.json", "package-lock.json"]) cpSync(join(ROOT, input), join(app, input));
+  await run("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"], app);
+}
+
+/** A JWKS endpoint serving one fresh RS256 public key. */
+async function startJwks(): Promise<Server> {
+  const { publicKey } = await generateKeyPair("RS256");
+  const body = JSON.stringify({
+    keys: [{ ...(await exportJWK(publicKey)), kid: "deploy-test", alg: "RS256" }],
+  });
+  const server = createServer((_req, res) =>
+    res.writeHead(200, { "content-type": "application/json" }).end(body),
+  );
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
 }
 
 describe.skipIf(!hasMain)(
@@ -41,26 +73,17 @@ describe.skipIf(!hasMain)(
       work = mkdtempSync(join(tmpdir(), "rolemapper-prod-"));
       const build = join(work, "build");
       app = join(work, "app");
-      // Build stage. The dev tree is the repository's own, installed from the same lockfile by `npm ci`.
-      for (const input of BUILD_INPUTS) cpSync(join(ROOT, input), join(build, input), { recursive: true });
-      symlinkSync(join(ROOT, "node_modules"), join(build, "node_modules"), "dir");
-      run("npm", ["run", "build"], build);
-      // Production dependencies stage.
-      for (const input of ["package.json", "package-lock.json"]) cpSync(join(ROOT, input), join(app, input));
-      run("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"], app);
+      [jwks] = await Promise.all([
+        startJwks(),
+        buildStage(build),
+        productionDependenciesStage(app),
+        // Made in this process while npm works, for the tests whose subject is not the first start.
+        preparePristineCluster(),
+      ]);
       // Runtime stage.
       cpSync(join(build, "dist"), join(app, "dist"), { recursive: true });
       for (const input of RUNTIME_FROM_CONTEXT)
         cpSync(join(ROOT, input), join(app, input), { recursive: true });
-
-      const { publicKey } = await generateKeyPair("RS256");
-      const body = JSON.stringify({
-        keys: [{ ...(await exportJWK(publicKey)), kid: "deploy-test", alg: "RS256" }],
-      });
-      jwks = createServer((_req, res) =>
-        res.writeHead(200, { "content-type": "application/json" }).end(body),
-      );
-      await new Promise<void>((resolve) => jwks!.listen(0, "127.0.0.1", resolve));
       const address = jwks.address();
       if (address === null || typeof address === "string") throw new Error("no JWKS address");
       jwksUrl = `http://127.0.0.1:${address.port}/keys`;
@@ -71,7 +94,14 @@ describe.skipIf(!hasMain)(
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
-    async function productionEnv(extra: Record<string, string>): Promise<Record<string, string>> {
+    /** The environment of a start; `pristine` gives it a data directory initialised already (no initdb). */
+    async function productionEnv(
+      extra: Record<string, string>,
+      { pristine = false } = {},
+    ): Promise<Record<string, string>> {
+      // A data directory of its own: each test starts on a fresh one, whichever ran before.
+      const dataDir = mkdtempSync(join(work, "data-"));
+      if (pristine) await seedPristineCluster(dataDir);
       return {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         HOME: work,
@@ -86,7 +116,7 @@ describe.skipIf(!hasMain)(
         METRICS_HOST: "127.0.0.1",
         METRICS_PORT: String(await freePort()),
         ROLEMAPPING_STORE: "embedded",
-        ROLEMAPPING_DATA_DIR: join(work, "data"),
+        ROLEMAPPING_DATA_DIR: dataDir,
         ROLEMAPPER_API_TOKENS: "deploy-test-token",
         ...extra,
       };
@@ -149,7 +179,12 @@ describe.skipIf(!hasMain)(
     // dist/ is a bundle whose chunks for tracing and reflection load on first use: these run from it too.
     it("traces a webhook call to the OTLP endpoint and answers gRPC reflection from the built tree", async () => {
       const receiver = await startOtlpReceiver();
-      const env = await productionEnv({ JWKS_URL: jwksUrl, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
+      // The first start on an empty data directory is the test above's; this one starts on an initialised one,
+      // and stops without the drain (the spans are flushed after it either way).
+      const env = await productionEnv(
+        { JWKS_URL: jwksUrl, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, SHUTDOWN_DRAIN_S: "0" },
+        { pristine: true },
+      );
       const started = start("node", ["dist/main.js"], app, env);
       try {
         await waitFor200(`http://127.0.0.1:${env.METRICS_PORT}/healthz`, started, 60_000);

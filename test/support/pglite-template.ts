@@ -24,13 +24,21 @@ let template: Promise<string | undefined> | undefined;
  * template; false, and nothing done, when the run has no template directory (the store then runs initdb).
  */
 export async function seedPristineCluster(dataDir: string): Promise<boolean> {
-  template ??= templateCluster();
-  const source = await template;
+  const source = await preparePristineCluster();
   if (source === undefined) return false;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   // cp(1): about a thousand small files, copied some ten times faster than by fs.cp.
   await promisify(execFile)("cp", ["-R", source, join(dataDir, "pgdata")]);
   return true;
+}
+
+/**
+ * Makes this run's pristine cluster now if no test file has yet (to overlap it with other work); resolves with
+ * its path, or undefined when the run has no template directory.
+ */
+export function preparePristineCluster(): Promise<string | undefined> {
+  template ??= templateCluster();
+  return template;
 }
 
 /**
