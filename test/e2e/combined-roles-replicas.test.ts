@@ -1,7 +1,9 @@
+import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { combinedRoleName } from "../../src/core/role-cover.js";
 import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
 import { shouldRunPostgres } from "../support/databases.js";
+import { freePort } from "../support/free-port.js";
 import { postGraphQL } from "../support/hasura/post-graphql.js";
 import { startTwoCombinedSidecars, type TwoCombinedSidecars } from "../support/two-combined-sidecars.js";
 import { grantAliceTwoOutputPorts } from "../support/two-port-grants.js";
@@ -44,5 +46,21 @@ describe.skipIf(!runPostgres)("combined roles of a role deleted through another 
     await expect.poll(() => aliceRoles(1)).toBe(2);
     expect(await second.ask(await token(), BOTH)).toMatchObject({ body: { "X-Hasura-Role": COMBINED } });
     expect(await two.exported()).toEqual([COMBINED]);
+  });
+});
+
+describe.skipIf(!runPostgres)("two combined-role sidecars failing to start", () => {
+  it("leave nothing listening: the first is stopped when the second cannot start", async () => {
+    // Both sidecars are given one metrics port: the first binds it, the second cannot.
+    const port = await freePort();
+    await expect(startTwoCombinedSidecars(SECRET, { METRICS_PORT: String(port) })).rejects.toThrow(
+      /EADDRINUSE/,
+    );
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+    expect(free).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import type { CombinedRolesClock } from "../../src/wiring/combined-roles.js";
-import { openTestDatabase, type TestDatabase } from "./databases.js";
+import { openTestDatabase } from "./databases.js";
 import { freePort } from "./free-port.js";
 import { startHasuraStandIn, type HasuraStandIn } from "./hasura/server.js";
 import { JwksIssuer } from "./jwks-issuer.js";
@@ -18,36 +18,62 @@ export interface TwoCombinedSidecars {
   close(): Promise<void>;
 }
 
-/** Starts them, Alice granted one role per output port through the first (see grantAliceTwoOutputPorts). */
+/**
+ * Starts them, Alice granted one role per output port through the first (see grantAliceTwoOutputPorts). What was
+ * started is stopped again, in reverse order, when a later step fails.
+ */
 export async function startTwoCombinedSidecars(
   secret: string,
   env: Record<string, string>,
   combinedRolesClock?: CombinedRolesClock,
 ): Promise<TwoCombinedSidecars> {
-  const db: TestDatabase = await openTestDatabase("postgres");
-  const issuer = await JwksIssuer.start();
-  const webhookPort = await freePort();
-  const hasura = await startHasuraStandIn({
-    client: db.client,
-    adminSecret: secret,
-    authHook: `http://127.0.0.1:${webhookPort}/v1/authenticate`,
-    moreOutputPorts: [{ schema: "public", table: "output_port_orders" }],
-  });
-  const common = {
-    ...issuerEnv(issuer),
-    DATABASE_URL: db.url ?? "",
-    ROLEMAPPING_MIGRATE: "true",
-    COMBINED_ROLES: "hasura",
-    HASURA_METADATA_URL: hasura.metadataUrl,
-    GRAPHQL_ADMIN_SECRET: secret,
-    SNAPSHOT_MAX_LAG_S: "0.2",
-    ...env,
+  const stops: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
   };
-  const overrides = combinedRolesClock ? { combinedRolesClock } : {};
-  const first = await startTestSidecar({ ...common, WEBHOOK_PORT: String(webhookPort) }, overrides);
-  const second = await startTestSidecar(common, overrides);
-  const sidecars = [first, second] as const;
-  await grantAliceTwoOutputPorts(first.sidecar.service);
+  try {
+    const db = await openTestDatabase("postgres");
+    stops.push(() => db.drop());
+    const issuer = await JwksIssuer.start();
+    stops.push(() => issuer.close());
+    const webhookPort = await freePort();
+    const hasura = await startHasuraStandIn({
+      client: db.client,
+      adminSecret: secret,
+      authHook: `http://127.0.0.1:${webhookPort}/v1/authenticate`,
+      moreOutputPorts: [{ schema: "public", table: "output_port_orders" }],
+    });
+    stops.push(() => hasura.close());
+    const common = {
+      ...issuerEnv(issuer),
+      DATABASE_URL: db.url ?? "",
+      ROLEMAPPING_MIGRATE: "true",
+      COMBINED_ROLES: "hasura",
+      HASURA_METADATA_URL: hasura.metadataUrl,
+      GRAPHQL_ADMIN_SECRET: secret,
+      SNAPSHOT_MAX_LAG_S: "0.2",
+      ...env,
+    };
+    const overrides = combinedRolesClock ? { combinedRolesClock } : {};
+    const first = await startTestSidecar({ ...common, WEBHOOK_PORT: String(webhookPort) }, overrides);
+    stops.push(() => first.stop());
+    const second = await startTestSidecar(common, overrides);
+    stops.push(() => second.stop());
+    await grantAliceTwoOutputPorts(first.sidecar.service);
+    return twoSidecars(issuer, hasura, secret, [first, second], close);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function twoSidecars(
+  issuer: JwksIssuer,
+  hasura: HasuraStandIn,
+  secret: string,
+  sidecars: readonly [RunningSidecar, RunningSidecar],
+  close: () => Promise<void>,
+): TwoCombinedSidecars {
   return {
     issuer,
     hasura,
@@ -68,11 +94,6 @@ export async function startTwoCombinedSidecars(
           .filter((line) => line.event === event)
           .map((line) => ({ replica: i, ...line })),
       ),
-    async close() {
-      for (const sidecar of sidecars) await sidecar.stop();
-      await hasura.close();
-      await issuer.close();
-      await db.drop();
-    },
+    close,
   };
 }
