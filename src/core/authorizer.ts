@@ -112,15 +112,22 @@ interface CachedPrincipal {
   decisions: RememberedDecision[];
 }
 
-/** One decision of a principal: a pure function of its role set, the snapshot, the operation and the role asked. */
+/**
+ * One decision of a principal on a single operation: a pure function of its role set, the snapshot, the request's
+ * document and operation name, and the role asked for. Found again by comparing the text, cheaper than hashing it.
+ */
 interface RememberedDecision {
-  readonly operation: Operation;
+  readonly query: string;
+  readonly operationName: string | undefined;
   readonly requestedRole: string | undefined;
+  readonly operations: readonly Operation[];
   readonly decision: Decision;
 }
 
-// A caller repeats a few operations; more would only lengthen the scan, which is cheaper than hashing the query.
+// A caller repeats a few operations; more would only lengthen the scan. Documents of at most 2 KB, so a principal
+// holds at most 16 KB of them: the token cache's bound on principals bounds them all, as it bounds the tokens.
 const REMEMBERED_DECISIONS = 8;
+const REMEMBERED_QUERY_CHARS = 2048;
 
 const ROLE_HEADER = "x-hasura-role";
 
@@ -159,10 +166,18 @@ export class Authorizer {
       const principal =
         cached && cached.rawGroups === rawGroups ? cached : this.remember(verified, user, rawGroups);
       groupCount = principal.groups.length;
-      operations = this.analyze(input.request);
-      const snapshot = this.deps.snapshot();
       const requestedRole = input.headers.get(ROLE_HEADER);
-      let decision = this.decision(rolesOf(principal, snapshot), operations, requestedRole, snapshot);
+      const memo = principal.decisions;
+      // A request decided before was analysed then: its operation is known, and valid or not as it was.
+      const known = recall(memo, input.request, requestedRole);
+      operations = known?.operations ?? this.analyze(input.request);
+      const snapshot = this.deps.snapshot();
+      const roles = rolesOf(principal, snapshot);
+      // The memo is replaced whenever the role set is recomputed: an entry of the previous one is not used.
+      let decision =
+        known !== undefined && roles.decisions === memo
+          ? known.decision
+          : this.decision(roles, input.request, operations, requestedRole, snapshot);
       if (decision.parents !== undefined) decision = await this.ensureCombined(decision);
       const result = this.result(decision.allowed ? "allow" : "deny", decision, user, groupCount, operations);
       if (!decision.allowed || input.request !== null) return result;
@@ -212,21 +227,14 @@ export class Authorizer {
     };
   }
 
-  // The decision rules, or their answer to the same single operation and role asked for since the principal's role
-  // set was last computed: the same inputs give the same decision, and a warm caller repeats its operations.
+  // The decision rules' answer, remembered for the principal's role set when the request is a single operation.
   private decision(
     principal: CachedPrincipal,
+    request: AuthorizeInput["request"],
     operations: readonly Operation[] | null,
     requestedRole: string | undefined,
     snapshot: Snapshot,
   ): Decision {
-    const operation = operations?.length === 1 ? operations[0] : undefined;
-    const remembered = principal.decisions;
-    if (operation !== undefined) {
-      for (const entry of remembered) {
-        if (entry.operation === operation && entry.requestedRole === requestedRole) return entry.decision;
-      }
-    }
     const decision = decide(
       {
         heldRoles: principal.heldRoles,
@@ -238,9 +246,17 @@ export class Authorizer {
       },
       snapshot,
     );
-    if (operation !== undefined) {
-      if (remembered.length === REMEMBERED_DECISIONS) remembered.shift();
-      remembered.push({ operation, requestedRole, decision });
+    const single = singleRequest(request);
+    if (single && operations !== null && single.query.length <= REMEMBERED_QUERY_CHARS) {
+      const memo = principal.decisions;
+      if (memo.length === REMEMBERED_DECISIONS) memo.shift();
+      memo.push({
+        query: single.query,
+        operationName: single.operationName,
+        requestedRole,
+        operations,
+        decision,
+      });
     }
     return decision;
   }
@@ -353,6 +369,30 @@ export class Authorizer {
     };
     return decision.parents === undefined ? result : { ...result, parents: decision.parents };
   }
+}
+
+// The request when it is one operation (not a batch, not a websocket's connection_init).
+function singleRequest(request: AuthorizeInput["request"]): GraphQLRequest | undefined {
+  return request === null || Array.isArray(request) ? undefined : (request as GraphQLRequest);
+}
+
+// The decision remembered for this request and role asked for, if any.
+function recall(
+  memo: readonly RememberedDecision[],
+  request: AuthorizeInput["request"],
+  requestedRole: string | undefined,
+): RememberedDecision | undefined {
+  const single = singleRequest(request);
+  if (single === undefined) return undefined;
+  for (const entry of memo) {
+    if (
+      entry.query === single.query &&
+      entry.operationName === single.operationName &&
+      entry.requestedRole === requestedRole
+    )
+      return entry;
+  }
+  return undefined;
 }
 
 // The caller's role set, recomputed only when the snapshot was replaced or changed since it was last computed.

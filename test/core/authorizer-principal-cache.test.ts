@@ -118,23 +118,25 @@ describe("a warm caller's remembered role set", () => {
 });
 
 describe("a warm caller's remembered decisions", () => {
-  function caller(snapshot: Snapshot) {
+  function caller(snapshot: Snapshot, operations = new OperationCache({ maxChars: 1_000_000 })) {
     const authorizer = new Authorizer(
       authorizerDeps({
         verifier,
         groups: new SettableGroups(),
         snapshot: () => snapshot,
-        operations: new OperationCache({ maxChars: 1_000_000 }),
+        operations,
         maxBatch: 10,
       }),
     );
-    return (query: string, role?: string) =>
+    return (query: string | string[], role?: string) =>
       authorizer.authorize({
         headers: new Map([
           ["authorization", "Bearer alice-token"],
           ...(role === undefined ? [] : [["x-hasura-role", role] as [string, string]]),
         ]),
-        request: { query, operationName: undefined },
+        request: Array.isArray(query)
+          ? query.map((text) => ({ query: text, operationName: undefined }))
+          : { query, operationName: undefined },
       });
   }
 
@@ -181,5 +183,54 @@ describe("a warm caller's remembered decisions", () => {
     // f0 was the ninth most recent: decided again.
     expect(await lookupsOf("f0")).toBeGreaterThan(0);
     expect(await lookupsOf("f8")).toBe(0);
+  });
+});
+
+describe("what a warm caller's decisions are remembered for", () => {
+  function counted(query: string | string[]) {
+    const snapshot = snapshotOf({ reader: ["sales", "orders"] }, { "user:alice_corp.com": ["reader"] });
+    const operations = new OperationCache({ maxChars: 1_000_000 });
+    const analyses = vi.spyOn(operations, "analyze");
+    const lookups = vi.spyOn(snapshot, "rolesForField");
+    const authorizer = new Authorizer(
+      authorizerDeps({
+        verifier,
+        groups: new SettableGroups(),
+        snapshot: () => snapshot,
+        operations,
+        maxBatch: 10,
+      }),
+    );
+    const ask = async () => {
+      const before = { analyses: analyses.mock.calls.length, lookups: lookups.mock.calls.length };
+      const request = Array.isArray(query)
+        ? query.map((text) => ({ query: text, operationName: undefined }))
+        : { query, operationName: undefined };
+      const headers = new Map([["authorization", "Bearer alice-token"]]);
+      expect(await authorizer.authorize({ headers, request })).toMatchObject({ outcome: "allow" });
+      return {
+        analysed: analyses.mock.calls.length > before.analyses,
+        decided: lookups.mock.calls.length > before.lookups,
+      };
+    };
+    return ask;
+  }
+
+  it("a repeated single operation: neither analysed nor decided again", async () => {
+    const ask = counted("{ sales { id } }");
+    expect(await ask()).toEqual({ analysed: true, decided: true });
+    expect(await ask()).toEqual({ analysed: false, decided: false });
+  });
+
+  it("a batch: analysed and decided every time", async () => {
+    const ask = counted(["{ sales { id } }"]);
+    expect(await ask()).toEqual({ analysed: true, decided: true });
+    expect(await ask()).toEqual({ analysed: true, decided: true });
+  });
+
+  it("a document over 2 KB: decided every time, so a principal holds at most 16 KB of documents", async () => {
+    const ask = counted(`{ sales { id } } # ${"x".repeat(2048)}`);
+    expect(await ask()).toEqual({ analysed: true, decided: true });
+    expect(await ask()).toEqual({ analysed: true, decided: true });
   });
 });
