@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { describe, expect, it } from "vitest";
+import { copyPristineCluster } from "../support/pglite-template.js";
 import { parse } from "yaml";
 import { ROOT } from "./manifests.js";
 
@@ -160,7 +161,9 @@ describe("Hasura metadata for the role mapping tables", () => {
       : "against deploy/sql/001_rolemapping.sql (skipped: the file does not exist yet)",
     () => {
       it("names tables that the schema creates and foreign keys that it declares", async () => {
-        const db = new PGlite();
+        // A copy of an initialised cluster: initdb is not what this checks.
+        const copy = await copyPristineCluster();
+        const db = new PGlite(copy?.dataDir);
         try {
           await db.exec(readFileSync(SCHEMA_SQL, "utf8"));
           await db.exec(readFileSync(PINS_SQL, "utf8"));
@@ -189,6 +192,7 @@ describe("Hasura metadata for the role mapping tables", () => {
           expect(declared).toEqual(used);
         } finally {
           await db.close();
+          await copy?.remove();
         }
       });
     },

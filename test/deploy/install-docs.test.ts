@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { describe, expect, it } from "vitest";
+import { copyPristineCluster } from "../support/pglite-template.js";
 import { hasKubectl, K8S_DIR, podTemplate, render, ROOT, type K8sObject } from "./manifests.js";
 import { DEPLOY_README, sections } from "./readme.js";
 
@@ -43,7 +44,9 @@ describe("deploy/README.md's installation steps", () => {
     ).args
       .filter((a) => a.type === "pg_track_table")
       .map((a) => `${a.args.table.schema}.${a.args.table.name}`);
-    const db = new PGlite();
+    // A copy of an initialised cluster: initdb is not what this checks.
+    const copy = await copyPristineCluster();
+    const db = new PGlite(copy?.dataDir);
     try {
       for (const script of scripts) await db.exec(readFileSync(join(ROOT, script), "utf8"));
       const tables = await db.query<{ name: string }>(
@@ -53,6 +56,7 @@ describe("deploy/README.md's installation steps", () => {
       for (const table of tracked) expect(created, table).toContain(table);
     } finally {
       await db.close();
+      await copy?.remove();
     }
   });
 

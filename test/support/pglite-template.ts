@@ -46,12 +46,9 @@ export function preparePristineCluster(): Promise<string | undefined> {
  * cluster, removed again on close; in memory when the run has no template.
  */
 export async function openPristinePglite(): Promise<SqlClient> {
-  const dir = await mkdtemp(join(tmpdir(), "rolemapper-pglite-"));
-  if (!(await seedPristineCluster(dir))) {
-    await rm(dir, { recursive: true, force: true });
-    return openPgliteClient(undefined);
-  }
-  const client = await openPgliteClient(join(dir, "pgdata"));
+  const copy = await copyPristineCluster();
+  if (copy === undefined) return openPgliteClient(undefined);
+  const client = await openPgliteClient(copy.dataDir);
   return {
     query: (text, params) => client.query(text, params),
     transaction: (work) => client.transaction(work),
@@ -59,10 +56,28 @@ export async function openPristinePglite(): Promise<SqlClient> {
       try {
         await client.close();
       } finally {
-        await rm(dir, { recursive: true, force: true });
+        await copy.remove();
       }
     },
   };
+}
+
+/** A copy of the pristine cluster of its own (PGlite's `dataDir`), for a test that opens PGlite itself. */
+export interface PristineCopy {
+  readonly dataDir: string;
+  /** Removes the copy (once its database is closed). */
+  remove(): Promise<void>;
+}
+
+/** Copies the pristine cluster into a temporary directory; undefined when the run has no template. */
+export async function copyPristineCluster(): Promise<PristineCopy | undefined> {
+  const dir = await mkdtemp(join(tmpdir(), "rolemapper-pglite-"));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  if (!(await seedPristineCluster(dir))) {
+    await remove();
+    return undefined;
+  }
+  return { dataDir: join(dir, "pgdata"), remove };
 }
 
 async function templateCluster(): Promise<string | undefined> {
