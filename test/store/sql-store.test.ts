@@ -5,15 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgumentError, UnavailableError } from "../../src/core/errors.js";
 import { openPgliteClient } from "../../src/store/pglite-client.js";
 import { createSqlStore } from "../../src/store/sql-store.js";
-import { openTestDatabase, type TestDatabase } from "../support/databases.js";
+import type { SqlClient } from "../../src/store/sql-client.js";
+import { openPristinePglite, seedPristineCluster } from "../support/pglite-template.js";
 import { borrowed } from "./sql-harness.js";
 
-// One PGlite for the file (each costs seconds to make): every case uses a schema of its own.
-let db: TestDatabase;
+// One PGlite in memory for the file (each costs seconds to make; the settings case checks one in memory):
+// every case uses a schema of its own.
+let db: { readonly client: SqlClient };
 beforeAll(async () => {
-  db = await openTestDatabase("pglite");
+  db = { client: await openPgliteClient(undefined) };
 });
-afterAll(() => db.drop());
+afterAll(() => db.client.close());
 
 describe("SqlStore specifics (PGlite)", () => {
   it("refuses a schema name that is not a plain identifier before touching the database", async () => {
@@ -72,7 +74,9 @@ describe("SqlStore specifics (PGlite)", () => {
     expect(await db.client.query("SHOW shared_buffers")).toEqual([{ shared_buffers: "32MB" }]);
     const dir = await mkdtemp(join(tmpdir(), "rolemapper-pglite-"));
     try {
-      const onDisk = await openPgliteClient(dir);
+      // A data directory as a restarted sidecar finds it: a cluster openPgliteClient made, copied.
+      await seedPristineCluster(dir);
+      const onDisk = await openPgliteClient(join(dir, "pgdata"));
       expect(await onDisk.query("SHOW shared_buffers")).toEqual([{ shared_buffers: "32MB" }]);
       await onDisk.close();
     } finally {
@@ -86,7 +90,7 @@ describe("SqlStore specifics (PGlite)", () => {
   });
 
   it("reports a closed database as unavailable on reads and writes", async () => {
-    const store = await createSqlStore({ client: await openPgliteClient(undefined), migrate: true });
+    const store = await createSqlStore({ client: await openPristinePglite(), migrate: true });
     await store.close();
     await expect(store.ping()).rejects.toBeInstanceOf(UnavailableError);
     await expect(store.getRole("r")).rejects.toBeInstanceOf(UnavailableError);

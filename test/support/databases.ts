@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { openPgClient } from "../../src/store/pg-client.js";
-import { openPgliteClient } from "../../src/store/pglite-client.js";
 import type { SqlClient } from "../../src/store/sql-client.js";
+import { openPristinePglite } from "./pglite-template.js";
 
 /** Where PostgreSQL test databases are created (trust auth on the CI and dev machines). */
 export const TEST_DATABASE_URL =
@@ -17,10 +17,13 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** Opens a fresh in-memory PGlite, or a fresh PostgreSQL database `rolemapper_test_<random>`. */
+/**
+ * Opens a fresh PGlite (a copy of the run's pristine cluster instead of an initdb each, in memory outside a
+ * vitest run), or a fresh PostgreSQL database `rolemapper_test_<random>`.
+ */
 export async function openTestDatabase(kind: "pglite" | "postgres"): Promise<TestDatabase> {
   if (kind === "pglite") {
-    const client = await openPgliteClient(undefined);
+    const client = await openPristinePglite();
     return { client, drop: () => client.close() };
   }
   const name = `rolemapper_test_${randomBytes(6).toString("hex")}`;
