@@ -138,6 +138,13 @@ describe.skipIf(!hasMain)(
       expect(text.length / text.split("\n").length).toBeLessThan(200);
     });
 
+    it("ships ASCII-only chunks, whose sources V8 then holds at one byte a character", () => {
+      const dist = join(app, "dist");
+      const files = readdirSync(dist, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js"));
+      const wide = files.filter((file) => /[^ -~\t\n\r]/.test(readFileSync(join(dist, file), "utf8")));
+      expect(wide).toEqual([]);
+    });
+
     it("stays up while the Hasura of its pod is not (the pod's start order): /healthz 200, /readyz not 200", async () => {
       // In the pod the sidecar starts first and Hasura only once the sidecar's startup probe (/healthz) passes:
       // a sidecar that waited for its store before answering /healthz would never let Hasura start.
