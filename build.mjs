@@ -50,5 +50,5 @@ for (const file of outputFiles) {
 // comment): one "…" there and V8 holds the whole file's source, kept for lazy compilation, as two bytes a character
 // (1.3 MB more at start). Each is replaced by as many "?" as its UTF-16 length, so source map columns stay true.
 function asciiOnly(text) {
-  return text.replace(/[^ -~\t\n\r]/gu, (char) => "?".repeat(char.length));
+  return text.replace(/[\u{80}-\u{10ffff}]/gu, (char) => "?".repeat(char.length));
 }
