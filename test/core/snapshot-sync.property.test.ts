@@ -4,7 +4,8 @@ import { MappingService } from "../../src/core/mapping-service.js";
 import { Snapshot } from "../../src/core/snapshot.js";
 import { SnapshotSync } from "../../src/core/snapshot-sync.js";
 import { createSqlStore, type SqlStore } from "../../src/store/sql-store.js";
-import { openTestDatabase, type TestDatabase } from "../support/databases.js";
+import type { SqlClient } from "../../src/store/sql-client.js";
+import { openPristinePglite } from "../support/pglite-template.js";
 import { RecordingLogger } from "../support/recording-logger.js";
 import { borrowed } from "../store/sql-harness.js";
 import { INTERNAL_CALLER } from "../../src/core/write-audit.js";
@@ -99,12 +100,12 @@ function picture(snapshot: Snapshot) {
 }
 
 describe("two replicas writing at random, with edits made with SQL between", () => {
-  let db: TestDatabase | undefined;
+  let db: SqlClient | undefined;
   let runs = 0;
-  afterAll(() => db?.drop());
+  afterAll(() => db?.close());
 
   async function replica(schema: string): Promise<Replica> {
-    const store = await createSqlStore({ client: borrowed(db!.client), schema, migrate: true });
+    const store = await createSqlStore({ client: borrowed(db!), schema, migrate: true });
     const logger = new RecordingLogger();
     const sync = new SnapshotSync(store, {
       verifyMs: 3_600_000,
@@ -120,7 +121,7 @@ describe("two replicas writing at random, with edits made with SQL between", () 
     if (a.kind === "poll") return replicas[a.on]!.sync.poll();
     if (a.kind === "sql") {
       const [text, params] = sqlEdits(s)[a.statement]!(a);
-      await db!.client.query(text, params);
+      await db!.query(text, params);
       return;
     }
     const service = replicas[a.on]!.service;
@@ -141,7 +142,7 @@ describe("two replicas writing at random, with edits made with SQL between", () 
   }
 
   it("both end with the store's mappings once they have polled", async () => {
-    db ??= await openTestDatabase("pglite");
+    db ??= await openPristinePglite();
     await fc.assert(
       fc.asyncProperty(steps, async (plan) => {
         const schema = `converge_${runs++}`;
