@@ -51,7 +51,7 @@ function sidecarShutdown(sidecar: Container): { drainS: number; graceS: number }
   return { drainS: config.shutdown.drainMs / 1000, graceS: config.shutdown.graceMs / 1000 };
 }
 
-const examples = renderExamples();
+const examples = await renderExamples();
 
 describe.skipIf(!hasKubectl)(
   hasKubectl ? "availability" : "availability (skipped: kubectl is not on the PATH)",

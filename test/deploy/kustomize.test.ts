@@ -3,12 +3,9 @@ import {
   HELM_EXAMPLE,
   envValue,
   hasKubectl,
-  kustomizationDirs,
   podTemplate,
-  render,
   renderExamples,
   resolvePort,
-  shortName,
   type Container,
   type K8sObject,
 } from "./manifests.js";
@@ -43,9 +40,13 @@ function secretVolumeHolding(pod: ReturnType<typeof podTemplate>, container: Con
   return mount?.readOnly === true && volume?.secret ? volume.secret : undefined;
 }
 
-const dirs = kustomizationDirs();
 // Collection runs even when the block is skipped: renderExamples renders only where kubectl exists.
-const examples = renderExamples();
+const examples = await renderExamples();
+
+/** The Deployment of an example as rendered above (undefined without kubectl). */
+function renderedDeployment(name: string): K8sObject | undefined {
+  return examples.find((e) => e.name === name)?.objects.find((o) => o.kind === "Deployment");
+}
 
 describe.skipIf(!hasKubectl)(
   hasKubectl ? "kustomizations" : "kustomizations (skipped: kubectl is not on the PATH)",
@@ -286,8 +287,7 @@ describe.skipIf(!hasKubectl)(
     );
 
     describe("the gRPC API over mutual TLS", () => {
-      const dir = dirs.find((d) => shortName(d) === "deploy/k8s/examples/grpc-mtls")!;
-      const deployment = hasKubectl ? render(dir).find((o) => o.kind === "Deployment")! : undefined;
+      const deployment = renderedDeployment("deploy/k8s/examples/grpc-mtls");
 
       it("gives the sidecar its certificate, key and client CA from one required Secret, as cert-manager writes it", () => {
         const pod = podTemplate(deployment!);
@@ -312,8 +312,7 @@ describe.skipIf(!hasKubectl)(
     });
 
     describe("the component on an existing Hasura", () => {
-      const dir = dirs.find((d) => shortName(d) === "deploy/k8s/examples/existing-hasura")!;
-      const deployment = hasKubectl ? render(dir).find((o) => o.kind === "Deployment")! : undefined;
+      const deployment = renderedDeployment("deploy/k8s/examples/existing-hasura");
 
       it("replaces the old webhook and keeps the team's own containers and secrets", () => {
         const [hasura, ...others] = podTemplate(deployment!).spec.containers;

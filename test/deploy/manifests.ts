@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -141,13 +141,36 @@ export interface Example {
 /** The name under which the Helm recipe appears among the examples. */
 export const HELM_EXAMPLE = "deploy/helm/post-renderer.sh (deploy/k8s/examples/helm)";
 
-/** Every example rendered (empty without kubectl). */
-export function renderExamples(): Example[] {
+/** Every example rendered (empty without kubectl), each by a kubectl of its own, all at once. */
+export async function renderExamples(): Promise<Example[]> {
   if (!hasKubectl) return [];
-  return [
-    ...kustomizationDirs().map((dir) => ({ name: shortName(dir), objects: render(dir) })),
-    { name: HELM_EXAMPLE, objects: postRender(readFileSync(CHART_OUTPUT, "utf8")) },
-  ];
+  const kustomized = kustomizationDirs().map(async (dir) => {
+    const out = await runTool("kubectl", ["kustomize", dir]);
+    return { name: shortName(dir), objects: parseObjects(out, shortName(dir)) };
+  });
+  const helm = runTool(POST_RENDERER, [], readFileSync(CHART_OUTPUT, "utf8")).then((out) => ({
+    name: HELM_EXAMPLE,
+    objects: parseObjects(out, "post-renderer"),
+  }));
+  return Promise.all([...kustomized, helm]);
+}
+
+/** What `command` prints, given `input` on its stdin; rejects with what it printed when it fails. */
+function runTool(command: string, args: string[], input = ""): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (status) =>
+      status === 0
+        ? resolve(out)
+        : reject(new Error(`${command} ${args.join(" ")} failed (${status}):\n${err}`)),
+    );
+    child.stdin.end(input);
+  });
 }
 
 function parseObjects(out: string, source: string): K8sObject[] {

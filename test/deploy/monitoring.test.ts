@@ -206,9 +206,9 @@ describe("every metric the rules and the dashboard read", () => {
   });
 });
 
-describe.skipIf(!hasKubectl)("scraping, as rendered", () => {
-  const examples = renderExamples();
+const examples = await renderExamples();
 
+describe.skipIf(!hasKubectl)("scraping, as rendered", () => {
   it("the PodMonitor scrapes the sidecar's port by its name", () => {
     const example = examples.find((e) => e.objects.some((o) => o.kind === "PodMonitor"));
     expect(example, "an example with the rolemapper-podmonitor component").toBeDefined();
