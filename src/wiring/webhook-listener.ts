@@ -2,6 +2,7 @@ import type { RequestListener } from "node:http";
 import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
 import { createWebhookApp } from "../http/webhook-app.js";
+import { fixedShapeLogger } from "../logger.js";
 import { DecisionLog } from "../observability/decision-log.js";
 import type { SidecarMetrics } from "../observability/metrics.js";
 import type { SidecarCore } from "./sidecar-core.js";
@@ -54,7 +55,8 @@ async function buildShadow(config: Config, logger: Logger, metrics: SidecarMetri
     maxInFlight,
     maxBytesInFlight,
     answer,
-    logger,
+    // Its lines (shadow_diff, throttled warnings) are built field by field from decisions and statuses.
+    logger: fixedShapeLogger(logger),
     onComparison: (result) => metrics.observeShadowComparison(result),
     onOverLimit: () => metrics.observeShadowOverLimit(),
   });
