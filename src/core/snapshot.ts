@@ -21,7 +21,9 @@ const ADMIN_ONLY = reservedRoleIds();
 export class Snapshot {
   private readonly roles = new Map<string, Role>();
   private readonly rolesByField = new Map<string, Set<string>>();
-  private readonly rolesBySubject = new Map<string, Set<string>>();
+  // One role is kept as its id alone, several in a set: most subjects hold one role, and a set of one took some
+  // 180 bytes (1.8 MB at 10,000 users with a grant each).
+  private readonly rolesBySubject = new Map<string, string | Set<string>>();
   private readonly subjectsByRole = new Map<string, Set<string>>();
   private readonly reservedRows = new ReservedRows();
   private readonly sums = new RoleSums();
@@ -101,13 +103,15 @@ export class Snapshot {
 
   /** The roles granted directly to a subject (`user:…` or `group:…`). */
   rolesOfSubject(subject: string): ReadonlySet<string> {
-    return this.rolesBySubject.get(subject) ?? EMPTY;
+    const held = this.rolesBySubject.get(subject);
+    return typeof held === "string" ? new Set([held]) : (held ?? EMPTY);
   }
 
   /** The role set of a user and its groups united. */
   rolesOf(user: string, groups: readonly string[]): Set<string> {
-    const result = new Set(this.rolesOfSubject(user));
-    for (const group of groups) for (const role of this.rolesOfSubject(group)) result.add(role);
+    const result = new Set<string>();
+    addHeld(result, this.rolesBySubject.get(user));
+    for (const group of groups) addHeld(result, this.rolesBySubject.get(group));
     return result;
   }
 
@@ -205,7 +209,7 @@ export class Snapshot {
     if (subjects.has(grant.subject)) return;
     subjects.add(grant.subject);
     this.subjectsByRole.set(grant.roleId, subjects);
-    addTo(this.rolesBySubject, grant.subject, grant.roleId);
+    this.holdRole(grant.subject, grant.roleId);
     if (grant.subject.startsWith(GROUP_PREFIX) && this.pinIndex.objectIdOf(grant.subject) === undefined) {
       this.unpinned.add(grant.subject);
     }
@@ -234,10 +238,24 @@ export class Snapshot {
     if (this.rolesBySubject.has(group)) this.unpinned.add(group);
   }
 
+  private holdRole(subject: string, roleId: string): void {
+    const held = this.rolesBySubject.get(subject);
+    if (held === undefined) this.rolesBySubject.set(subject, roleId);
+    else if (typeof held !== "string") held.add(roleId);
+    else if (held !== roleId) this.rolesBySubject.set(subject, new Set([held, roleId]));
+  }
+
+  private releaseRole(subject: string, roleId: string): void {
+    const held = this.rolesBySubject.get(subject);
+    if (held === roleId) this.rolesBySubject.delete(subject);
+    else if (typeof held !== "string" && held?.delete(roleId) && held.size === 0)
+      this.rolesBySubject.delete(subject);
+  }
+
   private removeGrant(subject: string, roleId: string): void {
     const subjects = this.subjectsByRole.get(roleId);
     if (!subjects?.delete(subject)) return;
-    removeFrom(this.rolesBySubject, subject, roleId);
+    this.releaseRole(subject, roleId);
     if (!this.rolesBySubject.has(subject)) this.unpinned.delete(subject);
     this.grantCount--;
     this.sums.removeGrant(roleId, subject);
@@ -248,6 +266,11 @@ function addTo(index: Map<string, Set<string>>, key: string, value: string): voi
   const set = index.get(key);
   if (set) set.add(value);
   else index.set(key, new Set([value]));
+}
+
+function addHeld(result: Set<string>, held: string | ReadonlySet<string> | undefined): void {
+  if (typeof held === "string") result.add(held);
+  else if (held !== undefined) for (const role of held) result.add(role);
 }
 
 function removeFrom(index: Map<string, Set<string>>, key: string, value: string): void {

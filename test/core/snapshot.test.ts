@@ -29,6 +29,23 @@ describe("Snapshot", () => {
     });
   });
 
+  it("follows a subject's roles as it goes from one to two and back to none", () => {
+    const snapshot = base();
+    const rolesOfBob = () => [...snapshot.rolesOf("user:bob_corp.com", [])].sort();
+    snapshot.replaceGrants("r_orders", "user:", ["user:alice_corp.com", "user:bob_corp.com"]);
+    expect(rolesOfBob()).toEqual(["r_orders"]);
+    snapshot.replaceGrants("r_customers", "user:", ["user:bob_corp.com"]);
+    expect(rolesOfBob()).toEqual(["r_customers", "r_orders"]);
+    expect([...snapshot.rolesOfSubject("user:bob_corp.com")].sort()).toEqual(["r_customers", "r_orders"]);
+    snapshot.replaceGrants("r_orders", "user:", ["user:alice_corp.com"]);
+    expect(rolesOfBob()).toEqual(["r_customers"]);
+    snapshot.replaceGrants("r_customers", "user:", []);
+    expect(rolesOfBob()).toEqual([]);
+    expect(snapshot.rolesOfSubject("user:bob_corp.com").size).toBe(0);
+    expect([...snapshot.rolesOf("user:alice_corp.com", [])]).toEqual(["r_orders"]);
+    expect(snapshot.grants).toBe(4);
+  });
+
   it.each([
     { user: "user:alice_corp.com", groups: [], expected: ["r_orders"] },
     { user: "user:alice_corp.com", groups: ["group:analysts"], expected: ["r_customers", "r_orders"] },
