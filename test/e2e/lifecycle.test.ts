@@ -8,6 +8,7 @@ import { openDevIssuer } from "../../src/identity/dev-issuer.js";
 import { SAMPLE_ROLE } from "../../src/wiring/sample-mapping.js";
 import { sample } from "../observability/sidecar-fixture.js";
 import { freePort } from "../support/free-port.js";
+import { seedPristineCluster } from "../support/pglite-template.js";
 
 // The real process (`node --import tsx src/main.ts`, development mode) stopped by SIGTERM while under load.
 const API_SECRET = "lifecycle-api-secret-0123456789";
@@ -57,6 +58,8 @@ const until = (what: string, check: () => boolean | Promise<boolean>): Promise<v
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "rolemapper-lifecycle-"));
+  // An initialised cluster in it: the first start on an empty directory is production-tree.test.ts's subject.
+  await seedPristineCluster(dataDir);
   const [webhookPort, adminPort, grpcPort, metricsPort] = [
     await freePort(),
     await freePort(),
