@@ -9,8 +9,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
-    // One pristine PGlite cluster per run, copied into each fresh embedded store instead of an initdb each.
-    globalSetup: ["test/support/pglite-template-setup.ts"],
+    // A scratch directory per run for what test files make once and share (test/support/run-scratch.ts).
+    globalSetup: ["test/support/run-scratch-setup.ts"],
     // expect.poll waits for an event; on a loaded 2-core CI machine its default of 1 s is too short a bound.
     expect: { poll: { timeout: 15_000 } },
     reporters: ci ? ["default", "json"] : ["default"],

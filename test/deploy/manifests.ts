@@ -1,7 +1,10 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { madeOncePerRun } from "../support/run-scratch.js";
 
 /** The repository root (tests run from it). */
 export const ROOT = process.cwd();
@@ -141,18 +144,59 @@ export interface Example {
 /** The name under which the Helm recipe appears among the examples. */
 export const HELM_EXAMPLE = "deploy/helm/post-renderer.sh (deploy/k8s/examples/helm)";
 
-/** Every example rendered (empty without kubectl), each by a kubectl of its own, all at once. */
+/**
+ * Every example rendered (empty without kubectl). The same deploy/ renders the same objects: kubectl runs once
+ * per test run for it, shared by the test files that read the examples.
+ */
 export async function renderExamples(): Promise<Example[]> {
   if (!hasKubectl) return [];
-  const kustomized = kustomizationDirs().map(async (dir) => {
-    const out = await runTool("kubectl", ["kustomize", dir]);
-    return { name: shortName(dir), objects: parseObjects(out, shortName(dir)) };
-  });
+  const cached = await madeOncePerRun(`examples-${deployDigest()}.json`, async (path) =>
+    writeFile(path, JSON.stringify(await renderedOutputs())),
+  );
+  const outputs = cached
+    ? (JSON.parse(await readFile(cached, "utf8")) as Rendered[])
+    : await renderedOutputs();
+  return outputs.map(({ name, source, out }) => ({ name, objects: parseObjects(out, source) }));
+}
+
+/** What rendered an example printed, and where it came from (for parse errors). */
+interface Rendered {
+  readonly name: string;
+  readonly source: string;
+  readonly out: string;
+}
+
+/** kubectl's output for every kustomization, and the post-renderer's for the chart: each a process, all at once. */
+function renderedOutputs(): Promise<Rendered[]> {
+  const kustomized = kustomizationDirs().map(async (dir) => ({
+    name: shortName(dir),
+    source: shortName(dir),
+    out: await runTool("kubectl", ["kustomize", dir]),
+  }));
   const helm = runTool(POST_RENDERER, [], readFileSync(CHART_OUTPUT, "utf8")).then((out) => ({
     name: HELM_EXAMPLE,
-    objects: parseObjects(out, "post-renderer"),
+    source: "post-renderer",
+    out,
   }));
   return Promise.all([...kustomized, helm]);
+}
+
+/** A digest of every file the renderings read: deploy/ and the chart's output. */
+function deployDigest(): string {
+  const hash = createHash("sha256");
+  const add = (path: string): void => {
+    if (statSync(path).isDirectory()) {
+      for (const name of readdirSync(path).sort()) add(join(path, name));
+    } else {
+      hash
+        .update(`${relative(ROOT, path)}\0`)
+        .update(readFileSync(path))
+        .update("\0");
+    }
+  };
+  add(join(ROOT, "deploy"));
+  add(CHART_OUTPUT);
+  return hash.digest("hex").slice(0, 16);
 }
 
 /** What `command` prints, given `input` on its stdin; rejects with what it printed when it fails. */

@@ -1,27 +1,21 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { openPgliteClient } from "../../src/store/pglite-client.js";
 import type { SqlClient } from "../../src/store/sql-client.js";
+import { madeOncePerRun } from "./run-scratch.js";
 
 // PGlite's initdb costs a few seconds of CPU per fresh data directory, against well under one to copy the cluster
-// it produced. The cluster is made once per test run (by the first test file that needs it) and each sidecar gets
-// a copy of its own: the same pristine state, isolated as before. Migrations still run on the copy at start.
-
-declare module "vitest" {
-  interface ProvidedContext {
-    /** A directory for this run's pristine PGlite cluster (test/support/pglite-template-setup.ts). */
-    pgliteTemplateRoot: string;
-  }
-}
+// it produced. The cluster is made once per test run (see run-scratch.ts) and each sidecar gets a copy of its
+// own: the same pristine state, isolated as before. Migrations still run on the copy at start.
 
 let template: Promise<string | undefined> | undefined;
 
 /**
  * Puts a pristine PGlite cluster into `dataDir`/pgdata (where the embedded store opens it), copied from this run's
- * template; false, and nothing done, when the run has no template directory (the store then runs initdb).
+ * template; false, and nothing done, outside a test run (the store then runs initdb).
  */
 export async function seedPristineCluster(dataDir: string): Promise<boolean> {
   const source = await preparePristineCluster();
@@ -34,7 +28,7 @@ export async function seedPristineCluster(dataDir: string): Promise<boolean> {
 
 /**
  * Makes this run's pristine cluster now if no test file has yet (to overlap it with other work); resolves with
- * its path, or undefined when the run has no template directory.
+ * its path, or undefined outside a test run.
  */
 export function preparePristineCluster(): Promise<string | undefined> {
   template ??= templateCluster();
@@ -43,7 +37,7 @@ export function preparePristineCluster(): Promise<string | undefined> {
 
 /**
  * A fresh, empty PGlite database (as `openPgliteClient(undefined)` opens in memory): on a copy of the pristine
- * cluster, removed again on close; in memory when the run has no template.
+ * cluster, removed again on close; in memory outside a test run.
  */
 export async function openPristinePglite(): Promise<SqlClient> {
   const copy = await copyPristineCluster();
@@ -69,7 +63,7 @@ export interface PristineCopy {
   remove(): Promise<void>;
 }
 
-/** Copies the pristine cluster into a temporary directory; undefined when the run has no template. */
+/** Copies the pristine cluster into a temporary directory; undefined outside a test run. */
 export async function copyPristineCluster(): Promise<PristineCopy | undefined> {
   const dir = await mkdtemp(join(tmpdir(), "rolemapper-pglite-"));
   const remove = () => rm(dir, { recursive: true, force: true });
@@ -81,37 +75,8 @@ export async function copyPristineCluster(): Promise<PristineCopy | undefined> {
 }
 
 async function templateCluster(): Promise<string | undefined> {
-  const root = await templateRoot();
-  if (root === undefined) return undefined;
-  const cluster = join(root, "pgdata");
-  if (await exists(join(cluster, "PG_VERSION"))) return cluster;
-  // Built aside and renamed into place: a test file running beside this one may be building it too.
-  const building = await mkdtemp(join(root, "building-"));
-  try {
-    const client = await openPgliteClient(join(building, "pgdata"));
+  return madeOncePerRun("pglite-cluster", async (path) => {
+    const client = await openPgliteClient(path);
     await client.close();
-    await rename(join(building, "pgdata"), cluster).catch(async (error: NodeJS.ErrnoException) => {
-      if (!["EEXIST", "ENOTEMPTY"].includes(error.code ?? "")) throw error;
-    });
-  } finally {
-    await rm(building, { recursive: true, force: true });
-  }
-  return cluster;
-}
-
-// Outside a vitest worker (a child process a test forks) there is no run, hence no template.
-async function templateRoot(): Promise<string | undefined> {
-  try {
-    const { inject } = await import("vitest");
-    return inject("pgliteTemplateRoot");
-  } catch {
-    return undefined;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
+  });
 }
