@@ -147,6 +147,14 @@ describe.skipIf(!hasMain)(
       expect(wide).toEqual([]);
     });
 
+    it("ships pg without its Cloudflare probe that loads Node 20's undici at every start", () => {
+      const dist = join(app, "dist");
+      const files = readdirSync(dist, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js"));
+      const text = files.map((file) => readFileSync(join(dist, file), "utf8")).join("\n");
+      expect(text).toContain("function isCloudflareRuntime()");
+      expect(text).not.toMatch(/new Response\(null, \{ cf:/);
+    });
+
     it("stays up while the Hasura of its pod is not (the pod's start order): /healthz 200, /readyz not 200", async () => {
       // In the pod the sidecar starts first and Hasura only once the sidecar's startup probe (/healthz) passes:
       // a sidecar that waited for its store before answering /healthz would never let Hasura start.
