@@ -117,29 +117,30 @@ describe("a warm caller's remembered role set", () => {
   });
 });
 
-describe("a warm caller's remembered decisions", () => {
-  function caller(snapshot: Snapshot, operations = new OperationCache({ maxChars: 1_000_000 })) {
-    const authorizer = new Authorizer(
-      authorizerDeps({
-        verifier,
-        groups: new SettableGroups(),
-        snapshot: () => snapshot,
-        operations,
-        maxBatch: 10,
-      }),
-    );
-    return (query: string | string[], role?: string) =>
-      authorizer.authorize({
-        headers: new Map([
-          ["authorization", "Bearer alice-token"],
-          ...(role === undefined ? [] : [["x-hasura-role", role] as [string, string]]),
-        ]),
-        request: Array.isArray(query)
-          ? query.map((text) => ({ query: text, operationName: undefined }))
-          : { query, operationName: undefined },
-      });
-  }
+// Alice's decisions through an authorizer over `snapshot`, with or without an X-Hasura-Role.
+function caller(snapshot: Snapshot, operations = new OperationCache({ maxChars: 1_000_000 })) {
+  const authorizer = new Authorizer(
+    authorizerDeps({
+      verifier,
+      groups: new SettableGroups(),
+      snapshot: () => snapshot,
+      operations,
+      maxBatch: 10,
+    }),
+  );
+  return (query: string | string[], role?: string) =>
+    authorizer.authorize({
+      headers: new Map([
+        ["authorization", "Bearer alice-token"],
+        ...(role === undefined ? [] : [["x-hasura-role", role] as [string, string]]),
+      ]),
+      request: Array.isArray(query)
+        ? query.map((text) => ({ query: text, operationName: undefined }))
+        : { query, operationName: undefined },
+    });
+}
 
+describe("a warm caller's remembered decisions", () => {
   it("follows a role's root fields changed in place", async () => {
     const snapshot = snapshotOf({ "sales.read": ["sales"] }, { "user:alice_corp.com": ["sales.read"] });
     const ask = caller(snapshot);
@@ -192,22 +193,10 @@ describe("what a warm caller's decisions are remembered for", () => {
     const operations = new OperationCache({ maxChars: 1_000_000 });
     const analyses = vi.spyOn(operations, "analyze");
     const lookups = vi.spyOn(snapshot, "rolesForField");
-    const authorizer = new Authorizer(
-      authorizerDeps({
-        verifier,
-        groups: new SettableGroups(),
-        snapshot: () => snapshot,
-        operations,
-        maxBatch: 10,
-      }),
-    );
+    const decideAsAlice = caller(snapshot, operations);
     const ask = async () => {
       const before = { analyses: analyses.mock.calls.length, lookups: lookups.mock.calls.length };
-      const request = Array.isArray(query)
-        ? query.map((text) => ({ query: text, operationName: undefined }))
-        : { query, operationName: undefined };
-      const headers = new Map([["authorization", "Bearer alice-token"]]);
-      expect(await authorizer.authorize({ headers, request })).toMatchObject({ outcome: "allow" });
+      expect(await decideAsAlice(query)).toMatchObject({ outcome: "allow" });
       return {
         analysed: analyses.mock.calls.length > before.analyses,
         decided: lookups.mock.calls.length > before.lookups,
