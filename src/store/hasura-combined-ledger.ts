@@ -30,25 +30,23 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
     this.documents = ledgerDocuments(names);
   }
 
+  // One request: per role in name order an insert that does nothing on conflict (made here), then the updates
+  // that record a use of a row no dropper holds; a role neither made nor updated is held by a dropper.
   async recordUses(roles: readonly CombinedRoleEntry[], at: number): Promise<RecordedUses> {
     if (roles.length === 0) return { dropping: [], added: [] };
-    const names = roles.map((role) => role.name);
-    const data = await this.send<{ used: Rows; added: Rows }>("recordUses", {
-      names,
-      at,
-      rows: rows(roles, at),
-    });
-    const recorded = new Set([...data.used.returning, ...data.added.returning].map((row) => row.role_name));
-    const unrecorded = names.filter((name) => !recorded.has(name));
-    // Not updated: last used later by another replica (nothing to do), or held by a dropper (or gone since).
-    const held = unrecorded.length === 0 ? [] : await this.heldOf(unrecorded, at);
-    return { dropping: held, added: data.added.returning.map((row) => row.role_name) };
+    const parents = new Map(roles.map((role) => [role.name, parentRolesText(role.parents)]));
+    const written = await this.sendPerRow("recordUses", [...parents.keys()], { at }, parents);
+    const recorded = new Set([...written.used, ...written.later].map((row) => row.role_name));
+    return {
+      dropping: [...parents.keys()].filter((name) => !recorded.has(name)).sort(),
+      added: written.added.map((row) => row.role_name),
+    };
   }
 
   async touchUses(names: readonly string[], at: number): Promise<string[]> {
     if (names.length === 0) return [];
-    const rows = await this.sendPerRow("touchUses", names, { at });
-    return rows.map((row) => row.role_name);
+    const written = await this.sendPerRow("touchUses", names, { at });
+    return [...written.used, ...written.later].map((row) => row.role_name);
   }
 
   async adopt(roles: readonly CombinedRoleEntry[], at: number): Promise<void> {
@@ -74,8 +72,8 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
     const idle = await this.send<{ idle: { role_name: string }[] }>("idleRoles", { idleBefore, now, limit });
     if (idle.idle.length === 0) return [];
     const names = idle.idle.map((row) => row.role_name);
-    const rows = await this.sendPerRow("claim", names, { idleBefore, now, until });
-    return rows.map((row) => ledgerEntry(row.role_name, row.parent_roles));
+    const { claimed } = await this.sendPerRow("claim", names, { idleBefore, now, until });
+    return claimed.map((row) => ledgerEntry(row.role_name, row.parent_roles));
   }
 
   async forget(names: readonly string[]): Promise<void> {
@@ -98,19 +96,6 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
     await this.sendPerRow("release", names, { until });
   }
 
-  private async heldOf(names: readonly string[], at: number): Promise<string[]> {
-    const data = await this.send<{ rows: { role_name: string; drop_until_ms: number | string | null }[] }>(
-      "read",
-      { names },
-    );
-    const present = new Map(data.rows.map((row) => [row.role_name, row.drop_until_ms]));
-    return names.filter((name) => {
-      if (!present.has(name)) return true;
-      const until = present.get(name);
-      return until !== null && until !== undefined && Number(until) > at;
-    });
-  }
-
   private send<T = unknown>(
     operation: keyof ReturnType<typeof ledgerDocuments>,
     variables: Record<string, unknown>,
@@ -118,20 +103,26 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
     return this.request<T>(operation, this.documents[operation], variables);
   }
 
-  // The rows of `names` written one at a time in name order; answers the rows every field returned.
-  private async sendPerRow(
-    operation: keyof typeof PER_ROW,
+  // The rows of `names` written one at a time in name order (with `parents` their `parent_roles`); answers the
+  // rows each kind of field returned.
+  private async sendPerRow<O extends keyof PerRow>(
+    operation: O,
     names: readonly string[],
     variables: Record<string, unknown>,
-  ): Promise<RowOf[]> {
+    parents?: ReadonlyMap<string, string>,
+  ): Promise<Written<O>> {
     const sorted = [...new Set(names)].sort();
     const document = perRowDocument(this.names.combinedRoles, operation, sorted.length);
-    const perRow = Object.fromEntries(sorted.map((name, i) => [`n${i}`, name]));
+    const perRow = Object.fromEntries(
+      sorted.flatMap((name, i) => [[`n${i}`, name], ...(parents ? [[`p${i}`, parents.get(name)]] : [])]),
+    );
     const data = await this.request<Record<string, { returning: RowOf[] }>>(operation, document, {
       ...variables,
       ...perRow,
     });
-    return Object.values(data).flatMap((field) => field.returning);
+    const kinds = Object.keys(PER_ROW[operation].fields);
+    const rowsOf = (kind: string) => sorted.flatMap((_, i) => data[`${kind}${i}`]?.returning ?? []);
+    return Object.fromEntries(kinds.map((kind) => [kind, rowsOf(kind)])) as Written<O>;
   }
 
   private async request<T>(operation: string, document: DocumentNode, variables: Record<string, unknown>) {
@@ -159,15 +150,7 @@ function rows(roles: readonly CombinedRoleEntry[], at: number) {
 // The documents, from the tracked names; variables carry all data.
 function ledgerDocuments(n: HasuraNames) {
   const t = n.combinedRoles;
-  const notHeld = `_or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $at } }]`;
   return {
-    recordUses:
-      prepareDocument(`mutation RecordCombinedRoleUses($names: [String!]!, $at: bigint!, $rows: [${t}_insert_input!]!) {
-  used: update_${t}(where: { role_name: { _in: $names }, last_used_ms: { _lte: $at }, ${notHeld} },
-    _set: { last_used_ms: $at, drop_until_ms: null }) { returning { role_name } }
-  added: insert_${t}(objects: $rows,
-    on_conflict: { constraint: rolemapping_combined_roles_pkey, update_columns: [] }) { returning { role_name } }
-}`),
     adopt: prepareDocument(`mutation AdoptCombinedRoles($rows: [${t}_insert_input!]!) {
   insert_${t}(objects: $rows, on_conflict: { constraint: rolemapping_combined_roles_pkey, update_columns: [] }) {
     affected_rows
@@ -186,9 +169,6 @@ function ledgerDocuments(n: HasuraNames) {
       _or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $now } }] },
     order_by: { last_used_ms: asc }, limit: $limit) { role_name }
 }`),
-    read: prepareDocument(`query ReadCombinedRoles($names: [String!]!) {
-  rows: ${t}(where: { role_name: { _in: $names } }) { role_name drop_until_ms }
-}`),
     forget: prepareDocument(`mutation ForgetCombinedRoles($names: [String!]!) {
   delete_${t}(where: { role_name: { _in: $names } }) { affected_rows }
 }`),
@@ -201,46 +181,67 @@ function ledgerDocuments(n: HasuraNames) {
   };
 }
 
-// The writes of several rows: fields per row, `$n<i>` its name. A document's mutation fields run one after another
-// in one transaction, so rows in name order are locked in name order by every replica: two never deadlock, as one
-// update over all of them (locking in whatever order its plan meets them) and a second one could.
-const PER_ROW = {
-  // Without GREATEST: a row used earlier moves to $at, a row used later only loses an expired hold; both answer.
-  touchUses: {
-    variables: "$at: bigint!",
-    fields: (t: string, n: string) => {
-      const notHeld = `_or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $at } }]`;
-      return [
-        `update_${t}(where: { role_name: { _eq: ${n} }, last_used_ms: { _lte: $at }, ${notHeld} },
+// The writes of several rows: fields per row, aliased `<kind><i>`, `$n<i>` its name (`$p<i>` its parents). A
+// document's mutation fields run one after another in one transaction, so rows in name order are locked in name
+// order by every replica: two never deadlock, as one update over all of them (locking in whatever order its plan
+// meets them) and a second one could.
+const NOT_HELD = `_or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $at } }]`;
+// Without GREATEST: a row used earlier moves to $at, a row used later only loses an expired hold; both answer.
+const USE = {
+  used: (t: string, n: string) =>
+    `update_${t}(where: { role_name: { _eq: ${n} }, last_used_ms: { _lte: $at }, ${NOT_HELD} },
     _set: { last_used_ms: $at, drop_until_ms: null }) { returning { role_name } }`,
-        `update_${t}(where: { role_name: { _eq: ${n} }, last_used_ms: { _gt: $at }, ${notHeld} },
+  later: (t: string, n: string) =>
+    `update_${t}(where: { role_name: { _eq: ${n} }, last_used_ms: { _gt: $at }, ${NOT_HELD} },
     _set: { drop_until_ms: null }) { returning { role_name } }`,
-      ];
+};
+const PER_ROW = {
+  // The insert first: one racing with another replica's insert of the row waits for it, and the updates then
+  // find the row (an update first would miss it, and the insert do nothing).
+  recordUses: {
+    variables: "$at: bigint!",
+    parents: true,
+    fields: {
+      added: (t: string, n: string, p: string) =>
+        `insert_${t}(objects: [{ role_name: ${n}, parent_roles: ${p}, last_used_ms: $at }],
+    on_conflict: { constraint: rolemapping_combined_roles_pkey, update_columns: [] }) { returning { role_name } }`,
+      ...USE,
     },
   },
+  touchUses: { variables: "$at: bigint!", parents: false, fields: USE },
   claim: {
     variables: "$idleBefore: bigint!, $now: bigint!, $until: bigint!",
-    fields: (t: string, n: string) => [
-      `update_${t}(where: { role_name: { _eq: ${n} }, last_used_ms: { _lt: $idleBefore },
+    parents: false,
+    fields: {
+      claimed: (t: string, n: string) =>
+        `update_${t}(where: { role_name: { _eq: ${n} }, last_used_ms: { _lt: $idleBefore },
       _or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $now } }] },
     _set: { drop_until_ms: $until }) { returning { role_name parent_roles } }`,
-    ],
+    },
   },
   release: {
     variables: "$until: bigint!",
-    fields: (t: string, n: string) => [
-      `update_${t}(where: { role_name: { _eq: ${n} }, drop_until_ms: { _eq: $until } },
+    parents: false,
+    fields: {
+      released: (t: string, n: string) =>
+        `update_${t}(where: { role_name: { _eq: ${n} }, drop_until_ms: { _eq: $until } },
     _set: { drop_until_ms: null }) { returning { role_name } }`,
-    ],
+    },
   },
 } as const;
 
+type PerRow = typeof PER_ROW;
+type Written<O extends keyof PerRow> = Record<keyof PerRow[O]["fields"], RowOf[]>;
+
 // Built per call, as its length follows the rows; the contract tests parse every kind.
-function perRowDocument(t: string, operation: keyof typeof PER_ROW, count: number): DocumentNode {
-  const { variables, fields } = PER_ROW[operation];
-  const names = Array.from({ length: count }, (_, i) => `$n${i}: String!`);
-  const body = names.flatMap((_, i) => fields(t, `$n${i}`).map((field, f) => `  r${i}_${f}: ${field}`));
+function perRowDocument(t: string, operation: keyof PerRow, count: number): DocumentNode {
+  const { variables, parents, fields } = PER_ROW[operation];
+  const rows = Array.from({ length: count }, (_, i) => i);
+  const declared = rows.flatMap((i) => [`$n${i}: String!`, ...(parents ? [`$p${i}: String!`] : [])]);
+  const body = rows.flatMap((i) =>
+    Object.entries(fields).map(([kind, field]) => `  ${kind}${i}: ${field(t, `$n${i}`, `$p${i}`)}`),
+  );
   return prepareDocument(
-    `mutation ${operation}(${[variables, ...names].join(", ")}) {\n${body.join("\n")}\n}`,
+    `mutation ${operation}(${[variables, ...declared].join(", ")}) {\n${body.join("\n")}\n}`,
   );
 }

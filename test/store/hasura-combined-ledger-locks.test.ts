@@ -52,6 +52,31 @@ interface Race {
 
 const races: [string, Race][] = [
   [
+    "recordUses against recordUses",
+    {
+      rows: [
+        ["rm_a", 5_000],
+        ["rm_b", 100],
+      ],
+      first: (ledger) =>
+        ledger.recordUses(
+          [
+            { name: "rm_b", parents: P },
+            { name: "rm_a", parents: P },
+          ],
+          2_500,
+        ),
+      second: (ledger) =>
+        ledger.recordUses(
+          [
+            { name: "rm_a", parents: P },
+            { name: "rm_b", parents: P },
+          ],
+          9_000,
+        ),
+    },
+  ],
+  [
     "touchUses against touchUses",
     {
       rows: [
