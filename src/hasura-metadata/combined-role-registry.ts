@@ -2,6 +2,7 @@ import type { CombinedRoleEntry, CombinedRoles } from "../core/combined-roles.js
 import { UnavailableError } from "../core/errors.js";
 import type { CoreLogger } from "../core/logger-port.js";
 import { CombinedRoleUses, IdleDropFailed, type IdleDropOptions } from "./combined-role-uses.js";
+import { CombinedRoleCreations } from "./combined-role-creation.js";
 import { MetadataApiError, type MetadataCall } from "./metadata-client.js";
 
 /** What the registry is built from. */
@@ -34,11 +35,6 @@ export class CombinedRoleUpkeepFailed extends Error {
   }
 }
 
-interface Making {
-  readonly parents: readonly string[];
-  abandoned: string | undefined;
-}
-
 interface InheritedRole {
   readonly role_name: string;
   readonly role_set: readonly string[];
@@ -51,19 +47,26 @@ interface InheritedRole {
  */
 export class CombinedRoleRegistry implements CombinedRoles {
   private known = new Map<string, readonly string[]>();
-  private readonly creating = new Map<string, Promise<void>>();
   private readonly dropping = new Map<string, Promise<void>>();
-  // Creations under way (claim and add_inherited_role): once `abandoned` says why, their role is not added.
-  private readonly making = new Map<string, Making>();
   // Roles this replica confirmed while an export was on its way: the export may predate them.
   private confirmedDuringRefresh: Map<string, readonly string[]> | undefined;
   // Parents deleted while an export was on its way: the export may predate their roles' drop.
   private deletedDuringRefresh: Set<string> | undefined;
   private readonly uses: CombinedRoleUses | undefined;
+  private readonly creations: CombinedRoleCreations;
 
   constructor(private readonly options: CombinedRoleRegistryOptions) {
     const { idle, createTimeoutMs, logger } = options;
     this.uses = idle && new CombinedRoleUses(idle, createTimeoutMs, logger);
+    this.creations = new CombinedRoleCreations(options, this.uses, {
+      known: () => this.known,
+      dropping: (name) => this.dropping.get(name),
+      forget: (name) => this.known.delete(name),
+      confirmed: (name, parents) => {
+        this.known.set(name, parents);
+        this.confirmedDuringRefresh?.set(name, parents);
+      },
+    });
   }
 
   /** The combined roles known to exist, with their parents (tests, logs). */
@@ -76,12 +79,7 @@ export class CombinedRoleRegistry implements CombinedRoles {
   }
 
   ensure(name: string, parents: readonly string[]): Promise<void> {
-    let pending = this.creating.get(name);
-    if (pending === undefined) {
-      pending = this.make(name, parents).finally(() => this.creating.delete(name));
-      this.creating.set(name, pending);
-    }
-    return pending;
+    return this.creations.ensure(name, parents);
   }
 
   /**
@@ -124,10 +122,7 @@ export class CombinedRoleRegistry implements CombinedRoles {
     const deleted = new Set(roleIds);
     for (const roleId of roleIds) this.deletedDuringRefresh?.add(roleId);
     // Hasura may have confirmed one before the drop removed it: an answer arriving now must not add it back.
-    for (const making of this.making.values()) {
-      const parent = making.parents.find((p) => deleted.has(p));
-      if (parent !== undefined) making.abandoned ??= `lost its parent "${parent}" (deleted)`;
-    }
+    this.creations.abandonWithParents(deleted);
     // A creation confirmed during a refresh in flight would otherwise be put back when that refresh ends.
     for (const [name, parents] of this.confirmedDuringRefresh ?? []) {
       if (parents.some((p) => deleted.has(p))) this.confirmedDuringRefresh?.delete(name);
@@ -192,26 +187,6 @@ export class CombinedRoleRegistry implements CombinedRoles {
     }
   }
 
-  // Made only once recorded as used (when idle roles are dropped), and only once a drop of it here is done.
-  private async make(name: string, parents: readonly string[]): Promise<void> {
-    const making: Making = { parents, abandoned: undefined };
-    this.making.set(name, making);
-    try {
-      await this.dropping.get(name)?.catch(() => undefined);
-      if (this.uses) {
-        const entry = { name, parents };
-        try {
-          if (await this.uses.claim(entry, () => this.dropping.get(name))) this.known.delete(name);
-        } catch (error) {
-          this.unavailableToCaller(name, parents, error);
-        }
-      }
-      if (!this.known.has(name)) await this.create(name, parents, making);
-    } finally {
-      this.making.delete(name);
-    }
-  }
-
   // A role idle on every replica, claimed by this one: requests needing it meanwhile wait and make it again.
   private async dropIdle(role: CombinedRoleEntry): Promise<void> {
     const idleS = Math.round((this.options.idle?.idleMs ?? 0) / 1000);
@@ -237,8 +212,7 @@ export class CombinedRoleRegistry implements CombinedRoles {
 
   private async drop(name: string, parents: readonly string[], why: Record<string, unknown>): Promise<void> {
     this.known.delete(name);
-    const making = this.making.get(name);
-    if (making) making.abandoned ??= "was dropped";
+    this.creations.abandonDropped(name);
     try {
       await this.options.call("drop_inherited_role", { role_name: name }, this.options.createTimeoutMs);
     } catch (error) {
@@ -250,59 +224,6 @@ export class CombinedRoleRegistry implements CombinedRoles {
     this.options.logger.info(
       { event: "combined_role_dropped", role: name, parent_roles: parents, ...why },
       why.reason === "idle" ? "idle combined role dropped" : "combined role dropped with its deleted parent",
-    );
-  }
-
-  private async create(name: string, parents: readonly string[], making: Making): Promise<void> {
-    // This creation is in `creating` already (ensure adds it): every role known or on its way counts.
-    if (this.known.size + this.creating.size > this.options.maxRoles) this.full(name, parents);
-    this.stillWanted(name, making);
-    const args = { role_name: name, role_set: [...parents] };
-    try {
-      await this.options.call("add_inherited_role", args, this.options.createTimeoutMs);
-    } catch (error) {
-      // A replica racing this one created it first: it exists, which is all that is asked.
-      if (!(error instanceof MetadataApiError && error.code === "already-exists")) {
-        this.unavailableToCaller(name, parents, error);
-      }
-    }
-    this.stillWanted(name, making);
-    this.known.set(name, parents);
-    this.confirmedDuringRefresh?.set(name, parents);
-    this.options.onEvent?.("created");
-    this.options.logger.info(
-      { event: "combined_role_created", role: name, parent_roles: parents },
-      "combined role created in Hasura's metadata",
-    );
-  }
-
-  // Fails closed: the request was decided on a snapshot holding the deleted parent, and the role may be gone.
-  private stillWanted(name: string, making: Making): void {
-    if (making.abandoned === undefined) return;
-    const error = new UnavailableError(
-      `combined role "${name}" ${making.abandoned} while it was being created`,
-    );
-    this.unavailableToCaller(name, making.parents, error);
-  }
-
-  private unavailableToCaller(name: string, parents: readonly string[], error: unknown): never {
-    this.options.onEvent?.("failed");
-    this.options.logger.warn(
-      { event: "combined_role_unavailable", role: name, parent_roles: parents, err: describe(error) },
-      "combined role could not be created: its requests are denied",
-    );
-    throw error;
-  }
-
-  // Every role is a rebuild of Hasura's schema and stays in its metadata: past the bound, requests are denied.
-  private full(name: string, parents: readonly string[]): never {
-    this.options.onEvent?.("failed");
-    this.options.logger.warn(
-      { event: "combined_role_unavailable", role: name, parent_roles: parents, max: this.options.maxRoles },
-      "combined role not created: COMBINED_ROLE_MAX combined roles exist already; its requests are denied",
-    );
-    throw new UnavailableError(
-      `combined roles: ${this.options.maxRoles} exist already (COMBINED_ROLE_MAX); "${name}" was not created`,
     );
   }
 
