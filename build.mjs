@@ -4,13 +4,20 @@
 import { build } from "esbuild";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { URL } from "node:url";
+import { fileURLToPath, URL } from "node:url";
 
 rmSync(new URL("dist/", import.meta.url), { recursive: true, force: true });
 const { outputFiles } = await build({
-  // main.js is what the image runs; the other three are what the benchmark's sidecar is built from
-  // (test/bench/target-sidecar.ts), so it runs the very code the image does.
-  entryPoints: ["src/main.ts", "src/config/index.ts", "src/logger.ts", "src/wiring/sidecar.ts"],
+  // main.js is what the image runs; the next three are what the benchmark's sidecar is built from
+  // (test/bench/target-sidecar.ts), so it runs the very code the image does. The shadow client's thread starts
+  // from shadow-worker.js beside the chunks, at dist/'s top level (see checkShadowWorkerPath).
+  entryPoints: [
+    { in: "src/main.ts", out: "main" },
+    { in: "src/config/index.ts", out: "config/index" },
+    { in: "src/logger.ts", out: "logger" },
+    { in: "src/wiring/sidecar.ts", out: "wiring/sidecar" },
+    { in: "src/shadow/shadow-worker.ts", out: "shadow-worker" },
+  ],
   outbase: "src",
   outdir: "dist",
   bundle: true,
@@ -42,9 +49,27 @@ const { outputFiles } = await build({
   logLevel: "warning",
   write: false,
 });
+checkShadowWorkerPath(outputFiles);
 for (const file of outputFiles) {
   mkdirSync(dirname(file.path), { recursive: true });
   writeFileSync(file.path, file.path.endsWith(".js") ? asciiOnly(file.text) : file.contents);
+}
+
+// src/shadow/shadow-worker-client.ts finds the thread's entry as "./shadow-worker.js" beside its own module: true
+// only where its code lands at dist/'s top level, as esbuild's chunks do. A build that moved it fails here.
+function checkShadowWorkerPath(files) {
+  const outdir = fileURLToPath(new URL("dist/", import.meta.url));
+  const js = files.filter((file) => file.path.endsWith(".js"));
+  const referring = js.filter((file) => file.text.includes('"./shadow-worker.js"'));
+  const misplaced = referring.filter((file) => dirname(file.path) + "/" !== outdir);
+  if (
+    !js.some((file) => file.path === `${outdir}shadow-worker.js`) ||
+    referring.length === 0 ||
+    misplaced.length
+  )
+    throw new Error(
+      `the shadow worker's entry is not where its client looks for it: ${misplaced.map((f) => f.path)}`,
+    );
 }
 
 // esbuild escapes every non-ASCII character of the code, but not of the comments it keeps (a class member's doc

@@ -11,7 +11,7 @@ import type { SidecarCore } from "./sidecar-core.js";
 export interface WebhookListener {
   readonly handler: RequestListener;
   readonly inFlight: () => number;
-  /** Closes the shadow client's connections, if shadow mode is on. */
+  /** Closes the shadow client's connections and ends its thread, if shadow mode is on. */
   close(): Promise<void>;
 }
 
@@ -40,15 +40,16 @@ export async function buildWebhookListener(
 }
 
 // Shadow mode (SHADOW_WEBHOOK_URL): the previous webhook asked beside this one, its comparisons counted. Loaded
-// only when configured: its HTTP client (undici) is not needed otherwise.
+// only when configured. The calls are made on a thread of their own (its HTTP client, undici, loaded there only):
+// the HTTP exchange with the previous service then does not delay this thread's answers to Hasura.
 async function buildShadow(config: Config, logger: Logger, metrics: SidecarMetrics) {
   if (!config.shadow) return undefined;
-  const [{ shadowClient }, { ShadowMode }] = await Promise.all([
-    import("../shadow/shadow-client.js"),
+  const [{ shadowWorkerClient }, { ShadowMode }] = await Promise.all([
+    import("../shadow/shadow-worker-client.js"),
     import("../shadow/shadow-mode.js"),
   ]);
   const { url, timeoutMs, sample, maxInFlight, maxBytesInFlight, answer } = config.shadow;
-  const client = shadowClient(url, timeoutMs, maxInFlight);
+  const client = shadowWorkerClient({ url, timeoutMs, connections: maxInFlight, logger });
   const mode = new ShadowMode({
     post: client.post,
     sample,

@@ -193,6 +193,43 @@ describe.skipIf(!hasMain)(
       }
     }, 120_000);
 
+    // The shadow mode's calls are made on a thread started from dist/shadow-worker.js, a bundle entry of its own.
+    it("relays the previous webhook's answer in shadow mode from the built tree, and stops cleanly", async () => {
+      const previous = createServer((_req, res) =>
+        res.writeHead(200, { "content-type": "application/json" }).end('{"X-Hasura-Role":"from-previous"}'),
+      );
+      await new Promise<void>((resolve) => previous.listen(0, "127.0.0.1", resolve));
+      const { port } = previous.address() as { port: number };
+      const env = await productionEnv(
+        {
+          JWKS_URL: jwksUrl,
+          SHADOW_WEBHOOK_URL: `http://127.0.0.1:${port}/v1/authenticate`,
+          SHADOW_ANSWER: "shadow",
+          SHUTDOWN_DRAIN_S: "0",
+        },
+        { pristine: true },
+      );
+      const started = start("node", ["dist/main.js"], app, env);
+      try {
+        await waitFor200(`http://127.0.0.1:${env.METRICS_PORT}/healthz`, started, 60_000);
+        // The sidecar alone would deny it (no token): the previous service's answer is what comes back.
+        const relayed = await fetch(`http://127.0.0.1:${env.WEBHOOK_PORT}/v1/authenticate`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ headers: {}, request: { query: "{ a }" } }),
+        });
+        expect(relayed.status, started.output()).toBe(200);
+        expect(await relayed.json()).toEqual({ "X-Hasura-Role": "from-previous" });
+        started.child.kill("SIGTERM");
+        expect(await exitWithin(started, 30_000), started.output()).toBe(0);
+        expect(started.output()).not.toContain("shadow_worker_failed");
+      } finally {
+        started.child.kill("SIGKILL");
+        previous.closeAllConnections();
+        await new Promise((resolve) => previous.close(resolve));
+      }
+    }, 120_000);
+
     // dist/ is a bundle whose chunks for tracing and reflection load on first use: these run from it too.
     it("traces a webhook call to the OTLP endpoint and answers gRPC reflection from the built tree", async () => {
       const receiver = await startOtlpReceiver();
