@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createLogger, fixedShapeLogger } from "../../src/logger.js";
 import type { ShadowPost } from "../../src/shadow/shadow-client.js";
 import { ShadowMode, type ShadowedCall } from "../../src/shadow/shadow-mode.js";
+import { allowed } from "./allowed-result.js";
 
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LWNsYWltcw.c2lnbmF0dXJl";
 
@@ -55,7 +56,7 @@ describe("the shadow mode's lines on the fixed-shape logger", () => {
     const { logger, lines, text } = capturedLogger();
     const body = {
       headers: { Authorization: `Bearer ${TOKEN}`, token: TOKEN },
-      request: { query: "{ a { id } }" },
+      request: { query: "{ sales_orders { id } }" },
     };
     const post: ShadowPost = (_body, receiver) =>
       receiver.answered({
@@ -75,16 +76,7 @@ describe("the shadow mode's lines on the fixed-shape logger", () => {
     const call: ShadowedCall = {
       rawBody: Buffer.from(JSON.stringify(body)),
       requestId: "r-1",
-      result: {
-        outcome: "allow",
-        role: "sales",
-        user: "user:alice_example.com",
-        groupCount: 1,
-        operationType: "query",
-        operationName: undefined,
-        rootFields: ["a"],
-        reason: "allowed",
-      },
+      result: allowed,
       reason: "allowed",
       status: 200,
     };

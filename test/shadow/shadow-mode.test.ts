@@ -1,20 +1,10 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it, vi } from "vitest";
-import type { AuthorizationResult } from "../../src/core/authorizer.js";
 import type { ShadowAnswer, ShadowPost } from "../../src/shadow/shadow-client.js";
 import { ShadowMode, type ComparisonResult, type ShadowedCall } from "../../src/shadow/shadow-mode.js";
+import { allowed } from "./allowed-result.js";
 
-const allowed: AuthorizationResult = {
-  outcome: "allow",
-  role: "sales",
-  user: "user:alice_example.com",
-  groupCount: 1,
-  operationType: "query",
-  operationName: undefined,
-  rootFields: ["sales_orders"],
-  reason: "allowed",
-};
 const call = (requestId = "r-1"): ShadowedCall => ({
   rawBody: Buffer.from('{"headers":{},"request":{"query":"{ sales_orders { id } }"}}'),
   requestId,
