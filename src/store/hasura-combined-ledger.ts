@@ -51,7 +51,9 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
 
   async adopt(roles: readonly CombinedRoleEntry[], at: number): Promise<void> {
     if (roles.length === 0) return;
-    await this.send("adopt", { rows: rows(roles, at) });
+    // The first entry of a name is the one inserted, as when all were one insert.
+    const parents = new Map([...roles].reverse().map((role) => [role.name, parentRolesText(role.parents)]));
+    await this.sendPerRow("adopt", [...parents.keys()], { at }, parents);
   }
 
   async takeSweep(holder: string, now: number, until: number): Promise<boolean> {
@@ -78,7 +80,7 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
 
   async forget(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
-    await this.send("forget", { names: [...names] });
+    await this.sendPerRow("forget", names, {});
   }
 
   async holds(name: string, until: number): Promise<boolean> {
@@ -139,23 +141,10 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
   }
 }
 
-function rows(roles: readonly CombinedRoleEntry[], at: number) {
-  return roles.map((role) => ({
-    role_name: role.name,
-    parent_roles: parentRolesText(role.parents),
-    last_used_ms: at,
-  }));
-}
-
 // The documents, from the tracked names; variables carry all data.
 function ledgerDocuments(n: HasuraNames) {
   const t = n.combinedRoles;
   return {
-    adopt: prepareDocument(`mutation AdoptCombinedRoles($rows: [${t}_insert_input!]!) {
-  insert_${t}(objects: $rows, on_conflict: { constraint: rolemapping_combined_roles_pkey, update_columns: [] }) {
-    affected_rows
-  }
-}`),
     takeSweep:
       prepareDocument(`mutation TakeCombinedRoleSweep($holder: String!, $now: bigint!, $until: bigint!) {
   sweep: insert_${n.combinedSweep}(objects: [{ singleton: true, holder: $holder, until_ms: $until }],
@@ -168,9 +157,6 @@ function ledgerDocuments(n: HasuraNames) {
   idle: ${t}(where: { last_used_ms: { _lt: $idleBefore },
       _or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $now } }] },
     order_by: { last_used_ms: asc }, limit: $limit) { role_name }
-}`),
-    forget: prepareDocument(`mutation ForgetCombinedRoles($names: [String!]!) {
-  delete_${t}(where: { role_name: { _in: $names } }) { affected_rows }
 }`),
     holds: prepareDocument(`query HoldsCombinedRole($name: String!, $until: bigint!) {
   rows: ${t}(where: { role_name: { _eq: $name }, drop_until_ms: { _eq: $until } }) { role_name }
@@ -186,6 +172,10 @@ function ledgerDocuments(n: HasuraNames) {
 // order by every replica: two never deadlock, as one update over all of them (locking in whatever order its plan
 // meets them) and a second one could.
 const NOT_HELD = `_or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $at } }]`;
+// A row made unless one exists, last used at $at.
+const INSERT = (t: string, n: string, p: string) =>
+  `insert_${t}(objects: [{ role_name: ${n}, parent_roles: ${p}, last_used_ms: $at }],
+    on_conflict: { constraint: rolemapping_combined_roles_pkey, update_columns: [] }) { returning { role_name } }`;
 // Without GREATEST: a row used earlier moves to $at, a row used later only loses an expired hold; both answer.
 const USE = {
   used: (t: string, n: string) =>
@@ -201,14 +191,10 @@ const PER_ROW = {
   recordUses: {
     variables: "$at: bigint!",
     parents: true,
-    fields: {
-      added: (t: string, n: string, p: string) =>
-        `insert_${t}(objects: [{ role_name: ${n}, parent_roles: ${p}, last_used_ms: $at }],
-    on_conflict: { constraint: rolemapping_combined_roles_pkey, update_columns: [] }) { returning { role_name } }`,
-      ...USE,
-    },
+    fields: { added: INSERT, ...USE },
   },
   touchUses: { variables: "$at: bigint!", parents: false, fields: USE },
+  adopt: { variables: "$at: bigint!", parents: true, fields: { adopted: INSERT } },
   claim: {
     variables: "$idleBefore: bigint!, $now: bigint!, $until: bigint!",
     parents: false,
@@ -228,6 +214,14 @@ const PER_ROW = {
     _set: { drop_until_ms: null }) { returning { role_name } }`,
     },
   },
+  forget: {
+    variables: "",
+    parents: false,
+    fields: {
+      forgotten: (t: string, n: string) =>
+        `delete_${t}(where: { role_name: { _eq: ${n} } }) { returning { role_name } }`,
+    },
+  },
 } as const;
 
 type PerRow = typeof PER_ROW;
@@ -242,6 +236,6 @@ function perRowDocument(t: string, operation: keyof PerRow, count: number): Docu
     Object.entries(fields).map(([kind, field]) => `  ${kind}${i}: ${field(t, `$n${i}`, `$p${i}`)}`),
   );
   return prepareDocument(
-    `mutation ${operation}(${[variables, ...declared].join(", ")}) {\n${body.join("\n")}\n}`,
+    `mutation ${operation}(${[variables, ...declared].filter(Boolean).join(", ")}) {\n${body.join("\n")}\n}`,
   );
 }

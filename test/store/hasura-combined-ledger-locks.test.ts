@@ -88,6 +88,39 @@ const races: [string, Race][] = [
     },
   ],
   [
+    "recordUses against adopt",
+    {
+      rows: [],
+      first: (ledger) =>
+        ledger.recordUses(
+          [
+            { name: "rm_b", parents: P },
+            { name: "rm_a", parents: P },
+          ],
+          2_500,
+        ),
+      second: (ledger) =>
+        ledger.adopt(
+          [
+            { name: "rm_b", parents: P },
+            { name: "rm_a", parents: P },
+          ],
+          1_000,
+        ),
+    },
+  ],
+  [
+    "touchUses against forget",
+    {
+      rows: [
+        ["rm_b", 100],
+        ["rm_a", 200],
+      ],
+      first: (ledger) => ledger.touchUses(["rm_b", "rm_a"], 2_500),
+      second: (ledger) => ledger.forget(["rm_a", "rm_b"]),
+    },
+  ],
+  [
     "touchUses against a sweep's claim",
     {
       rows: [
