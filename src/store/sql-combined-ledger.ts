@@ -24,7 +24,7 @@ export class SqlCombinedRoleLedger implements CombinedRoleLedger {
   async recordUses(roles: readonly CombinedRoleEntry[], at: number): Promise<RecordedUses> {
     if (roles.length === 0) return { dropping: [], added: [] };
     // In name order, so that two replicas recording the same roles lock their rows in one order.
-    const sorted = [...roles].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const sorted = byName(roles);
     const rows = await this.run(
       `INSERT INTO ${this.s}.rolemapping_combined_roles AS t (role_name, parent_roles, last_used_ms)
        SELECT n, p, $3 FROM unnest($1::text[], $2::text[]) AS wanted(n, p)
@@ -59,11 +59,13 @@ export class SqlCombinedRoleLedger implements CombinedRoleLedger {
 
   async adopt(roles: readonly CombinedRoleEntry[], at: number): Promise<void> {
     if (roles.length === 0) return;
+    // In name order, as recordUses inserts them (a stable sort: the first entry of a name is the one inserted).
+    const sorted = byName(roles);
     await this.run(
       `INSERT INTO ${this.s}.rolemapping_combined_roles (role_name, parent_roles, last_used_ms)
        SELECT n, p, $3 FROM unnest($1::text[], $2::text[]) AS wanted(n, p)
        ON CONFLICT (role_name) DO NOTHING`,
-      [roles.map((role) => role.name), roles.map((role) => parentRolesText(role.parents)), at],
+      [sorted.map((role) => role.name), sorted.map((role) => parentRolesText(role.parents)), at],
     );
   }
 
@@ -99,9 +101,14 @@ export class SqlCombinedRoleLedger implements CombinedRoleLedger {
 
   async forget(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
-    await this.run(`DELETE FROM ${this.s}.rolemapping_combined_roles WHERE role_name = ANY($1::text[])`, [
-      [...names],
-    ]);
+    // Rows locked in name order first, as touchUses does.
+    await this.run(
+      `DELETE FROM ${this.s}.rolemapping_combined_roles
+       WHERE role_name IN (
+         SELECT role_name FROM ${this.s}.rolemapping_combined_roles
+         WHERE role_name = ANY($1::text[]) ORDER BY role_name FOR UPDATE)`,
+      [[...names]],
+    );
   }
 
   async holds(name: string, until: number): Promise<boolean> {
@@ -144,4 +151,8 @@ export class SqlCombinedRoleLedger implements CombinedRoleLedger {
       throw toStoreError(error);
     }
   }
+}
+
+function byName(roles: readonly CombinedRoleEntry[]): CombinedRoleEntry[] {
+  return [...roles].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
