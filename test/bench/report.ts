@@ -43,6 +43,11 @@ export function targets(all: Record<string, unknown>): Record<string, boolean> {
     // The shadow mode's own cost: the sidecar's CPU per request at an equal, even rate, every request compared.
     shadowWithin10Percent:
       r.pacedShadowCpuPerRequestToWarm === undefined ? undefined : r.pacedShadowCpuPerRequestToWarm <= 1.1,
+    // The same on the main thread alone, the answer path (the calls to the previous webhook on a thread of their own).
+    shadowMainThreadWithin10Percent:
+      r.pacedShadowMainThreadCpuPerRequestToWarm === undefined
+        ? undefined
+        : r.pacedShadowMainThreadCpuPerRequestToWarm <= 1.1,
     atLeast20xOldWay: r.warmToOldWay === undefined ? undefined : r.warmToOldWay >= 20,
     setUserRoles10kOneRoundTripUnder1s:
       writes?.store && writes.store.transactions === 1 && writes.setUserRoles10kMs < 1000,

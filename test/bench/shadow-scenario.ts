@@ -5,14 +5,15 @@ import { describe } from "./report.js";
 import { profiled, startSidecar } from "./sidecar-scenarios.js";
 import { grpcApi, seedOverGrpc } from "./seed.js";
 import { measureShadowPairs } from "./shadow-pairs.js";
-import { cpuMicros, shadowComparisons } from "./shadow-probes.js";
+import { perRequest, shadowComparisons, threadCpuMicros } from "./shadow-probes.js";
 import type { Workload, WorkloadSize } from "./workload.js";
 
 /**
  * The shadow mode's cost on the warm path: at full load, the sidecar alone, then with SHADOW_WEBHOOK_URL set to the
  * previous webhook's stand-in (its own process, the same mapping) at SHADOW_SAMPLE=1, then alone again; the ratio is
- * to the mean of the two runs alone, in throughput and in the sidecar's own CPU time per request (the stand-in
- * shares the machine's cores, which a deployed previous service does not). At full load the stand-in cannot keep up
+ * to the mean of the two runs alone, in throughput and in the sidecar's own CPU time per request, all its threads'
+ * and its main thread's (the answer path) apart (the stand-in shares the machine's cores, which a deployed previous
+ * service does not). At full load the stand-in cannot keep up
  * and most comparisons are skipped, and fewer requests per event-loop turn cost more CPU each; so the shadow mode's
  * own cost is measured at an even rate, every request compared, with and without it at the same time
  * (measureShadowPairs). The comparisons' results come from the metrics.
@@ -47,17 +48,25 @@ export async function measureShadow(
   ctx.ratios.warmShadowToWarm = round(shadowed.load.requestsPerSecond / alone, 3);
   const cpuAlone = (before.cpuUsPerRequest + after.cpuUsPerRequest) / 2;
   ctx.ratios.warmShadowCpuPerRequestToWarm = round(shadowed.cpuUsPerRequest / cpuAlone, 3);
+  const mainAlone = (before.mainThreadCpuUsPerRequest + after.mainThreadCpuUsPerRequest) / 2;
+  ctx.ratios.warmShadowMainThreadCpuPerRequestToWarm = round(
+    shadowed.mainThreadCpuUsPerRequest / mainAlone,
+    3,
+  );
 }
 
 interface ShadowRun {
   readonly load: LoadResult;
   readonly comparisons: Record<string, number>;
   readonly cpuUsPerRequest: number;
+  /** The main thread's, whose event loop answers Hasura. */
+  readonly mainThreadCpuUsPerRequest: number;
 }
 
 function report(ctx: BenchContext, what: string, run: ShadowRun): void {
   ctx.log(
-    `warm decisions, ${what}: ${describe(run.load)}, sidecar CPU ${run.cpuUsPerRequest} µs/request` +
+    `warm decisions, ${what}: ${describe(run.load)}, sidecar CPU ${run.cpuUsPerRequest} µs/request ` +
+      `(main thread ${run.mainThreadCpuUsPerRequest})` +
       (Object.keys(run.comparisons).length ? `; comparisons ${JSON.stringify(run.comparisons)}` : ""),
   );
 }
@@ -80,12 +89,12 @@ async function warmRun(
   const port = sidecar.info.webhookPort;
   const pid = sidecar.process.pid;
   await runLoad({ port, bodies, connections: CONNECTIONS, amount: 2_000 });
-  const cpuBefore = cpuMicros(pid);
+  const cpuBefore = threadCpuMicros(pid);
   const load = await profiled(ctx, sidecar, name, () =>
     runLoad({ port, bodies, connections: CONNECTIONS, duration: ctx.plan.seconds }),
   );
-  const cpuUsPerRequest = round((cpuMicros(pid) - cpuBefore) / load.requests, 1);
+  const cpu = perRequest(threadCpuMicros(pid), cpuBefore, load.requests);
   const comparisons = await shadowComparisons(sidecar.info.metricsPort);
   await ctx.stop(sidecar as Child<unknown>);
-  return { load, comparisons, cpuUsPerRequest };
+  return { load, comparisons, cpuUsPerRequest: cpu.process, mainThreadCpuUsPerRequest: cpu.main };
 }
