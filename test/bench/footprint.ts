@@ -3,7 +3,7 @@ import { openTestDatabase } from "../support/databases.js";
 import type { JwksIssuer } from "../support/jwks-issuer.js";
 import { buildOnce } from "./build.js";
 import { startChild } from "./child.js";
-import { imageNodeArgs } from "./image-command.js";
+import { imageEnv, imageNodeArgs } from "./image-command.js";
 import { cpuMicros, runLoad, type LoadResult } from "./load.js";
 import { seedWorkloadSql } from "./seed-sql.js";
 import { procStatusMb, startSidecar } from "./sidecar-process.js";
@@ -43,7 +43,7 @@ const ADMIN_SECRET = "bench-footprint-admin-secret";
 
 /**
  * The sidecar as the image runs it: `npm run build`, then the image's CMD (`node dist/main.js` with the node flags
- * the Dockerfile gives, NODE_ENV=production) on a fresh
+ * the Dockerfile gives, and the variables its ENV lines set: NODE_ENV=production, the allocator's) on a fresh
  * PostgreSQL database holding the workload's mapping padded to `grantRows` grant rows, then the same through
  * the Hasura stand-in. Needs PostgreSQL and Linux (/proc).
  */
@@ -91,7 +91,7 @@ async function measureProcess(
   const sidecar = await startSidecar({
     issuer: options.issuer,
     nodeArgs: imageNodeArgs(),
-    env: storeEnv,
+    env: { ...imageEnv(), ...storeEnv },
     readyTimeoutMs: 60_000,
     pollMs: 2,
   });
