@@ -38,6 +38,8 @@ export interface ShadowWorkerData {
   readonly url: string;
   readonly timeoutMs: number;
   readonly connections: number;
+  /** How long answers are gathered before they are sent back: 0, the end of the event-loop turn. */
+  readonly gatherMs: number;
 }
 
 /** The byte ranges' ends and one buffer of their own holding `parts` one after the other (a transferable copy). */

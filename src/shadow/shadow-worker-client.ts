@@ -62,8 +62,8 @@ class WorkerBackedClient implements ShadowWorkerClient {
   private readonly logger: Pick<Logger, "error">;
   private readonly now: () => number;
 
-  constructor({ url, timeoutMs, connections, logger, now = Date.now }: ShadowWorkerClientOptions) {
-    this.data = { url, timeoutMs, connections };
+  constructor({ url, timeoutMs, connections, gatherMs, logger, now = Date.now }: ShadowWorkerClientOptions) {
+    this.data = { url, timeoutMs, connections, gatherMs };
     this.logger = logger;
     this.now = now;
     this.current = this.start();
@@ -80,7 +80,8 @@ class WorkerBackedClient implements ShadowWorkerClient {
     this.size += body.length;
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.flush);
+    if (this.data.gatherMs > 0) setTimeout(this.flush, this.data.gatherMs).unref();
+    else setImmediate(this.flush);
   };
 
   // The turn's calls, numbered from `first` in order, to the thread (a new one if allowed), or failed.

@@ -19,7 +19,10 @@ class Replies {
   private size = 0;
   private scheduled = false;
 
-  constructor(private readonly port: MessagePort) {}
+  constructor(
+    private readonly port: MessagePort,
+    private readonly gatherMs: number,
+  ) {}
 
   add(id: number, status: number, contentType: string | null, body: Buffer, error: Error | null): void {
     this.ids.push(id);
@@ -31,7 +34,8 @@ class Replies {
     this.size += body.length;
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.flush);
+    if (this.gatherMs > 0) setTimeout(this.flush, this.gatherMs);
+    else setImmediate(this.flush);
   }
 
   readonly flush = (): void => {
@@ -83,18 +87,22 @@ function codeOf(error: Error): string | null {
 }
 
 function readWorkerData(data: unknown): ShadowWorkerData {
-  const { url, timeoutMs, connections } = (data ?? {}) as Partial<Record<keyof ShadowWorkerData, unknown>>;
+  const { url, timeoutMs, connections, gatherMs } = (data ?? {}) as Partial<
+    Record<keyof ShadowWorkerData, unknown>
+  >;
   if (typeof url !== "string") throw new Error("shadow worker: workerData.url must be a string");
   if (typeof timeoutMs !== "number" || !(timeoutMs > 0))
     throw new Error("shadow worker: workerData.timeoutMs must be a positive number");
   if (typeof connections !== "number" || !Number.isInteger(connections) || connections < 1)
     throw new Error("shadow worker: workerData.connections must be a positive integer");
-  return { url, timeoutMs, connections };
+  if (typeof gatherMs !== "number" || !(gatherMs >= 0))
+    throw new Error("shadow worker: workerData.gatherMs must be a number, 0 or more");
+  return { url, timeoutMs, connections, gatherMs };
 }
 
-function serve(port: MessagePort, { url, timeoutMs, connections }: ShadowWorkerData): void {
+function serve(port: MessagePort, { url, timeoutMs, connections, gatherMs }: ShadowWorkerData): void {
   const client = shadowClient(url, timeoutMs, connections);
-  const replies = new Replies(port);
+  const replies = new Replies(port, gatherMs);
   port.on("message", (message: ToShadowWorker) => {
     if (message.kind === "close") {
       // A close that fails leaves nothing to wait for: the thread is ended after `closed` either way.

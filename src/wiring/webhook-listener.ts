@@ -39,6 +39,12 @@ export async function buildWebhookListener(
   return { handler: app, inFlight: app.inFlight, close: async () => shadow?.close() };
 }
 
+/**
+ * With SHADOW_ANSWER=self, the calls (and their answers) of this long go between the threads in one message: each
+ * message costs the answering thread a wake-up and a hand-off, about as much as a decision (docs/performance.md).
+ */
+const SELF_GATHER_MS = 10;
+
 // Shadow mode (SHADOW_WEBHOOK_URL): the previous webhook asked beside this one, its comparisons counted. Loaded
 // only when configured. The calls are made on a thread of their own (its HTTP client, undici, loaded there only):
 // the HTTP exchange with the previous service then does not delay this thread's answers to Hasura.
@@ -49,7 +55,9 @@ async function buildShadow(config: Config, logger: Logger, metrics: SidecarMetri
     import("../shadow/shadow-mode.js"),
   ]);
   const { url, timeoutMs, sample, maxInFlight, maxBytesInFlight, answer } = config.shadow;
-  const client = shadowWorkerClient({ url, timeoutMs, connections: maxInFlight, logger });
+  // With `self` nobody waits for the previous service's answer; with `shadow` Hasura does, and each turn's calls go.
+  const gatherMs = answer === "self" ? SELF_GATHER_MS : 0;
+  const client = shadowWorkerClient({ url, timeoutMs, connections: maxInFlight, gatherMs, logger });
   const mode = new ShadowMode({
     post: client.post,
     sample,

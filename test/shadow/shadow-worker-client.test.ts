@@ -33,7 +33,7 @@ const logger = { error: (fields: object) => errorLines.push(fields) };
 async function serve(
   handle: (req: IncomingMessage, res: ServerResponse, body: string) => void,
   // Far above a call's time on a loaded machine: only the timeout's own test meets it.
-  { timeoutMs = 10_000, credentials = "", now = Date.now } = {},
+  { timeoutMs = 10_000, credentials = "", now = Date.now, gatherMs = 0 } = {},
 ) {
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -43,7 +43,7 @@ async function serve(
   await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const url = `http://${credentials}127.0.0.1:${port}/v1/authenticate`;
-  client = shadowWorkerClient({ url, timeoutMs, connections: 8, logger, now });
+  client = shadowWorkerClient({ url, timeoutMs, connections: 8, gatherMs, logger, now });
   return { client, server };
 }
 
@@ -113,16 +113,22 @@ describe("shadowWorkerClient", () => {
     });
   });
 
-  it("gives each of many calls at once its own answer, however the answers interleave", async () => {
-    const { client } = await serve((_req, res, body) => {
-      const { n } = JSON.parse(body) as { n: number };
-      // Answered out of order, some fast and some later, allowed and denied.
-      setImmediate(() =>
-        res
-          .writeHead(n % 3 === 0 ? 401 : 200, { "content-type": `application/json; n=${n}` })
-          .end(JSON.stringify({ echo: n, pad: "y".repeat(n % 7) })),
-      );
-    });
+  it.each([
+    ["each event-loop turn", 0],
+    ["every 10 ms", 10],
+  ])("gives each of many calls its own answer, calls and answers gathered %s", async (_, gatherMs) => {
+    const { client } = await serve(
+      (_req, res, body) => {
+        const { n } = JSON.parse(body) as { n: number };
+        // Answered out of order, some fast and some later, allowed and denied.
+        setImmediate(() =>
+          res
+            .writeHead(n % 3 === 0 ? 401 : 200, { "content-type": `application/json; n=${n}` })
+            .end(JSON.stringify({ echo: n, pad: "y".repeat(n % 7) })),
+        );
+      },
+      { gatherMs },
+    );
     const calls = 300;
     const asked = Array.from({ length: calls }, (_, n) => n);
     // Half in one turn, half spread over later turns.
