@@ -1,7 +1,7 @@
 import { createLocalJWKSet, errors } from "jose";
 import type { CryptoKey, FlattenedJWSInput, JSONWebKeySet, JWSHeaderParameters } from "jose";
 import { DeadlineExceededError, InvalidArgumentError, UnavailableError } from "../core/errors.js";
-import { readBounded } from "./http-body.js";
+import { httpGet } from "./http-get.js";
 import type { KeySet } from "./key-set.js";
 import { rejectToken } from "./token-reasons.js";
 
@@ -149,20 +149,17 @@ class JwksCache {
 }
 
 async function fetchJwks(url: URL, timeoutMs: number, maxBytes: number): Promise<JSONWebKeySet> {
-  // redirect "error": the configured URL is the only source of keys.
-  const response = await fetch(url, {
-    signal: AbortSignal.timeout(timeoutMs),
-    redirect: "error",
+  // Redirects are not followed: the configured URL is the only source of keys.
+  const answer = await httpGet(url, {
+    what: "JWKS",
     headers: { accept: "application/json, application/jwk-set+json" },
+    timeoutMs,
+    maxBytes,
   });
-  if (response.status !== 200) {
-    await response.body?.cancel();
-    throw new UnavailableError(`JWKS fetch answered HTTP ${response.status}`);
-  }
-  const text = await readBounded(response, maxBytes);
+  if (answer.status !== 200) throw new UnavailableError(`JWKS fetch answered HTTP ${answer.status}`);
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(answer.text);
   } catch (cause) {
     throw new UnavailableError("JWKS response is not JSON", { cause });
   }

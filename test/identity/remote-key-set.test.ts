@@ -118,6 +118,24 @@ describe("remote key set", () => {
     expect(await failure(verifier.verify(await issuer.sign({})))).toBeInstanceOf(DeadlineExceededError);
   });
 
+  it("refuses a JWKS response larger than maxResponseBytes, naming the bound", async () => {
+    const { verifier, errors } = setup({ maxResponseBytes: 64 });
+    expect(await failure(verifier.verify(await issuer.sign({})))).toBeInstanceOf(UnavailableError);
+    expect(errors.map((e) => e.message)).toEqual(["JWKS response larger than 64 bytes"]);
+  });
+
+  it("reports a JWKS that does not answer and one that is not reachable in their own words", async () => {
+    issuer.mode = "hang";
+    const hanging = setup({ timeoutMs: 200 });
+    await failure(hanging.verifier.verify(await issuer.sign({})));
+    const unreachable = setup({ url: "http://127.0.0.1:1/keys" });
+    await failure(unreachable.verifier.verify(await issuer.sign({})));
+    expect([...hanging.errors, ...unreachable.errors].map((e) => e.message)).toEqual([
+      "JWKS fetch timed out",
+      "JWKS could not be fetched",
+    ]);
+  });
+
   it("bounds refetches under a flood of forged kids", async () => {
     const { verifier } = setup({ cooldownMs: 30_000 });
     await verifier.verify(await issuer.sign({}));
