@@ -46,7 +46,8 @@ describe("the metrics listener", () => {
   });
 
   it("turns /readyz to 503 as soon as the sidecar stops, while it still answers during the drain", async () => {
-    const stopped = fixture.sidecar.stop(1_000, 500);
+    // A drain long enough for both probes on a loaded machine; the stop waits it out either way.
+    const stopped = fixture.sidecar.stop(1_000, 3_000);
     expect(await status(`${fixture.metrics}/readyz`)).toBe(503);
     expect(await status(`${fixture.metrics}/healthz`)).toBe(200);
     await stopped;
