@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   MAX_SHADOW_ANSWER_BYTES,
@@ -7,38 +5,28 @@ import {
   type ShadowAnswer,
   type ShadowPost,
 } from "../../src/shadow/shadow-client.js";
+import { startAnsweringServer, type AnsweringServer, type Answerer } from "./answering-server.js";
 
-let server: Server | undefined;
+let peer: AnsweringServer | undefined;
 let closeClient: (() => Promise<void>) | undefined;
 
 // One call, as a promise: the client reports to a receiver.
 const postOnce = (post: ShadowPost, body: Buffer) =>
   new Promise<ShadowAnswer>((answered, failed) => post(body, { answered, failed }));
 
-async function serve(
-  handle: (req: IncomingMessage, res: ServerResponse, body: string) => void,
-  { timeoutMs = 200, credentials = "" } = {},
-) {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => handle(req, res, Buffer.concat(chunks).toString()));
-  });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const client = shadowClient(`http://${credentials}127.0.0.1:${port}/v1/authenticate`, timeoutMs, 4);
+async function serve(handle: Answerer, { timeoutMs = 200, credentials = "" } = {}) {
+  const answering = await startAnsweringServer(handle, credentials);
+  peer = answering;
+  const client = shadowClient(answering.url, timeoutMs, 4);
   closeClient = client.close;
-  return { client, server };
+  return { client, server: answering.server };
 }
 
 afterEach(async () => {
   await closeClient?.();
   closeClient = undefined;
-  const running = server;
-  server = undefined;
-  if (!running) return;
-  running.closeAllConnections();
-  await new Promise((resolve) => running.close(resolve));
+  await peer?.close();
+  peer = undefined;
 });
 
 describe("shadowClient", () => {

@@ -1,6 +1,5 @@
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   MAX_SHADOW_ANSWER_BYTES,
@@ -12,8 +11,9 @@ import {
   shadowWorkerClient,
   type ShadowWorkerClient,
 } from "../../src/shadow/shadow-worker-client.js";
+import { startAnsweringServer, type AnsweringServer, type Answerer } from "./answering-server.js";
 
-let server: Server | undefined;
+let peer: AnsweringServer | undefined;
 let client: ShadowWorkerClient | undefined;
 
 type Ended = { answer: ShadowAnswer } | { error: Error & { code?: string } };
@@ -31,31 +31,22 @@ const errorLines: object[] = [];
 const logger = { error: (fields: object) => errorLines.push(fields) };
 
 async function serve(
-  handle: (req: IncomingMessage, res: ServerResponse, body: string) => void,
+  handle: Answerer,
   // Far above a call's time on a loaded machine: only the timeout's own test meets it.
   { timeoutMs = 10_000, credentials = "", now = Date.now, gatherMs = 0 } = {},
 ) {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => handle(req, res, Buffer.concat(chunks).toString()));
-  });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${credentials}127.0.0.1:${port}/v1/authenticate`;
-  client = shadowWorkerClient({ url, timeoutMs, connections: 8, gatherMs, logger, now });
-  return { client, server };
+  const answering = await startAnsweringServer(handle, credentials);
+  peer = answering;
+  client = shadowWorkerClient({ url: answering.url, timeoutMs, connections: 8, gatherMs, logger, now });
+  return { client, server: answering.server };
 }
 
 afterEach(async () => {
   errorLines.length = 0;
   await client?.close();
   client = undefined;
-  const running = server;
-  server = undefined;
-  if (!running) return;
-  running.closeAllConnections();
-  await new Promise((resolve) => running.close(resolve));
+  await peer?.close();
+  peer = undefined;
 });
 
 describe("shadowWorkerClient", () => {
