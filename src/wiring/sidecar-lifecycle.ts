@@ -11,15 +11,25 @@ export interface HttpListenerPlan {
   readonly port: number;
 }
 
+/** What start and stop do to the core: its snapshot, combined roles, store and observability. */
+export interface LifecycleCore {
+  readonly sync: Pick<SidecarCore["sync"], "start" | "stop">;
+  readonly combined: Pick<NonNullable<SidecarCore["combined"]>, "start" | "stop"> | undefined;
+  readonly store: Pick<SidecarCore["store"], "close">;
+  readonly observability: Pick<SidecarCore["observability"], "shutdown">;
+}
+
 /** What start and stop act on. */
 export interface LifecycleParts {
-  readonly core: SidecarCore;
+  readonly core: LifecycleCore;
   readonly http: {
     readonly webhook: HttpListenerPlan;
     readonly admin: HttpListenerPlan;
     readonly metrics: HttpListenerPlan;
   };
   readonly grpc: GrpcListener;
+  /** Called once every listener is bound and the first snapshot loaded: readiness may turn true from then on. */
+  readonly onListening: () => void;
   /** Called as stop() begins. */
   readonly onStop: () => void;
   /** Closes what the webhook holds beyond its listener (the shadow client). */
@@ -58,9 +68,11 @@ async function startAll(parts: LifecycleParts, listeners: Listening[]): Promise<
   const webhookPort = await bind(parts.http.webhook);
   const adminPort = await bind(parts.http.admin);
   const metricsPort = await bind(parts.http.metrics);
-  await parts.core.sync.start();
+  // The gRPC port binds while the first snapshot loads; the pod is ready only once both are done, so that no
+  // probe says ready before the RoleMapping API accepts.
+  const [grpcPort] = await Promise.all([parts.grpc.bind(), parts.core.sync.start()]);
   parts.core.combined?.start();
-  const grpcPort = await parts.grpc.bind();
+  parts.onListening();
   return { webhookPort, adminPort, grpcPort, metricsPort };
 }
 

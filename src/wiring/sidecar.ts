@@ -59,8 +59,9 @@ export async function buildSidecar(
   overrides: SidecarOverrides = {},
 ): Promise<Sidecar> {
   const core = await buildSidecarCore(config, logger, overrides);
+  let listening = false;
   let stopping = false;
-  const ready = (): boolean => !stopping && core.sync.ready();
+  const ready = (): boolean => listening && !stopping && core.sync.ready();
   const webhook = await buildWebhookListener(config, core, ready, logger, overrides.devJwks);
   const auth: ApiAuth = {
     tokens: ApiTokens.load({ tokens: config.api.tokens.join(","), tokensFile: config.api.tokensFile }),
@@ -89,6 +90,9 @@ export async function buildSidecar(
         metrics: { handler: metrics, host: config.metrics.host, port: config.metrics.port },
       },
       grpc,
+      onListening: () => {
+        listening = true;
+      },
       onStop: () => {
         stopping = true;
       },
