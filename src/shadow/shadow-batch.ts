@@ -42,6 +42,12 @@ export interface ShadowWorkerData {
   readonly gatherMs: number;
 }
 
+/** Runs `flush` once what is gathered now is to be sent: `gatherMs` later, or at the end of this event-loop turn. */
+export function scheduleFlush(gatherMs: number, flush: () => void): void {
+  if (gatherMs > 0) setTimeout(flush, gatherMs).unref();
+  else setImmediate(flush);
+}
+
 /** The byte ranges' ends and one buffer of their own holding `parts` one after the other (a transferable copy). */
 export function pack(parts: readonly Uint8Array[], size: number): { ends: number[]; bytes: ArrayBuffer } {
   const packed = new Uint8Array(new ArrayBuffer(size));

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import type { FromShadowWorker, PostBatch, ShadowWorkerData, ToShadowWorker } from "./shadow-batch.js";
-import { pack, unpacked } from "./shadow-batch.js";
+import { pack, scheduleFlush, unpacked } from "./shadow-batch.js";
 import type { ShadowPost, ShadowReceiver } from "./shadow-client.js";
 
 /** What the client is built from: the previous webhook's URL, the client's limits, where a failure is logged. */
@@ -37,8 +37,9 @@ export const RESTART_INTERVAL_MS = 1000;
 
 /**
  * The calls to the previous webhook made by shadowClient (undici) on a worker thread, so that their HTTP exchange
- * (writing, reading and parsing) is not on the event loop that answers Hasura. The calls of one event-loop turn go
- * to the thread in one message, their bodies copied into one transferred buffer; its answers come back the same way.
+ * (writing, reading and parsing) is not on the event loop that answers Hasura. The calls of `gatherMs` (0: of one
+ * event-loop turn) go to the thread in one message, their bodies copied into one transferred buffer; its answers
+ * come back the same way.
  * If the thread fails, every call in flight fails (one error line) and a new thread starts for later calls, at most
  * once per RESTART_INTERVAL_MS (calls in between fail).
  */
@@ -73,18 +74,17 @@ class WorkerBackedClient implements ShadowWorkerClient {
     return this.current;
   }
 
-  // Gathered for this turn's message: no promise or closure per call.
+  // Gathered for the next message: no promise or closure per call.
   readonly post: ShadowPost = (body, receiver) => {
     this.bodies.push(body);
     this.receivers.push(receiver);
     this.size += body.length;
     if (this.scheduled) return;
     this.scheduled = true;
-    if (this.data.gatherMs > 0) setTimeout(this.flush, this.data.gatherMs).unref();
-    else setImmediate(this.flush);
+    scheduleFlush(this.data.gatherMs, this.flush);
   };
 
-  // The turn's calls, numbered from `first` in order, to the thread (a new one if allowed), or failed.
+  // The gathered calls, numbered from `first` in order, to the thread (a new one if allowed), or failed.
   private readonly flush = (): void => {
     this.scheduled = false;
     const { bodies, receivers, size } = this;
@@ -192,7 +192,7 @@ class WorkerBackedClient implements ShadowWorkerClient {
     return this.closing;
   }
 
-  // This turn's calls still sent; the thread's pool closed (its last answers come before `closed`), then ended.
+  // The gathered calls still sent; the thread's pool closed (its last answers come before `closed`), then ended.
   private async shutDown(): Promise<void> {
     this.closed = true;
     this.flush();

@@ -1,14 +1,14 @@
 /**
  * The shadow client's thread (started by shadow-worker-client.ts): makes the calls to the previous webhook with
  * undici (shadowClient: its timeouts, answer size limit and Basic authorization) off the thread that answers Hasura,
- * and sends their answers back, all those of one event-loop turn in one message.
+ * and sends their answers back, those gathered within `gatherMs` (0: one event-loop turn) in one message.
  */
 import { parentPort, workerData, type MessagePort } from "node:worker_threads";
 import type { AnswerBatch, FromShadowWorker, ShadowWorkerData, ToShadowWorker } from "./shadow-batch.js";
-import { pack, unpacked } from "./shadow-batch.js";
+import { pack, scheduleFlush, unpacked } from "./shadow-batch.js";
 import { shadowClient, type ShadowAnswer, type ShadowReceiver } from "./shadow-client.js";
 
-/** The answers of one turn, sent together at its end. */
+/** The answers gathered for one message. */
 class Replies {
   private ids: number[] = [];
   private statuses: number[] = [];
@@ -34,8 +34,7 @@ class Replies {
     this.size += body.length;
     if (this.scheduled) return;
     this.scheduled = true;
-    if (this.gatherMs > 0) setTimeout(this.flush, this.gatherMs);
-    else setImmediate(this.flush);
+    scheduleFlush(this.gatherMs, this.flush);
   }
 
   readonly flush = (): void => {
