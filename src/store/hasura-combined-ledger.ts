@@ -17,8 +17,9 @@ type RowOf = { role_name: string; parent_roles?: string };
 
 /**
  * The combined-role ledger through Hasura, on the tables of deploy/sql/004_combined_roles.sql tracked as
- * deploy/hasura/ tracks them. Each call is one document, whose mutation fields Hasura runs in one transaction in
- * order: a use and a claim for dropping never both win.
+ * deploy/hasura/ tracks them. Each request is one document, whose mutation fields Hasura runs in one transaction in
+ * order: a use and a claim for dropping never both win. A call over many rows that stand alone (an adoption, a
+ * round's uses, a claim, a release, a forget) is a request per PER_REQUEST_ROWS rows.
  */
 export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
   private readonly documents: ReturnType<typeof ledgerDocuments>;
@@ -106,7 +107,8 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
   }
 
   // The rows of `names` written one at a time in name order (with `parents` their `parent_roles`); answers the
-  // rows each kind of field returned.
+  // rows each kind of field returned. Rows independent of each other go PER_REQUEST_ROWS to a request, in name order
+  // across them, so that a document stays small whatever COMBINED_ROLE_MAX allows; a use's rows are one request.
   private async sendPerRow<O extends keyof PerRow>(
     operation: O,
     names: readonly string[],
@@ -114,17 +116,30 @@ export class HasuraCombinedRoleLedger implements CombinedRoleLedger {
     parents?: ReadonlyMap<string, string>,
   ): Promise<Written<O>> {
     const sorted = [...new Set(names)].sort();
-    const document = perRowDocument(this.names.combinedRoles, operation, sorted.length);
-    const perRow = Object.fromEntries(
-      sorted.flatMap((name, i) => [[`n${i}`, name], ...(parents ? [[`p${i}`, parents.get(name)]] : [])]),
-    );
-    const data = await this.request<Record<string, { returning: RowOf[] }>>(operation, document, {
-      ...variables,
-      ...perRow,
-    });
+    const size = PER_ROW[operation].allOrNone ? sorted.length : PER_REQUEST_ROWS;
     const kinds = Object.keys(PER_ROW[operation].fields);
-    const rowsOf = (kind: string) => sorted.flatMap((_, i) => data[`${kind}${i}`]?.returning ?? []);
-    return Object.fromEntries(kinds.map((kind) => [kind, rowsOf(kind)])) as Written<O>;
+    const written = Object.fromEntries(kinds.map((kind) => [kind, [] as RowOf[]]));
+    for (let start = 0; start < sorted.length; start += size) {
+      const rows = sorted.slice(start, start + size);
+      const data = await this.sendRows(operation, rows, variables, parents);
+      for (const kind of kinds)
+        written[kind]!.push(...rows.flatMap((_, i) => data[`${kind}${i}`]?.returning ?? []));
+    }
+    return written as Written<O>;
+  }
+
+  // One request writing `rows` (sorted) one mutation field at a time.
+  private sendRows(
+    operation: keyof PerRow,
+    rows: readonly string[],
+    variables: Record<string, unknown>,
+    parents: ReadonlyMap<string, string> | undefined,
+  ): Promise<Record<string, { returning: RowOf[] } | undefined>> {
+    const document = perRowDocument(this.names.combinedRoles, operation, rows.length);
+    const perRow = Object.fromEntries(
+      rows.flatMap((name, i) => [[`n${i}`, name], ...(parents ? [[`p${i}`, parents.get(name)]] : [])]),
+    );
+    return this.request(operation, document, { ...variables, ...perRow });
   }
 
   private async request<T>(operation: string, document: DocumentNode, variables: Record<string, unknown>) {
@@ -171,6 +186,8 @@ function ledgerDocuments(n: HasuraNames) {
 // document's mutation fields run one after another in one transaction, so rows in name order are locked in name
 // order by every replica: two never deadlock, as one update over all of them (locking in whatever order its plan
 // meets them) and a second one could.
+/** Most rows in one request where each row stands alone (all but a use's). */
+export const PER_REQUEST_ROWS = 256;
 const NOT_HELD = `_or: [{ drop_until_ms: { _is_null: true } }, { drop_until_ms: { _lte: $at } }]`;
 // A row made unless one exists, last used at $at.
 const INSERT = (t: string, n: string, p: string) =>
@@ -191,13 +208,15 @@ const PER_ROW = {
   recordUses: {
     variables: "$at: bigint!",
     parents: true,
+    allOrNone: true,
     fields: { added: INSERT, ...USE },
   },
-  touchUses: { variables: "$at: bigint!", parents: false, fields: USE },
-  adopt: { variables: "$at: bigint!", parents: true, fields: { adopted: INSERT } },
+  touchUses: { variables: "$at: bigint!", parents: false, allOrNone: false, fields: USE },
+  adopt: { variables: "$at: bigint!", parents: true, allOrNone: false, fields: { adopted: INSERT } },
   claim: {
     variables: "$idleBefore: bigint!, $now: bigint!, $until: bigint!",
     parents: false,
+    allOrNone: false,
     fields: {
       claimed: (t: string, n: string) =>
         `update_${t}(where: { role_name: { _eq: ${n} }, last_used_ms: { _lt: $idleBefore },
@@ -208,6 +227,7 @@ const PER_ROW = {
   release: {
     variables: "$until: bigint!",
     parents: false,
+    allOrNone: false,
     fields: {
       released: (t: string, n: string) =>
         `update_${t}(where: { role_name: { _eq: ${n} }, drop_until_ms: { _eq: $until } },
@@ -217,6 +237,7 @@ const PER_ROW = {
   forget: {
     variables: "",
     parents: false,
+    allOrNone: false,
     fields: {
       forgotten: (t: string, n: string) =>
         `delete_${t}(where: { role_name: { _eq: ${n} } }) { returning { role_name } }`,
